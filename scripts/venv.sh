@@ -1,0 +1,18 @@
+# Sourced by the scripts: makes .venv with the project (editable, signals compiled by mypyc)
+# and its dev and bench extras. Re-installs when the build inputs changed since the last time.
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+# shellcheck disable=SC1091
+. .venv/bin/activate
+build_inputs="pyproject.toml setup.py tlsync_core/signals/core.py tlsync_core/signals/history.py"
+# shellcheck disable=SC2086
+stamp=.venv/.installed-$(cat $build_inputs | sha1sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+    echo "installing tlsync and its dev tools into .venv (compiling the signals graph)..."
+    python -m pip install -q --upgrade pip
+    python -m pip install -q -e ".[dev,bench]"
+    rm -f .venv/.installed-*
+    touch "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""tlsync client: the Python peer of a tldraw sync room."""

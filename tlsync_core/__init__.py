@@ -1,0 +1,1 @@
+"""tlsync core: signals, store, the sync wire protocol and the room (no network code here)."""
