@@ -67,9 +67,9 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from math import isnan
-from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar, final
+from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar, cast, final
 
 from tlsync_core.signals.errors import (
     CrossThreadError,
@@ -86,7 +86,6 @@ from tlsync_core.signals.history import (
     ResetValue,
 )
 
-A = TypeVar("A")
 T = TypeVar("T")
 D = TypeVar("D")
 R = TypeVar("R")
@@ -154,7 +153,7 @@ ComputeDiff: TypeAlias = Callable[[T, T, int, int], "D | ResetValue"]
 # --------------------------------------------------------------------------------------------
 
 _MAX_DEPTH: Final = 64
-_get_ident = threading.get_ident
+_get_ident: Final = threading.get_ident
 
 
 def get_global_epoch() -> int:
@@ -240,11 +239,12 @@ class _Node:
     that the graph walks deal with one concrete layout; atoms never have parents.
     """
 
-    __slots__ = ("__weakref__", "_is_effect", "_lte", "_parent_epochs", "_parents", "name")
+    __slots__ = ("__weakref__", "_is_effect", "_lte", "_parent_epochs", "_parents", "_scan", "name")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._lte = GLOBAL_START_EPOCH
+        self._scan = 0  # where _validate resumes scanning this node's parents
         self._parents: list[Signal[Any, Any]] = _NO_PARENTS
         self._parent_epochs: list[int] = _NO_EPOCHS
         self._is_effect = False
@@ -323,7 +323,7 @@ def _capture(signal: Signal[Any, Any], parents: list[Signal[Any, Any]]) -> None:
     if stamp != frame and (stamp < frame or signal not in parents):
         signal._cap = frame
         parents.append(signal)
-        _G.cap_epochs.append(signal._lce)  # type: ignore[union-attr]
+        _G.cap_epochs.append(signal._lce)
 
 
 class Atom(Signal[T, D]):
@@ -355,7 +355,7 @@ class Atom(Signal[T, D]):
             if stamp != _G.cap_id and (stamp < _G.cap_id or self not in parents):
                 self._cap = _G.cap_id
                 parents.append(self)
-                _G.cap_epochs.append(self._lce)  # type: ignore[union-attr]
+                _G.cap_epochs.append(self._lce)
         return self._value
 
     def unsafe_get_without_capture(self, ignore_errors: bool = False) -> T:
@@ -374,10 +374,11 @@ class Atom(Signal[T, D]):
         ``compute_diff``.  Effects run before ``set`` returns unless a transaction is open.
         """
         old = self._value
-        if old is value:
-            return old
         eq = self._is_equal
-        if default_is_equal(old, value) if eq is None else eq(old, value):
+        if eq is None:
+            if old is value or default_is_equal(old, value):
+                return old
+        elif eq(old, value):
             return old
         if _G.owner != _get_ident():
             _check_thread()
@@ -479,19 +480,17 @@ def _detach(parent: Signal[Any, Any], child: _Node) -> None:
                     stack.append(grand)
 
 
-def _trampolined(fn: Callable[[A], T], arg: A) -> T:
-    """Call ``fn(arg)`` from outside any derivation, trampolining very deep first derivations.
+def _settle(node: Computed[Any, Any]) -> None:
+    """Derive ``node`` from depth zero, trampolining very deep first derivations.
 
     A derivation that reads a computed never derived before recurses into it.  Past
     ``_MAX_DEPTH`` nested derivations the innermost read raises :class:`_DeepPull`, which unwinds
-    to here without changing any state (interrupted runs keep their old parents and epochs).
-    The deep computed is then derived first, from depth zero, and ``fn`` is retried.
+    to the outermost read without changing any state (interrupted runs keep their old parents
+    and epochs).  The outermost read then settles the deep computed here and retries.
     """
-    pending: list[Computed[Any, Any]] = []
-    while True:
+    pending: list[Computed[Any, Any]] = [node]
+    while pending:
         try:
-            if not pending:
-                return fn(arg)
             pending[-1]._refresh(True)
             pending.pop()
         except _DeepPull as deep:
@@ -504,7 +503,13 @@ def _parents_changed(child: _Node) -> bool:
     Brings stale computed parents up to date first, in parent order, stopping at the first
     changed parent (later parents may no longer be needed).
     """
-    return _validate(child) if _G.depth else _trampolined(_validate, child)
+    if _G.depth:
+        return _validate(child)
+    while True:
+        try:
+            return _validate(child)
+        except _DeepPull as deep:
+            _settle(deep.node)
 
 
 def _validate(child: _Node) -> bool:
@@ -518,7 +523,7 @@ def _validate(child: _Node) -> bool:
     epochs = child._parent_epochs
     n = len(parents)
     i = 0
-    stack: list[tuple[_Node, list[Signal[Any, Any]], list[int], int]] = []
+    stack: list[_Node] | None = None
     try:
         while True:
             changed = False
@@ -531,7 +536,10 @@ def _validate(child: _Node) -> bool:
                         changed = True  # a cycle: let the re-derivation report it
                         break
                     else:
-                        stack.append((child, parents, epochs, i))
+                        if stack is None:
+                            stack = []
+                        child._scan = i
+                        stack.append(child)
                         p._busy = True
                         child, parents, epochs = p, p._parents, p._parent_epochs
                         n = len(parents)
@@ -544,44 +552,56 @@ def _validate(child: _Node) -> bool:
             if not stack:
                 return changed
             # `child` is a stale computed parent of the node below it on the stack
-            computed: Computed[Any, Any] = child  # type: ignore[assignment]
+            computed = cast(Computed[Any, Any], child)
             computed._busy = False
             if changed:
                 computed._rerun()
             else:
                 computed._lce_checked = _G.epoch
-            child, parents, epochs, i = stack.pop()
+            child = stack.pop()
+            parents, epochs = child._parents, child._parent_epochs
             n = len(parents)
+            i = min(child._scan, n)  # (a cycle may have re-derived it meanwhile)
     except BaseException:
-        for frame_child, _, _, _ in stack:
-            if type(frame_child) is Computed:
-                frame_child._busy = False
+        for waiting in stack or ():
+            if type(waiting) is Computed:
+                waiting._busy = False
         if type(child) is Computed:
             child._busy = False
         raise
 
 
 def _traverse(children: dict[_Node, None], reactors: dict[EffectScheduler[Any], None]) -> None:
-    """Collect into ``reactors`` the effects reachable from ``children`` (once per epoch)."""
+    """Collect into ``reactors`` the effects reachable from ``children`` (once per epoch).
+
+    A depth-first walk in ``children`` order.  It follows single-child links in a loop and
+    keeps only branching points on an explicit stack, so depth is unlimited and chains are cheap.
+    """
     epoch = _G.epoch
-    stack = list(children)
-    stack.reverse()
-    pop = stack.pop
-    push = stack.extend
-    while stack:
-        child = pop()
-        if child._lte == epoch:
-            continue
-        child._lte = epoch
-        if child._is_effect:
-            reactors[child] = None  # type: ignore[index]
-        else:
-            grand = child._children  # type: ignore[attr-defined]
-            if grand:
-                if len(grand) == 1:
-                    stack.append(next(iter(grand)))
+    stack: list[_Node] = []
+    for top in children:
+        child = top
+        while True:
+            if child._lte != epoch:
+                child._lte = epoch
+                if child._is_effect:
+                    reactors[cast(EffectScheduler[Any], child)] = None
                 else:
-                    push(reversed(grand))
+                    below = cast(Signal[Any, Any], child)._children
+                    count = len(below)
+                    if count == 1:
+                        for only in below:
+                            child = only
+                        continue
+                    if count > 1:
+                        ordered = list(below)
+                        for k in range(count - 1, 0, -1):
+                            stack.append(ordered[k])
+                        child = ordered[0]
+                        continue
+            if not stack:
+                break
+            child = stack.pop()
 
 
 def _flush_from(children: dict[_Node, None]) -> None:
@@ -592,7 +612,7 @@ def _flush_from(children: dict[_Node, None]) -> None:
         _run_reactors(reactors)
 
 
-def _flush_atoms(atoms: Collection[Atom[Any, Any]]) -> None:
+def _flush_atoms(atoms: dict[Atom[Any, Any], Any]) -> None:
     """Propagate the changes of a committed transaction."""
     if _G.reacting:
         for atom in atoms:
@@ -687,13 +707,17 @@ class Computed(Signal[T, D]):
             if stamp != _G.cap_id and (stamp < _G.cap_id or self not in parents):
                 self._cap = _G.cap_id
                 parents.append(self)
-                _G.cap_epochs.append(self._lce)  # type: ignore[union-attr]
+                _G.cap_epochs.append(self._lce)
         state: T = self._state
         return state
 
     def _pull(self, ignore_errors: bool) -> T:
-        """``_refresh`` from outside any derivation (see :func:`_trampolined`)."""
-        return _trampolined(self._refresh, ignore_errors)
+        """``_refresh`` from outside any derivation (deep first derivations: see _settle)."""
+        while True:
+            try:
+                return self._refresh(ignore_errors)
+            except _DeepPull as deep:
+                _settle(deep.node)
 
     def unsafe_get_without_capture(self, ignore_errors: bool = False) -> T:
         return self._refresh(ignore_errors) if _G.depth else self._pull(ignore_errors)
@@ -877,6 +901,8 @@ class EffectScheduler(_Node, Generic[R]):
 
     def attach(self) -> None:
         """Start listening to the parents of the last run (does not run the effect)."""
+        if _G.owner != _get_ident():
+            _check_thread()
         self._listening = True
         for parent in self._parents:
             parent.unsafe_get_without_capture(True)
@@ -906,6 +932,9 @@ class EffectScheduler(_Node, Generic[R]):
             self._schedule(self._maybe_execute)
 
     def _maybe_execute(self) -> None:
+        # deferred runs come from whatever called the hook: check that it is the graph's thread
+        if _G.owner != _get_ident():
+            _check_thread()
         if self._listening:
             self.execute()
 
@@ -919,8 +948,6 @@ class EffectScheduler(_Node, Generic[R]):
         if self._running:
             self._rerun_requested = True
             return None
-        if _G.owner != _get_ident():
-            _check_thread()
         outside_reaction = not _G.reacting
         passes = 0
         while True:
@@ -1043,13 +1070,13 @@ def _abort(txn: _Transaction) -> None:
     _commit(txn)
 
 
-def _run_transaction(fn: Callable[..., T], txn: _Transaction, *args: Any) -> T:
+def _run_transaction(fn: Callable[..., T], txn: _Transaction, pass_rollback: bool) -> T:
     if _G.owner != _get_ident():
         _check_thread()
     _G.txn = txn
     try:
         try:
-            result = fn(*args)
+            result: T = fn(txn.request_rollback) if pass_rollback else fn()
         except BaseException:
             _G.txn = txn
             _abort(txn)
@@ -1072,15 +1099,14 @@ def transaction(fn: Callable[[Callable[[], None]], T]) -> T:
     exception escaping ``fn`` (re-raised), restores every atom the transaction wrote, including
     writes of committed nested transactions (rules T1–T10).
     """
-    txn = _Transaction(_G.txn)
-    return _run_transaction(fn, txn, txn.request_rollback)
+    return _run_transaction(fn, _Transaction(_G.txn), True)
 
 
 def transact(fn: Callable[[], T]) -> T:
     """Run ``fn`` in the current transaction, or in a new one if none is open (a batch)."""
     if _G.txn is not None:
         return fn()
-    return _run_transaction(fn, _Transaction(None))
+    return _run_transaction(fn, _Transaction(None), False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1090,12 +1116,12 @@ def transact(fn: Callable[[], T]) -> T:
 
 def unsafe_without_capture(fn: Callable[[], T]) -> T:
     """Call ``fn`` without recording what it reads as dependencies of the running child."""
-    saved = (_G.cap_child, _G.cap_parents, _G.cap_epochs)
-    _G.cap_child, _G.cap_parents, _G.cap_epochs = None, None, None
+    saved_child, saved_parents = _G.cap_child, _G.cap_parents
+    _G.cap_child, _G.cap_parents = None, None
     try:
         return fn()
     finally:
-        _G.cap_child, _G.cap_parents, _G.cap_epochs = saved
+        _G.cap_child, _G.cap_parents = saved_child, saved_parents
 
 
 def why_am_i_running() -> str:
@@ -1161,10 +1187,10 @@ class _Graph:
         # the capture frame of the running computed or effect (None when nothing captures)
         self.cap_child: _Node | None = None
         self.cap_parents: list[Signal[Any, Any]] | None = None
-        self.cap_epochs: list[int] | None = None
+        self.cap_epochs: list[int] = _NO_EPOCHS  # only appended to while cap_parents is set
         self.cap_id = 0
         self.next_cap_id = 0
-        # how many derivations run inside each other (see _trampolined)
+        # how many derivations run inside each other (see _settle)
         self.depth = 0
         # transactions and the reaction phase
         self.txn: _Transaction | None = None

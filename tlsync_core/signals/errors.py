@@ -18,7 +18,7 @@ class ReactionDepthError(SignalsError):
 
 
 class _DeepPull(BaseException):
-    """Unwinds too deep a chain of first derivations to the outermost read (core._trampolined)."""
+    """Unwinds too deep a chain of first derivations to the outermost read (core._settle)."""
 
     def __init__(self, node: Any) -> None:
         super().__init__(getattr(node, "name", "?"))

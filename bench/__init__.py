@@ -1,0 +1,4 @@
+"""Benchmarks for tlsync (not part of the installed package).
+
+Run from the repository root with the venv active: ``python -m bench.signals --help``.
+"""

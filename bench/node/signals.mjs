@@ -1,0 +1,515 @@
+// The signals benchmark cases for @tldraw/state (Node side of `python -m bench.signals`).
+//
+// The same cases, sizes and checks as bench/signals_cases.py (see that file and
+// /work/shared/spec/signals.md §3); keep the two in step.
+//
+//   node bench/node/signals.mjs                 # human-readable table
+//   node bench/node/signals.mjs --json [opts]   # one JSON object on stdout
+//
+// Options: --cases a,b   --trials N   --trial-ms MS   --warmup-ms MS   --cellx-runs N
+//          --cellx-warmup N
+// Kairo cases: build once, warm up (>= 20 iter() calls and >= warmup-ms), pick a fixed number of
+// iter() calls per trial so that a trial takes about trial-ms, then time `trials` trials and report
+// ms per iter() for each. cellx: a fresh build per run (untimed), time the reads + update + reads.
+// With `node --expose-gc`, a full GC is forced before each kairo trial. That is not the default:
+// it promotes the whole graph to the old generation and made the steady state 20-30% slower
+// (cellx: several times slower), so the harness runs without it, like the reference numbers.
+
+import { readFileSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import { atom, computed, react, transact } from '@tldraw/state'
+
+// ---------------------------------------------------------------------------------------------
+// adapter (the js-reactivity-benchmark framework interface)
+// ---------------------------------------------------------------------------------------------
+
+function makeFramework() {
+	const stops = []
+	return {
+		name: '@tldraw/state',
+		signal(value) {
+			const a = atom('signal', value)
+			return { read: () => a.get(), write: (v) => a.set(v) }
+		},
+		computed(fn) {
+			const c = computed('computed', () => fn())
+			return { read: () => c.get() }
+		},
+		effect(fn) {
+			stops.push(react('effect', () => fn()))
+		},
+		batch(fn) {
+			transact(fn)
+		},
+		cleanup() {
+			for (const stop of stops.splice(0)) stop()
+		},
+	}
+}
+
+class CaseFailed extends Error {}
+
+function expect(what, actual, expected) {
+	if (actual !== expected) {
+		throw new CaseFailed(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`)
+	}
+}
+
+function expectList(what, actual, expected) {
+	if (actual.length !== expected.length || actual.some((v, i) => v !== expected[i])) {
+		throw new CaseFailed(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`)
+	}
+}
+
+function busy() {
+	let a = 0
+	for (let i = 0; i < 100; i++) a++
+	return a
+}
+
+// ---------------------------------------------------------------------------------------------
+// kairo cases
+// ---------------------------------------------------------------------------------------------
+
+function deepPropagation(fw, { length = 50, writes = 50 } = {}) {
+	const head = fw.signal(0)
+	let current = head
+	for (let i = 0; i < length; i++) {
+		const prev = current
+		current = fw.computed(() => prev.read() + 1)
+	}
+	const end = current
+	let runs = 0
+	fw.effect(() => {
+		end.read()
+		runs++
+	})
+	return () => {
+		fw.batch(() => head.write(1))
+		runs = 0
+		for (let i = 0; i < writes; i++) {
+			fw.batch(() => head.write(i))
+			expect('deepPropagation end', end.read(), length + i)
+		}
+		expect('deepPropagation effect runs', runs, writes)
+	}
+}
+
+function broadPropagation(fw, { width = 50, writes = 50 } = {}) {
+	const head = fw.signal(0)
+	let runs = 0
+	let last = head
+	for (let i = 0; i < width; i++) {
+		const c1 = fw.computed(() => head.read() + i)
+		const c2 = fw.computed(() => c1.read() + 1)
+		fw.effect(() => {
+			c2.read()
+			runs++
+		})
+		last = c2
+	}
+	return () => {
+		fw.batch(() => head.write(1))
+		runs = 0
+		for (let i = 0; i < writes; i++) {
+			fw.batch(() => head.write(i))
+			expect('broadPropagation last', last.read(), i + width)
+		}
+		expect('broadPropagation effect runs', runs, writes * width)
+	}
+}
+
+function diamond(fw, { width = 5, writes = 500 } = {}) {
+	const head = fw.signal(0)
+	const branches = []
+	for (let i = 0; i < width; i++) branches.push(fw.computed(() => head.read() + 1))
+	const total = fw.computed(() => {
+		let sum = 0
+		for (const b of branches) sum += b.read()
+		return sum
+	})
+	let runs = 0
+	fw.effect(() => {
+		total.read()
+		runs++
+	})
+	return () => {
+		fw.batch(() => head.write(1))
+		runs = 0
+		for (let i = 0; i < writes; i++) {
+			fw.batch(() => head.write(i))
+			expect('diamond sum', total.read(), (i + 1) * width)
+		}
+		expect('diamond effect runs', runs, writes)
+	}
+}
+
+function triangle(fw, { width = 10, writes = 100 } = {}) {
+	const head = fw.signal(0)
+	const chain = [head]
+	for (let i = 0; i < width - 1; i++) {
+		const prev = chain[chain.length - 1]
+		chain.push(fw.computed(() => prev.read() + 1))
+	}
+	const total = fw.computed(() => {
+		let sum = 0
+		for (const node of chain) sum += node.read()
+		return sum
+	})
+	let runs = 0
+	fw.effect(() => {
+		total.read()
+		runs++
+	})
+	const offset = (width * (width - 1)) / 2
+	return () => {
+		fw.batch(() => head.write(1))
+		runs = 0
+		for (let i = 0; i < writes; i++) {
+			fw.batch(() => head.write(i))
+			expect('triangle sum', total.read(), width * i + offset)
+		}
+		expect('triangle effect runs', runs, writes)
+	}
+}
+
+function mux(fw, { size = 100, changes = 10 } = {}) {
+	const heads = []
+	for (let i = 0; i < size; i++) heads.push(fw.signal(0))
+	const muxed = fw.computed(() => Object.fromEntries(heads.map((h) => h.read()).entries()))
+	const split = []
+	for (let i = 0; i < size; i++) {
+		const pick = fw.computed(() => muxed.read()[i])
+		split.push(fw.computed(() => pick.read() + 1))
+	}
+	let runs = 0
+	for (const node of split) {
+		fw.effect(() => {
+			node.read()
+			runs++
+		})
+	}
+	return () => {
+		runs = 0
+		for (let i = 0; i < changes; i++) {
+			fw.batch(() => heads[i].write(i))
+			expect('mux split', split[i].read(), i + 1)
+		}
+		for (let i = 0; i < changes; i++) {
+			fw.batch(() => heads[i].write(i * 2))
+			expect('mux split', split[i].read(), i * 2 + 1)
+		}
+		expect('mux effect runs', runs, 2 * (changes - 1))
+	}
+}
+
+function repeatedObservers(fw, { size = 30, writes = 100 } = {}) {
+	const head = fw.signal(0)
+	const current = fw.computed(() => {
+		let sum = 0
+		for (let i = 0; i < size; i++) sum += head.read()
+		return sum
+	})
+	let runs = 0
+	fw.effect(() => {
+		current.read()
+		runs++
+	})
+	return () => {
+		fw.batch(() => head.write(1))
+		runs = 0
+		for (let i = 0; i < writes; i++) {
+			fw.batch(() => head.write(i))
+			expect('repeatedObservers value', current.read(), size * i)
+		}
+		expect('repeatedObservers effect runs', runs, writes)
+	}
+}
+
+function unstable(fw, { reads = 20, writes = 100 } = {}) {
+	const head = fw.signal(0)
+	const double = fw.computed(() => head.read() * 2)
+	const inverse = fw.computed(() => -head.read())
+	const current = fw.computed(() => {
+		let sum = 0
+		for (let i = 0; i < reads; i++) sum += head.read() % 2 ? double.read() : inverse.read()
+		return sum
+	})
+	let runs = 0
+	fw.effect(() => {
+		current.read()
+		runs++
+	})
+	return () => {
+		fw.batch(() => head.write(1))
+		runs = 0
+		for (let i = 0; i < writes; i++) {
+			fw.batch(() => head.write(i))
+			expect('unstable value', current.read(), reads * (i % 2 ? 2 * i : -i))
+		}
+		expect('unstable effect runs', runs, writes)
+	}
+}
+
+function avoidablePropagation(fw, { writes = 1000 } = {}) {
+	const head = fw.signal(0)
+	const c1 = fw.computed(() => head.read())
+	const c2 = fw.computed(() => {
+		c1.read()
+		return 0
+	})
+	let c3Runs = 0
+	const c3 = fw.computed(() => {
+		c3Runs++
+		busy()
+		return c2.read() + 1
+	})
+	const c4 = fw.computed(() => c3.read() + 2)
+	const c5 = fw.computed(() => c4.read() + 3)
+	let effectRuns = 0
+	fw.effect(() => {
+		c5.read()
+		effectRuns++
+		busy()
+	})
+	return () => {
+		c3Runs = 0
+		effectRuns = 0
+		fw.batch(() => head.write(1))
+		expect('avoidablePropagation c5', c5.read(), 6)
+		for (let i = 0; i < writes; i++) {
+			fw.batch(() => head.write(i))
+			expect('avoidablePropagation c5', c5.read(), 6)
+		}
+		expect('avoidablePropagation c3 runs', c3Runs, 0)
+		expect('avoidablePropagation effect runs', effectRuns, 0)
+	}
+}
+
+function fib(n) {
+	return n < 2 ? n : fib(n - 1) + fib(n - 2)
+}
+
+function hard(n) {
+	return n + fib(16)
+}
+
+function molBench(fw) {
+	const A = fw.signal(0)
+	const B = fw.signal(0)
+	const C = fw.computed(() => (A.read() % 2) + (B.read() % 2))
+	const D = fw.computed(() => {
+		const list = []
+		for (let i = 0; i < 5; i++) list.push({ x: i + (A.read() % 2) - (B.read() % 2) })
+		return list
+	})
+	const E = fw.computed(() => hard(C.read() + A.read() + D.read()[0].x))
+	const F = fw.computed(() => hard(D.read()[2].x || B.read()))
+	const G = fw.computed(() => C.read() + (C.read() || E.read() % 2) + D.read()[4].x + F.read())
+	const sink = []
+	fw.effect(() => sink.push(hard(G.read())))
+	fw.effect(() => sink.push(G.read()))
+	fw.effect(() => sink.push(hard(F.read())))
+	let step = 0
+	return () => {
+		step++
+		const i = step
+		sink.length = 0
+		fw.batch(() => {
+			B.write(1)
+			A.write(1 + i * 2)
+		})
+		fw.batch(() => {
+			A.write(2 + i * 2)
+			B.write(2)
+		})
+		expect('molBench G', G.read(), 994)
+	}
+}
+
+const KAIRO_CASES = {
+	deepPropagation,
+	broadPropagation,
+	diamond,
+	triangle,
+	mux,
+	repeatedObservers,
+	unstable,
+	avoidablePropagation,
+	molBench,
+}
+
+// ---------------------------------------------------------------------------------------------
+// cellx
+// ---------------------------------------------------------------------------------------------
+
+function cellxExpected(layers) {
+	const propagate = (p1, p2, p3, p4) => {
+		for (let i = 0; i < layers; i++) [p1, p2, p3, p4] = [p2, p1 - p3, p2 + p4, p3]
+		return [p1, p2, p3, p4]
+	}
+	return [propagate(1, 2, 3, 4), propagate(4, 3, 2, 1)]
+}
+
+function cellxBuild(fw, layers) {
+	const sources = [1, 2, 3, 4].map((v) => fw.signal(v))
+	let layer = sources
+	for (let i = 0; i < layers; i++) {
+		const [m1, m2, m3, m4] = layer
+		const next = [
+			fw.computed(() => m2.read()),
+			fw.computed(() => m1.read() - m3.read()),
+			fw.computed(() => m2.read() + m4.read()),
+			fw.computed(() => m3.read()),
+		]
+		for (const node of next) fw.effect(() => node.read())
+		layer = next
+	}
+	const end = layer
+	const [s1, s2, s3, s4] = sources
+	return () => {
+		const before = end.map((n) => n.read())
+		fw.batch(() => {
+			s1.write(4)
+			s2.write(3)
+			s3.write(2)
+			s4.write(1)
+		})
+		const after = end.map((n) => n.read())
+		return [before, after]
+	}
+}
+
+const CELLX_CASES = { cellx1000: 1000, cellx2500: 2500 }
+
+// ---------------------------------------------------------------------------------------------
+// measurement
+// ---------------------------------------------------------------------------------------------
+
+const collectGarbage = typeof globalThis.gc === 'function' ? globalThis.gc : () => {}
+
+function measureKairo(build, opts) {
+	const fw = makeFramework()
+	try {
+		const iterate = build(fw)
+		// warm-up: at least 20 calls and warmup-ms, so the JIT has settled
+		let calls = 0
+		const t0 = performance.now()
+		while (calls < 20 || performance.now() - t0 < opts.warmupMs) {
+			iterate()
+			calls++
+		}
+		const perIter = (performance.now() - t0) / calls
+		const itersPerTrial = Math.max(1, Math.min(100000, Math.round(opts.trialMs / perIter)))
+		const msPerIter = []
+		for (let t = 0; t < opts.trials; t++) {
+			collectGarbage()
+			const start = performance.now()
+			for (let k = 0; k < itersPerTrial; k++) iterate()
+			msPerIter.push((performance.now() - start) / itersPerTrial)
+		}
+		return { kind: 'kairo', itersPerTrial, msPerIter }
+	} finally {
+		fw.cleanup()
+	}
+}
+
+function measureCellx(layers, opts) {
+	const [wantBefore, wantAfter] = cellxExpected(layers)
+	const ms = []
+	for (let r = 0; r < opts.cellxWarmup + opts.cellxRuns; r++) {
+		const fw = makeFramework()
+		try {
+			const run = cellxBuild(fw, layers)
+			const start = performance.now()
+			const [before, after] = run()
+			const elapsed = performance.now() - start
+			expectList(`cellx${layers} before`, before, wantBefore)
+			expectList(`cellx${layers} after`, after, wantAfter)
+			if (r >= opts.cellxWarmup) ms.push(elapsed)
+		} finally {
+			fw.cleanup()
+		}
+	}
+	return { kind: 'cellx', ms }
+}
+
+function median(values) {
+	const s = [...values].sort((a, b) => a - b)
+	const m = s.length >> 1
+	return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+function parseArgs(argv) {
+	const opts = {
+		json: false,
+		cases: [...Object.keys(KAIRO_CASES), ...Object.keys(CELLX_CASES)],
+		trials: 7,
+		trialMs: 100,
+		warmupMs: 200,
+		cellxRuns: 7,
+		cellxWarmup: 3,
+	}
+	const numeric = {
+		'--trials': 'trials',
+		'--trial-ms': 'trialMs',
+		'--warmup-ms': 'warmupMs',
+		'--cellx-runs': 'cellxRuns',
+		'--cellx-warmup': 'cellxWarmup',
+	}
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i]
+		if (arg === '--json') opts.json = true
+		else if (arg === '--cases') opts.cases = argv[++i].split(',').filter(Boolean)
+		else if (arg in numeric) {
+			const value = Number(argv[++i])
+			if (!Number.isFinite(value) || value < 0) throw new Error(`bad value for ${arg}`)
+			opts[numeric[arg]] = value
+		} else throw new Error(`unknown argument ${arg}`)
+	}
+	for (const name of opts.cases) {
+		if (!(name in KAIRO_CASES) && !(name in CELLX_CASES)) throw new Error(`unknown case ${name}`)
+	}
+	return opts
+}
+
+function libraryVersion() {
+	const url = new URL('./node_modules/@tldraw/state/package.json', import.meta.url)
+	return JSON.parse(readFileSync(url, 'utf8')).version
+}
+
+function main() {
+	const opts = parseArgs(process.argv.slice(2))
+	const results = {}
+	for (const name of opts.cases) {
+		try {
+			results[name] =
+				name in KAIRO_CASES
+					? measureKairo(KAIRO_CASES[name], opts)
+					: measureCellx(CELLX_CASES[name], opts)
+		} catch (err) {
+			results[name] = { kind: 'error', error: `${err?.name ?? 'Error'}: ${err?.message ?? err}` }
+		}
+	}
+	const report = {
+		library: '@tldraw/state',
+		version: libraryVersion(),
+		runtime: `node ${process.version}`,
+		gcExposed: typeof globalThis.gc === 'function',
+		results,
+	}
+	if (opts.json) {
+		process.stdout.write(JSON.stringify(report) + '\n')
+		return
+	}
+	console.log(`${report.library} ${report.version} on ${report.runtime}`)
+	for (const [name, r] of Object.entries(results)) {
+		if (r.kind === 'error') console.log(`${name.padEnd(22)} FAILED ${r.error}`)
+		else if (r.kind === 'kairo')
+			console.log(`${name.padEnd(22)} ${median(r.msPerIter).toFixed(3)} ms/iter (${r.itersPerTrial} iter/trial)`)
+		else console.log(`${name.padEnd(22)} ${median(r.ms).toFixed(3)} ms/update`)
+	}
+	if (Object.values(results).some((r) => r.kind === 'error')) process.exitCode = 1
+}
+
+main()
