@@ -821,8 +821,8 @@ class Computed(Signal[T, D]):
         if previous is UNINITIALIZED:
             self._lce = _G.epoch
             self._state = value
-        elif value is not previous and not (
-            default_is_equal(previous, value)
+        elif not (
+            value is previous or default_is_equal(previous, value)
             if self._is_equal is None
             else self._is_equal(previous, value)
         ):
@@ -954,14 +954,14 @@ class EffectScheduler(_Node, Generic[R]):
             self._rerun_requested = False
             scheduled_before = self.schedule_count
             result = self._run_once()
-            if not self._rerun_requested:
-                if (
-                    not outside_reaction
-                    or not self._listening
-                    or self.schedule_count != scheduled_before
-                    or not _parents_changed(self)
-                ):
-                    return result
+            if not outside_reaction or not self._listening:
+                return result
+            requested = self._rerun_requested
+            if not requested and self.schedule_count != scheduled_before:
+                return result  # the schedule_effect hook has queued the next run
+            if not _parents_changed(self):
+                return result
+            if not requested:
                 self.schedule_count += 1
             passes += 1
             if passes > MAX_REACTION_PASSES:
@@ -1035,12 +1035,13 @@ def reactor(
 
 
 class _Transaction:
-    __slots__ = ("initial", "parent", "rollback_requested")
+    __slots__ = ("done", "initial", "parent", "rollback_requested")
 
     def __init__(self, parent: _Transaction | None) -> None:
         self.parent = parent
         self.initial: dict[Atom[Any, Any], Any] = {}
         self.rollback_requested = False
+        self.done = False
 
     def request_rollback(self) -> None:
         self.rollback_requested = True
@@ -1070,6 +1071,12 @@ def _abort(txn: _Transaction) -> None:
     _commit(txn)
 
 
+def _current_transaction() -> _Transaction | None:
+    # a call, not an attribute read: after `_G.txn = txn` the type checker (and so mypyc)
+    # would otherwise assume the attribute still holds `txn` after running user code
+    return _G.txn
+
+
 def _run_transaction(fn: Callable[..., T], txn: _Transaction, pass_rollback: bool) -> T:
     if _G.owner != _get_ident():
         _check_thread()
@@ -1081,7 +1088,7 @@ def _run_transaction(fn: Callable[..., T], txn: _Transaction, pass_rollback: boo
             _G.txn = txn
             _abort(txn)
             raise
-        if _G.txn is not txn:
+        if _current_transaction() is not txn:
             raise TransactionOverlapError("Transaction boundaries overlap")
         if txn.rollback_requested:
             _abort(txn)
@@ -1089,7 +1096,11 @@ def _run_transaction(fn: Callable[..., T], txn: _Transaction, pass_rollback: boo
             _commit(txn)
         return result
     finally:
-        _G.txn = txn.parent
+        txn.done = True
+        parent = txn.parent
+        while parent is not None and parent.done:  # only after overlapping boundaries
+            parent = parent.parent
+        _G.txn = parent
 
 
 def transaction(fn: Callable[[Callable[[], None]], T]) -> T:
@@ -1151,16 +1162,23 @@ def why_am_i_running() -> str:
 
 
 def _explain(
-    parents: Sequence[Signal[Any, Any]], epochs: Sequence[int], indent: int, lines: list[str]
+    parents: Sequence[Signal[Any, Any]],
+    seen: Sequence[int] | int,
+    indent: int,
+    lines: list[str],
 ) -> None:
-    for parent, seen in zip(parents, epochs, strict=False):
-        if parent._lce == seen:
+    """Add a line per parent that changed: since its recorded epoch (a sequence, one per
+    parent), or, under a computed, after the epoch the child last saw that computed (an int).
+    """
+    for index, parent in enumerate(parents):
+        changed = parent._lce > seen if isinstance(seen, int) else parent._lce != seen[index]
+        if not changed:
             continue
         pad = " " * indent + "↳ "
         if type(parent) is Computed:
             lines.append(f"{pad}Computed({parent.name}) changed")
-            grand = parent._parents
-            _explain(grand, [seen] * len(grand), indent + 2, lines)
+            since = seen if isinstance(seen, int) else seen[index]
+            _explain(parent._parents, since, indent + 2, lines)
         else:
             lines.append(f"{pad}Atom({parent.name}) changed")
 
