@@ -11,8 +11,8 @@ build_inputs="pyproject.toml setup.py tlsync_core/signals/core.py tlsync_core/si
 stamp=.venv/.installed-$(cat $build_inputs | sha1sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
     echo "installing tlsync and its dev tools into .venv (compiling the signals graph)..."
-    python -m pip install -q --upgrade pip
-    python -m pip install -q -e ".[dev,bench]"
+    python -m pip install -q --upgrade pip || return 1
+    python -m pip install -q -e ".[dev,bench]" || return 1
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
