@@ -7,14 +7,23 @@ from typing import Any
 
 import pytest
 
-from tlsync_core.signals import Computed, atom, computed, react, transact
+from tlsync_core.signals import Atom, Computed, Signal, atom, computed, react, transact
 
 
-def chain(length: int) -> tuple[Any, Computed[int, Any]]:
+def successor(name: str, prev: Signal[int, Any]) -> Computed[int, Any]:
+    """A computed one more than ``prev``."""
+
+    def derive(_prev: object, _epoch: int) -> int:
+        return prev.get() + 1
+
+    return computed(name, derive)
+
+
+def chain(length: int) -> tuple[Atom[int, Any], Signal[int, Any]]:
     head = atom("head", 0)
-    node: Any = head
+    node: Signal[int, Any] = head
     for i in range(length):
-        node = computed(f"c{i}", lambda _p, _e, prev=node: prev.get() + 1)
+        node = successor(f"c{i}", node)
     return head, node
 
 
@@ -50,7 +59,7 @@ def test_attach_and_detach_a_deep_chain() -> None:
     assert len(head.children) == 1
     assert end.is_actively_listening
     stop()
-    assert head.children == ()
+    assert not head.children
     assert not end.is_actively_listening
 
 
@@ -66,9 +75,9 @@ def test_an_error_deep_in_a_chain_reaches_the_reader_and_recovers() -> None:
             raise ValueError("negative")
         return head.get()
 
-    node: Any = computed("fragile", fragile)
+    node: Signal[int, Any] = computed("fragile", fragile)
     for i in range(3000):
-        node = computed(f"c{i}", lambda _p, _e, prev=node: prev.get() + 1)
+        node = successor(f"c{i}", node)
     head.set(-1)
     with pytest.raises(ValueError, match="negative"):
         node.get()

@@ -54,7 +54,7 @@ class Graph:
         """Every node's value computed from scratch from the atoms' current values."""
         values: list[Any] = [a.unsafe_get_without_capture() for a in self.atoms]
         for spec in self.specs:
-            values.append(evaluate(spec, lambda i, values=values: values[i]))
+            values.append(evaluate(spec, values.__getitem__))
         return values
 
 
@@ -190,7 +190,12 @@ def run_scenario(seed: int, steps: int) -> None:
         elif op < 0.6:
             count = rng.randint(2, 8)
             writes = [(rng.choice(graph.atoms), rng.randint(0, 12)) for _ in range(count)]
-            transact(lambda writes=writes: [a.set(v) for a, v in writes])
+
+            def batch(writes: list[tuple[Atom[int, Any], int]] = writes) -> None:
+                for target, value in writes:
+                    target.set(value)
+
+            transact(batch)
             assert all(w.runs - b <= 1 for w, b in zip(watchers, before, strict=True))
         elif op < 0.72:
             snapshot = [a.unsafe_get_without_capture() for a in graph.atoms]
@@ -281,6 +286,10 @@ def test_rollback_restores_every_atom(
         if roll:
             assert values() == before
 
+    def outer(rollback: Callable[[], None]) -> None:
+        nest(writes)
+        rollback()
+
     start = values()
-    transaction(lambda rollback: (nest(writes), rollback()))
+    transaction(outer)
     assert values() == start

@@ -159,9 +159,15 @@ async def test_round_trip_through_the_asyncio_loop() -> None:
     loop = asyncio.get_running_loop()
     a = atom("a", 0)
     out: list[int] = []
-    subscription = to_observable(a, scheduler=AsyncIOScheduler(loop)).pipe(
-        ops.map(lambda v: v * 2)
-    ).subscribe(out.append)
+
+    def double(value: int) -> int:
+        return value * 2
+
+    subscription = (
+        to_observable(a, scheduler=AsyncIOScheduler(loop))
+        .pipe(ops.map(double))
+        .subscribe(out.append)
+    )
     await asyncio.sleep(0)
     a.set(1)
     a.set(2)

@@ -41,6 +41,7 @@ from tlsync_core.signals.errors import (
 )
 from tlsync_core.signals.history import EMPTY_DIFFS, RESET_VALUE, HistoryBuffer, ResetValue
 from tlsync_core.signals.rx import ObservedAtom, from_observable, to_observable
+from tlsync_core.signals.scheduling import coalesce_on
 
 __all__ = [
     "EMPTY_DIFFS",
@@ -64,6 +65,7 @@ __all__ = [
     "WithDiff",
     "atom",
     "bind_thread",
+    "coalesce_on",
     "computed",
     "default_is_equal",
     "from_observable",

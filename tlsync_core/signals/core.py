@@ -315,7 +315,6 @@ class Signal(_Node, Generic[T, D]):
         return RESET_VALUE if history is None else history.get_changes_since(epoch)
 
 
-
 def _capture(signal: Signal[Any, Any], parents: list[Signal[Any, Any]]) -> None:
     """Record ``signal`` as a parent of the running child (once per run)."""
     stamp = signal._cap
