@@ -748,6 +748,16 @@ class Computed(Signal[T, D]):
         state: T = self._state
         return state
 
+    def _enter_error(self, error: Exception) -> None:
+        """Cache ``error`` as the computed's state (rules CE1-CE4)."""
+        if self._error is None:
+            self._state = UNINITIALIZED
+            self._lce = _G.epoch
+        self._lce_checked = _G.epoch
+        if self._history is not None:
+            self._history.clear()
+        self._error = error
+
     def _rerun(self) -> None:
         if self._busy:
             raise CycleError(f"Computed({self.name}) was read while deriving: a cycle")
@@ -767,20 +777,17 @@ class Computed(Signal[T, D]):
         _G.cap_id = _G.next_cap_id
         _G.depth += 1
         previous = self._state
+        interrupted = False
         try:
             result = self._derive(previous, self._lce_checked)
         except _DeepPull:
             # interrupted: keep the old parents and epochs so that nothing looks up to date
-            _G.depth -= 1
-            _G.cap_child, _G.cap_parents, _G.cap_epochs, _G.cap_id = (
-                saved_child,
-                saved_parents,
-                saved_epochs,
-                saved_id,
-            )
-            self._busy = False
+            interrupted = True
             raise
-        except BaseException as error:
+        except Exception as error:
+            self._enter_error(error)
+            return
+        finally:
             _G.depth -= 1
             _G.cap_child, _G.cap_parents, _G.cap_epochs, _G.cap_id = (
                 saved_child,
@@ -789,28 +796,8 @@ class Computed(Signal[T, D]):
                 saved_id,
             )
             self._busy = False
-            _end_capture(self, parents, epochs)
-            if not isinstance(error, Exception):
-                raise
-            if self._error is None:
-                self._state = UNINITIALIZED
-                self._lce = _G.epoch
-            self._lce_checked = _G.epoch
-            if self._history is not None:
-                self._history.clear()
-            self._error = error
-            return
-        _G.depth -= 1
-        _G.cap_child, _G.cap_parents, _G.cap_epochs, _G.cap_id = (
-            saved_child,
-            saved_parents,
-            saved_epochs,
-            saved_id,
-        )
-        self._busy = False
-        self._parent_epochs = epochs
-        if parents != self._parents:
-            _rewire(self, parents)
+            if not interrupted:
+                _end_capture(self, parents, epochs)
         if type(result) is WithDiff:
             value = result.value
             diff: Any = result.diff
