@@ -119,6 +119,64 @@ def _counting_reader(source: Readable[object], counter: _Count) -> Callable[[], 
     return watch
 
 
+def _counted_effect(fw: Framework, source: Readable[object], runs: _Count | None = None) -> _Count:
+    """One effect that reads ``source`` and counts its runs in ``runs`` (a new counter by default).
+
+    Returns the counter.
+    """
+    counter = _Count() if runs is None else runs
+    fw.effect(_counting_reader(source, counter))
+    return counter
+
+
+def _sum_of(reads: Sequence[Callable[[], int]]) -> Callable[[], int]:
+    """A derivation that calls each of ``reads`` in turn and adds up the results."""
+
+    def add_up() -> int:
+        total = 0
+        for read in reads:
+            total += read()
+        return total
+
+    return add_up
+
+
+def _head_writes(
+    fw: Framework,
+    head: Cell[int],
+    watched: Readable[int],
+    expected: Sequence[int],
+    runs: _Count,
+    *,
+    case: str,
+    value: str,
+    effect_runs: int,
+) -> Iterate:
+    """The iteration of the cases that drive one ``head`` signal.
+
+    Write 1 to ``head``, then write 0, 1, ... ``len(expected) - 1`` to it, one batch each; after
+    write ``i``, ``watched`` must read ``expected[i]``. The effect runs counted by ``runs`` since
+    the first write must total ``effect_runs``. The checks are named "<case> <value>" and
+    "<case> effect runs".
+    """
+    value_label = f"{case} {value}"
+    runs_label = f"{case} effect runs"
+    batch = fw.batch
+    write = head.write
+    read = watched.read
+    writes = len(expected)
+
+    def iterate() -> None:
+        batch(write, 1)
+        runs.n = 0
+        for i in range(writes):
+            batch(write, i)
+            _expect(value_label, read(), expected[i])
+        _expect(runs_label, runs.n, effect_runs)
+
+    return iterate
+
+
 def _busy() -> int:
     a = 0
     for _ in range(100):
@@ -137,19 +195,11 @@ def deep_propagation(fw: Framework, *, length: int = 50, writes: int = 50) -> It
     current: Readable[int] = head
     for _ in range(length):
         current = fw.computed(_plus(current, 1))
-    end = current
-    runs = _Count()
-    fw.effect(_counting_reader(end, runs))
-
-    def iterate() -> None:
-        fw.batch(head.write, 1)
-        runs.n = 0
-        for i in range(writes):
-            fw.batch(head.write, i)
-            _expect("deepPropagation end", end.read(), length + i)
-        _expect("deepPropagation effect runs", runs.n, writes)
-
-    return iterate
+    runs = _counted_effect(fw, current)
+    want = [length + i for i in range(writes)]
+    return _head_writes(
+        fw, head, current, want, runs, case="deepPropagation", value="end", effect_runs=writes
+    )
 
 
 def broad_propagation(fw: Framework, *, width: int = 50, writes: int = 50) -> Iterate:
@@ -160,45 +210,31 @@ def broad_propagation(fw: Framework, *, width: int = 50, writes: int = 50) -> It
     for i in range(width):
         c1 = fw.computed(_plus(head, i))
         c2 = fw.computed(_plus(c1, 1))
-        fw.effect(_counting_reader(c2, runs))
+        _counted_effect(fw, c2, runs)
         last = c2
-
-    def iterate() -> None:
-        fw.batch(head.write, 1)
-        runs.n = 0
-        for i in range(writes):
-            fw.batch(head.write, i)
-            _expect("broadPropagation last", last.read(), i + width)
-        _expect("broadPropagation effect runs", runs.n, writes * width)
-
-    return iterate
+    want = [i + width for i in range(writes)]
+    return _head_writes(
+        fw,
+        head,
+        last,
+        want,
+        runs,
+        case="broadPropagation",
+        value="last",
+        effect_runs=writes * width,
+    )
 
 
 def diamond(fw: Framework, *, width: int = 5, writes: int = 500) -> Iterate:
     """head -> ``width`` computeds (head + 1) -> one sum computed -> one effect."""
     head = fw.signal(0)
     branches = [fw.computed(_plus(head, 1)) for _ in range(width)]
-    reads = [b.read for b in branches]
-
-    def add_up() -> int:
-        total = 0
-        for read in reads:
-            total += read()
-        return total
-
-    total = fw.computed(add_up)
-    runs = _Count()
-    fw.effect(_counting_reader(total, runs))
-
-    def iterate() -> None:
-        fw.batch(head.write, 1)
-        runs.n = 0
-        for i in range(writes):
-            fw.batch(head.write, i)
-            _expect("diamond sum", total.read(), (i + 1) * width)
-        _expect("diamond effect runs", runs.n, writes)
-
-    return iterate
+    total = fw.computed(_sum_of([b.read for b in branches]))
+    runs = _counted_effect(fw, total)
+    want = [(i + 1) * width for i in range(writes)]
+    return _head_writes(
+        fw, head, total, want, runs, case="diamond", value="sum", effect_runs=writes
+    )
 
 
 def triangle(fw: Framework, *, width: int = 10, writes: int = 100) -> Iterate:
@@ -207,28 +243,13 @@ def triangle(fw: Framework, *, width: int = 10, writes: int = 100) -> Iterate:
     chain: list[Readable[int]] = [head]
     for _ in range(width - 1):
         chain.append(fw.computed(_plus(chain[-1], 1)))
-    reads = [node.read for node in chain]
-
-    def add_up() -> int:
-        total = 0
-        for read in reads:
-            total += read()
-        return total
-
-    total = fw.computed(add_up)
-    runs = _Count()
-    fw.effect(_counting_reader(total, runs))
+    total = fw.computed(_sum_of([node.read for node in chain]))
+    runs = _counted_effect(fw, total)
     offset = width * (width - 1) // 2
-
-    def iterate() -> None:
-        fw.batch(head.write, 1)
-        runs.n = 0
-        for i in range(writes):
-            fw.batch(head.write, i)
-            _expect("triangle sum", total.read(), width * i + offset)
-        _expect("triangle effect runs", runs.n, writes)
-
-    return iterate
+    want = [width * i + offset for i in range(writes)]
+    return _head_writes(
+        fw, head, total, want, runs, case="triangle", value="sum", effect_runs=writes
+    )
 
 
 def mux(fw: Framework, *, size: int = 100, changes: int = 10) -> Iterate:
@@ -256,7 +277,7 @@ def mux(fw: Framework, *, size: int = 100, changes: int = 10) -> Iterate:
     split = [fw.computed(_plus(fw.computed(picker(i)), 1)) for i in range(size)]
     runs = _Count()
     for node in split:
-        fw.effect(_counting_reader(node, runs))
+        _counted_effect(fw, node, runs)
 
     def iterate() -> None:
         runs.n = 0
@@ -274,27 +295,12 @@ def mux(fw: Framework, *, size: int = 100, changes: int = 10) -> Iterate:
 def repeated_observers(fw: Framework, *, size: int = 30, writes: int = 100) -> Iterate:
     """One computed reads head ``size`` times (a sum) -> one effect."""
     head = fw.signal(0)
-    read_head = head.read
-
-    def add_up() -> int:
-        total = 0
-        for _ in range(size):
-            total += read_head()
-        return total
-
-    current = fw.computed(add_up)
-    runs = _Count()
-    fw.effect(_counting_reader(current, runs))
-
-    def iterate() -> None:
-        fw.batch(head.write, 1)
-        runs.n = 0
-        for i in range(writes):
-            fw.batch(head.write, i)
-            _expect("repeatedObservers value", current.read(), size * i)
-        _expect("repeatedObservers effect runs", runs.n, writes)
-
-    return iterate
+    current = fw.computed(_sum_of([head.read] * size))
+    runs = _counted_effect(fw, current)
+    want = [size * i for i in range(writes)]
+    return _head_writes(
+        fw, head, current, want, runs, case="repeatedObservers", value="value", effect_runs=writes
+    )
 
 
 def unstable(fw: Framework, *, reads: int = 20, writes: int = 100) -> Iterate:
@@ -316,18 +322,11 @@ def unstable(fw: Framework, *, reads: int = 20, writes: int = 100) -> Iterate:
         return total
 
     current = fw.computed(pick)
-    runs = _Count()
-    fw.effect(_counting_reader(current, runs))
-
-    def iterate() -> None:
-        fw.batch(head.write, 1)
-        runs.n = 0
-        for i in range(writes):
-            fw.batch(head.write, i)
-            _expect("unstable value", current.read(), reads * (2 * i if i % 2 else -i))
-        _expect("unstable effect runs", runs.n, writes)
-
-    return iterate
+    runs = _counted_effect(fw, current)
+    want = [reads * (2 * i if i % 2 else -i) for i in range(writes)]
+    return _head_writes(
+        fw, head, current, want, runs, case="unstable", value="value", effect_runs=writes
+    )
 
 
 def avoidable_propagation(fw: Framework, *, writes: int = 1000) -> Iterate:

@@ -61,6 +61,48 @@ function expectList(what, actual, expected) {
 	}
 }
 
+// One effect that reads `node` and counts its runs in `counter.runs` (a new counter by default).
+// Returns the counter.
+function countedEffect(fw, node, counter = { runs: 0 }) {
+	fw.effect(() => {
+		node.read()
+		counter.runs++
+	})
+	return counter
+}
+
+// A derivation that adds up the values of `nodes`.
+function sumOf(nodes) {
+	return () => {
+		let sum = 0
+		for (const node of nodes) sum += node.read()
+		return sum
+	}
+}
+
+// The iteration of the cases that drive one `head` signal. Write 1 to `head`, then write
+// 0, 1, ... want.length - 1 to it, one batch each; after write i, `watched` must read want[i]. The
+// effect runs counted in `counter` since the first write must total `effectRuns`. The checks are
+// named "<case> <value>" and "<case> effect runs".
+function headWrites(fw, head, watched, want, counter, { case: caseName, value, effectRuns }) {
+	const valueLabel = `${caseName} ${value}`
+	const runsLabel = `${caseName} effect runs`
+	return () => {
+		fw.batch(() => head.write(1))
+		counter.runs = 0
+		for (let i = 0; i < want.length; i++) {
+			fw.batch(() => head.write(i))
+			expect(valueLabel, watched.read(), want[i])
+		}
+		expect(runsLabel, counter.runs, effectRuns)
+	}
+}
+
+// want[i] = f(i) for i in 0 .. n - 1
+function table(n, f) {
+	return Array.from({ length: n }, (_, i) => f(i))
+}
+
 function busy() {
 	let a = 0
 	for (let i = 0; i < 100; i++) a++
@@ -78,70 +120,34 @@ function deepPropagation(fw, { length = 50, writes = 50 } = {}) {
 		const prev = current
 		current = fw.computed(() => prev.read() + 1)
 	}
-	const end = current
-	let runs = 0
-	fw.effect(() => {
-		end.read()
-		runs++
-	})
-	return () => {
-		fw.batch(() => head.write(1))
-		runs = 0
-		for (let i = 0; i < writes; i++) {
-			fw.batch(() => head.write(i))
-			expect('deepPropagation end', end.read(), length + i)
-		}
-		expect('deepPropagation effect runs', runs, writes)
-	}
+	const counter = countedEffect(fw, current)
+	const want = table(writes, (i) => length + i)
+	return headWrites(fw, head, current, want, counter, { case: 'deepPropagation', value: 'end', effectRuns: writes })
 }
 
 function broadPropagation(fw, { width = 50, writes = 50 } = {}) {
 	const head = fw.signal(0)
-	let runs = 0
+	const counter = { runs: 0 }
 	let last = head
 	for (let i = 0; i < width; i++) {
 		const c1 = fw.computed(() => head.read() + i)
 		const c2 = fw.computed(() => c1.read() + 1)
-		fw.effect(() => {
-			c2.read()
-			runs++
-		})
+		countedEffect(fw, c2, counter)
 		last = c2
 	}
-	return () => {
-		fw.batch(() => head.write(1))
-		runs = 0
-		for (let i = 0; i < writes; i++) {
-			fw.batch(() => head.write(i))
-			expect('broadPropagation last', last.read(), i + width)
-		}
-		expect('broadPropagation effect runs', runs, writes * width)
-	}
+	const want = table(writes, (i) => i + width)
+	const effectRuns = writes * width
+	return headWrites(fw, head, last, want, counter, { case: 'broadPropagation', value: 'last', effectRuns })
 }
 
 function diamond(fw, { width = 5, writes = 500 } = {}) {
 	const head = fw.signal(0)
 	const branches = []
 	for (let i = 0; i < width; i++) branches.push(fw.computed(() => head.read() + 1))
-	const total = fw.computed(() => {
-		let sum = 0
-		for (const b of branches) sum += b.read()
-		return sum
-	})
-	let runs = 0
-	fw.effect(() => {
-		total.read()
-		runs++
-	})
-	return () => {
-		fw.batch(() => head.write(1))
-		runs = 0
-		for (let i = 0; i < writes; i++) {
-			fw.batch(() => head.write(i))
-			expect('diamond sum', total.read(), (i + 1) * width)
-		}
-		expect('diamond effect runs', runs, writes)
-	}
+	const total = fw.computed(sumOf(branches))
+	const counter = countedEffect(fw, total)
+	const want = table(writes, (i) => (i + 1) * width)
+	return headWrites(fw, head, total, want, counter, { case: 'diamond', value: 'sum', effectRuns: writes })
 }
 
 function triangle(fw, { width = 10, writes = 100 } = {}) {
@@ -151,26 +157,11 @@ function triangle(fw, { width = 10, writes = 100 } = {}) {
 		const prev = chain[chain.length - 1]
 		chain.push(fw.computed(() => prev.read() + 1))
 	}
-	const total = fw.computed(() => {
-		let sum = 0
-		for (const node of chain) sum += node.read()
-		return sum
-	})
-	let runs = 0
-	fw.effect(() => {
-		total.read()
-		runs++
-	})
+	const total = fw.computed(sumOf(chain))
+	const counter = countedEffect(fw, total)
 	const offset = (width * (width - 1)) / 2
-	return () => {
-		fw.batch(() => head.write(1))
-		runs = 0
-		for (let i = 0; i < writes; i++) {
-			fw.batch(() => head.write(i))
-			expect('triangle sum', total.read(), width * i + offset)
-		}
-		expect('triangle effect runs', runs, writes)
-	}
+	const want = table(writes, (i) => width * i + offset)
+	return headWrites(fw, head, total, want, counter, { case: 'triangle', value: 'sum', effectRuns: writes })
 }
 
 function mux(fw, { size = 100, changes = 10 } = {}) {
@@ -182,15 +173,10 @@ function mux(fw, { size = 100, changes = 10 } = {}) {
 		const pick = fw.computed(() => muxed.read()[i])
 		split.push(fw.computed(() => pick.read() + 1))
 	}
-	let runs = 0
-	for (const node of split) {
-		fw.effect(() => {
-			node.read()
-			runs++
-		})
-	}
+	const counter = { runs: 0 }
+	for (const node of split) countedEffect(fw, node, counter)
 	return () => {
-		runs = 0
+		counter.runs = 0
 		for (let i = 0; i < changes; i++) {
 			fw.batch(() => heads[i].write(i))
 			expect('mux split', split[i].read(), i + 1)
@@ -199,31 +185,16 @@ function mux(fw, { size = 100, changes = 10 } = {}) {
 			fw.batch(() => heads[i].write(i * 2))
 			expect('mux split', split[i].read(), i * 2 + 1)
 		}
-		expect('mux effect runs', runs, 2 * (changes - 1))
+		expect('mux effect runs', counter.runs, 2 * (changes - 1))
 	}
 }
 
 function repeatedObservers(fw, { size = 30, writes = 100 } = {}) {
 	const head = fw.signal(0)
-	const current = fw.computed(() => {
-		let sum = 0
-		for (let i = 0; i < size; i++) sum += head.read()
-		return sum
-	})
-	let runs = 0
-	fw.effect(() => {
-		current.read()
-		runs++
-	})
-	return () => {
-		fw.batch(() => head.write(1))
-		runs = 0
-		for (let i = 0; i < writes; i++) {
-			fw.batch(() => head.write(i))
-			expect('repeatedObservers value', current.read(), size * i)
-		}
-		expect('repeatedObservers effect runs', runs, writes)
-	}
+	const current = fw.computed(sumOf(Array(size).fill(head)))
+	const counter = countedEffect(fw, current)
+	const want = table(writes, (i) => size * i)
+	return headWrites(fw, head, current, want, counter, { case: 'repeatedObservers', value: 'value', effectRuns: writes })
 }
 
 function unstable(fw, { reads = 20, writes = 100 } = {}) {
@@ -235,20 +206,9 @@ function unstable(fw, { reads = 20, writes = 100 } = {}) {
 		for (let i = 0; i < reads; i++) sum += head.read() % 2 ? double.read() : inverse.read()
 		return sum
 	})
-	let runs = 0
-	fw.effect(() => {
-		current.read()
-		runs++
-	})
-	return () => {
-		fw.batch(() => head.write(1))
-		runs = 0
-		for (let i = 0; i < writes; i++) {
-			fw.batch(() => head.write(i))
-			expect('unstable value', current.read(), reads * (i % 2 ? 2 * i : -i))
-		}
-		expect('unstable effect runs', runs, writes)
-	}
+	const counter = countedEffect(fw, current)
+	const want = table(writes, (i) => reads * (i % 2 ? 2 * i : -i))
+	return headWrites(fw, head, current, want, counter, { case: 'unstable', value: 'value', effectRuns: writes })
 }
 
 function avoidablePropagation(fw, { writes = 1000 } = {}) {

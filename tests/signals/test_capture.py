@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import pytest
+from signals_helpers import attach_and_run, react_recording
 
 from tlsync_core.signals import (
+    Atom,
     EffectScheduler,
     atom,
     computed,
@@ -92,8 +95,7 @@ def test_computed_branch_switch_rewires_a_listening_computed() -> None:
     b = atom("b", 1)
     c = atom("c", 2)
     pick = computed("pick", lambda _prev, _epoch: b.get() if which.get() else c.get())
-    seen: list[int] = []
-    stop = react("r", lambda _e: seen.append(pick.get()))
+    stop, seen = react_recording(pick.get)
 
     assert list(pick.parents) == [which, b]
     assert list(b.children) == [pick]
@@ -206,17 +208,11 @@ def test_reads_outside_a_context_capture_nothing() -> None:
     r.stop()
 
 
-@pytest.mark.spec("CAP5")
-def test_without_capture_inside_a_computed() -> None:
-    """Reads inside unsafe_without_capture in a computed do not subscribe it."""
-    a = atom("a", 1)
-    b = atom("b", 1)
-    c = atom("c", 1)
-    child = computed(
-        "child", lambda _prev, _epoch: a.get() + b.get() + unsafe_without_capture(c.get)
-    )
-    values: list[int] = []
-    stop = react("r", lambda _e: values.append(child.get()))
+def _assert_follows_a_and_b_but_not_c(
+    a: Atom[int, Any], b: Atom[int, Any], c: Atom[int, Any], values: list[int]
+) -> None:
+    """``values`` records an effect on a + b + c (all 1) that read c without capture: setting each
+    atom to 2 in turn re-runs it for a and b, but not for c."""
     assert values == [3]
 
     a.set(2)
@@ -227,6 +223,19 @@ def test_without_capture_inside_a_computed() -> None:
 
     c.set(2)
     assert values == [3, 4, 5]
+
+
+@pytest.mark.spec("CAP5")
+def test_without_capture_inside_a_computed() -> None:
+    """Reads inside unsafe_without_capture in a computed do not subscribe it."""
+    a = atom("a", 1)
+    b = atom("b", 1)
+    c = atom("c", 1)
+    child = computed(
+        "child", lambda _prev, _epoch: a.get() + b.get() + unsafe_without_capture(c.get)
+    )
+    stop, values = react_recording(child.get)
+    _assert_follows_a_and_b_but_not_c(a, b, c, values)
     assert list(child.parents) == [a, b]
     stop()
 
@@ -237,18 +246,8 @@ def test_without_capture_inside_an_effect() -> None:
     a = atom("a", 1)
     b = atom("b", 1)
     c = atom("c", 1)
-    values: list[int] = []
-    stop = react("r", lambda _e: values.append(a.get() + b.get() + unsafe_without_capture(c.get)))
-    assert values == [3]
-
-    a.set(2)
-    assert values == [3, 4]
-
-    b.set(2)
-    assert values == [3, 4, 5]
-
-    c.set(2)
-    assert values == [3, 4, 5]
+    stop, values = react_recording(lambda: a.get() + b.get() + unsafe_without_capture(c.get))
+    _assert_follows_a_and_b_but_not_c(a, b, c, values)
     stop()
 
 
@@ -283,6 +282,24 @@ def test_without_capture_restores_the_frame_after_a_raise() -> None:
     stop()
 
 
+def _reading_in_order(
+    signals: dict[str, Atom[int, Any]], order: list[str]
+) -> EffectScheduler[None]:
+    """A scheduler whose effect reads the named signals in the order ``order`` holds at each run."""
+
+    def effect(_epoch: int) -> None:
+        for key in order:
+            signals[key].get()
+
+    return EffectScheduler("s", effect)
+
+
+def _assert_parents(scheduler: EffectScheduler[None], parents: list[Atom[int, Any]]) -> None:
+    """The scheduler's parents are exactly ``parents``, and parent_epochs is aligned with them."""
+    assert list(scheduler.parents) == parents
+    assert list(scheduler.parent_epochs) == [parent.last_changed_epoch for parent in parents]
+
+
 @pytest.mark.spec("CAP8")
 def test_parents_reorder_and_parent_epochs_follow() -> None:
     """Parents are re-recorded in each run's read order, and parent_epochs stays aligned with
@@ -292,40 +309,19 @@ def test_parents_reorder_and_parent_epochs_follow() -> None:
     b = atom("b", 1)
     atom("tick", 0).set(1)
     c = atom("c", 1)
-    signals = {"a": a, "b": b, "c": c}
     order: list[str] = ["a", "b", "c"]
-
-    def effect(_epoch: int) -> None:
-        for key in order:
-            signals[key].get()
-
-    scheduler = EffectScheduler("s", effect)
+    scheduler = _reading_in_order({"a": a, "b": b, "c": c}, order)
     scheduler.execute()
-    assert list(scheduler.parents) == [a, b, c]
+    _assert_parents(scheduler, [a, b, c])
     assert a.last_changed_epoch < b.last_changed_epoch < c.last_changed_epoch
-    assert list(scheduler.parent_epochs) == [
-        a.last_changed_epoch,
-        b.last_changed_epoch,
-        c.last_changed_epoch,
-    ]
 
     order[:] = ["b", "a", "c"]
     scheduler.execute()
-    assert list(scheduler.parents) == [b, a, c]
-    assert list(scheduler.parent_epochs) == [
-        b.last_changed_epoch,
-        a.last_changed_epoch,
-        c.last_changed_epoch,
-    ]
+    _assert_parents(scheduler, [b, a, c])
 
     order[:] = ["a", "c", "b"]
     scheduler.execute()
-    assert list(scheduler.parents) == [a, c, b]
-    assert list(scheduler.parent_epochs) == [
-        a.last_changed_epoch,
-        c.last_changed_epoch,
-        b.last_changed_epoch,
-    ]
+    _assert_parents(scheduler, [a, c, b])
 
 
 @pytest.mark.spec("CAP8")
@@ -335,28 +331,18 @@ def test_parents_shrink_to_what_was_read() -> None:
     a = atom("a", 1)
     b = atom("b", 1)
     c = atom("c", 1)
-    signals = {"a": a, "b": b, "c": c}
     order: list[str] = ["a", "b", "c"]
-
-    def effect(_epoch: int) -> None:
-        for key in order:
-            signals[key].get()
-
-    scheduler = EffectScheduler("s", effect)
-    scheduler.attach()
-    scheduler.execute()
+    scheduler = attach_and_run(_reading_in_order({"a": a, "b": b, "c": c}, order))
     assert list(scheduler.parents) == [a, b, c]
 
     order[:] = ["b", "a"]
     scheduler.execute()
-    assert list(scheduler.parents) == [b, a]
-    assert list(scheduler.parent_epochs) == [b.last_changed_epoch, a.last_changed_epoch]
+    _assert_parents(scheduler, [b, a])
     assert list(c.children) == []
 
     order[:] = []
     scheduler.execute()
-    assert list(scheduler.parents) == []
-    assert list(scheduler.parent_epochs) == []
+    _assert_parents(scheduler, [])
     assert list(a.children) == []
     assert list(b.children) == []
 
@@ -381,9 +367,7 @@ def test_parents_and_children_are_tuple_snapshots() -> None:
         if read_b[0]:
             b.get()
 
-    scheduler = EffectScheduler("s", effect)
-    scheduler.attach()
-    scheduler.execute()
+    scheduler = attach_and_run(EffectScheduler("s", effect))
     parents = scheduler.parents
     epochs = scheduler.parent_epochs
     children = a.children
@@ -406,8 +390,7 @@ def test_computed_unsafe_get_without_capture_does_not_subscribe() -> None:
     """Reading a computed with unsafe_get_without_capture inside an effect does not subscribe."""
     a = atom("a", 1)
     c = computed("c", lambda _prev, _epoch: a.get() + 1)
-    seen: list[int] = []
-    stop = react("r", lambda _e: seen.append(c.unsafe_get_without_capture()))
+    stop, seen = react_recording(c.unsafe_get_without_capture)
     assert seen == [2]
     assert list(c.children) == []
 

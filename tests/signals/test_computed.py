@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from signals_helpers import counting_computed
 
 from tlsync_core.signals import (
     GLOBAL_START_EPOCH,
@@ -21,13 +22,7 @@ from tlsync_core.signals import (
 def test_computed_is_lazy() -> None:
     """derive is not called at creation, nor when a parent changes, until the first get()."""
     a = atom("a", 1)
-    calls: list[int] = []
-
-    def double(_prev: object, _epoch: int) -> int:
-        calls.append(1)
-        return a.get() * 2
-
-    c = computed("double", double)
+    c, calls = counting_computed("double", lambda: a.get() * 2)
     assert calls == []
 
     a.set(2)
@@ -42,13 +37,7 @@ def test_computed_recomputes_only_when_a_parent_changed() -> None:
     """Repeated gets reuse the cache; a parent change re-derives on the next get; unrelated sets do
     nothing."""
     a = atom("a", 1)
-    calls: list[int] = []
-
-    def double(_prev: object, _epoch: int) -> int:
-        calls.append(1)
-        return a.get() * 2
-
-    c = computed("double", double)
+    c, calls = counting_computed("double", lambda: a.get() * 2)
     start = get_global_epoch()
 
     assert c.get() == 2
@@ -86,13 +75,7 @@ def test_unrelated_epoch_advance_updates_last_checked_epoch_only() -> None:
     """An unrelated epoch tick moves last_checked_epoch on the next get without re-deriving."""
     start = get_global_epoch()
     a = atom("a", 1)
-    calls: list[int] = []
-
-    def double(_prev: object, _epoch: int) -> int:
-        calls.append(1)
-        return a.get() * 2
-
-    c = computed("double", double)
+    c, calls = counting_computed("double", lambda: a.get() * 2)
     assert c.last_checked_epoch == GLOBAL_START_EPOCH
 
     c.get()
@@ -110,14 +93,8 @@ def test_unrelated_epoch_advance_updates_last_checked_epoch_only() -> None:
 def test_computed_without_parents_never_recomputes() -> None:
     """A computed that captured no parents derives exactly once, ever, and keeps its creation
     epoch."""
-    calls: list[int] = []
-
-    def derive(_prev: object, _epoch: int) -> int:
-        calls.append(1)
-        return 1
-
     start = get_global_epoch()
-    c = computed("constant", derive)
+    c, calls = counting_computed("constant", lambda: 1)
     assert calls == []
 
     assert c.get() == 1
@@ -260,13 +237,7 @@ def test_chains_stop_propagating_at_an_unchanged_intermediate() -> None:
     unchanged."""
     a = atom("a", 1.2)
     floored = computed("floored", lambda _prev, _epoch: math.floor(a.get()))
-    tens_calls: list[int] = []
-
-    def tens(_prev: object, _epoch: int) -> int:
-        tens_calls.append(1)
-        return floored.get() * 10
-
-    c = computed("tens", tens)
+    c, tens_calls = counting_computed("tens", lambda: floored.get() * 10)
 
     assert c.get() == 10
     assert len(tens_calls) == 1

@@ -6,6 +6,13 @@ import math
 from collections.abc import Callable
 
 import pytest
+from signals_helpers import (
+    change_while_detached,
+    react_recording,
+    reactor_recording,
+    run_in_reaction,
+    scheduler_recording,
+)
 
 from tlsync_core.signals import (
     GLOBAL_START_EPOCH,
@@ -28,8 +35,7 @@ from tlsync_core.signals import (
 def test_react_runs_immediately_reruns_and_stops() -> None:
     """react runs at once, reruns on change, and never runs after stop()."""
     a = atom("a", 234)
-    seen: list[int] = []
-    stop = react("r", lambda _e: seen.append(a.get()))
+    stop, seen = react_recording(a.get)
     assert seen == [234]
 
     a.set(939)
@@ -46,8 +52,7 @@ def test_react_detaches_from_its_parents_when_stopped() -> None:
     """While running, the atom's children hold the effect; after stop() they are empty and sets do
     nothing."""
     a = atom("a", 1)
-    runs: list[int] = []
-    stop = react("r", lambda _e: runs.append(a.get()))
+    stop, runs = react_recording(a.get)
 
     assert len(a.children) == 1
     assert isinstance(a.children[0], EffectScheduler)
@@ -67,8 +72,7 @@ def test_react_detaches_from_its_parents_when_stopped() -> None:
 def test_no_rerun_on_equal_set() -> None:
     """An effect does not re-run when its parent atom is set to an equal value."""
     a = atom("a", "x")
-    runs: list[str] = []
-    stop = react("r", lambda _e: runs.append(a.get()))
+    stop, runs = react_recording(a.get)
     assert runs == ["x"]
 
     a.set("x")
@@ -81,8 +85,7 @@ def test_no_rerun_when_computed_parent_recomputes_to_equal_value() -> None:
     """An effect does not re-run when its computed parent re-derives to an equal value."""
     a = atom("a", 1.2)
     floored = computed("floored", lambda _prev, _epoch: math.floor(a.get()))
-    runs: list[int] = []
-    stop = react("r", lambda _e: runs.append(floored.get()))
+    stop, runs = react_recording(floored.get)
     assert runs == [1]
 
     a.set(1.5)
@@ -147,8 +150,7 @@ def test_last_reacted_epoch_is_taken_before_the_run() -> None:
 def test_reactor_start_and_stop_toggle_listening() -> None:
     """reactor start/stop toggles is_actively_listening; the reactor does not run before start()."""
     a = atom("a", 1)
-    runs: list[int] = []
-    r = reactor("r", lambda _e: runs.append(a.get()))
+    r, runs = reactor_recording(a.get)
     assert r.scheduler.is_actively_listening is False
     assert runs == []
 
@@ -165,17 +167,22 @@ def test_reactor_start_and_stop_toggle_listening() -> None:
 
 
 @pytest.mark.spec("E2")
-def test_reactor_start_does_not_rerun_if_nothing_changed() -> None:
-    """start() after stop() does not re-run the effect when no parent changed meanwhile."""
+@pytest.mark.parametrize(
+    ("force", "runs_after_restart"), [(False, 1), (True, 2)], ids=["plain", "forced"]
+)
+def test_reactor_restart_without_changes_reruns_only_if_forced(
+    force: bool, runs_after_restart: int
+) -> None:
+    """start() after stop() does not re-run the effect when no parent changed meanwhile;
+    start(force=True) re-runs it even so."""
     a = atom("a", 1)
-    runs: list[int] = []
-    r = reactor("r", lambda _e: runs.append(a.get()))
+    r, runs = reactor_recording(a.get)
     r.start()
     assert len(runs) == 1
 
     r.stop()
-    r.start()
-    assert len(runs) == 1
+    r.start(force=force)
+    assert len(runs) == runs_after_restart
     r.stop()
 
 
@@ -183,8 +190,7 @@ def test_reactor_start_does_not_rerun_if_nothing_changed() -> None:
 def test_reactor_start_reruns_if_a_parent_changed_while_stopped() -> None:
     """start() re-runs the effect when a parent changed while it was stopped."""
     a = atom("a", 1)
-    runs: list[int] = []
-    r = reactor("r", lambda _e: runs.append(a.get()))
+    r, runs = reactor_recording(a.get)
     r.start()
     assert runs == [1]
 
@@ -197,28 +203,12 @@ def test_reactor_start_reruns_if_a_parent_changed_while_stopped() -> None:
     r.stop()
 
 
-@pytest.mark.spec("E2")
-def test_reactor_force_start_always_reruns() -> None:
-    """start(force=True) re-runs the effect even if nothing changed."""
-    a = atom("a", 1)
-    runs: list[int] = []
-    r = reactor("r", lambda _e: runs.append(a.get()))
-    r.start()
-    assert len(runs) == 1
-
-    r.stop()
-    r.start(force=True)
-    assert len(runs) == 2
-    r.stop()
-
-
 @pytest.mark.spec("E3")
 def test_one_rerun_per_transaction() -> None:
     """Two parents set in one transact give exactly one re-run."""
     a = atom("a", 1)
     b = atom("b", 1)
-    seen: list[tuple[int, int]] = []
-    r = reactor("r", lambda _e: seen.append((a.get(), b.get())))
+    r, seen = reactor_recording(lambda: (a.get(), b.get()))
     r.start()
     assert seen == [(1, 1)]
 
@@ -235,8 +225,7 @@ def test_one_rerun_per_transaction() -> None:
 def test_maybe_schedule_effect_is_a_no_op_when_stopped() -> None:
     """maybe_schedule_effect on a never-started reactor does nothing."""
     a = atom("a", 1)
-    runs: list[int] = []
-    r = reactor("r", lambda _e: runs.append(a.get()))
+    r, runs = reactor_recording(a.get)
 
     r.scheduler.maybe_schedule_effect()
 
@@ -248,8 +237,7 @@ def test_maybe_schedule_effect_is_a_no_op_when_stopped() -> None:
 def test_maybe_schedule_effect_is_a_no_op_when_parents_unchanged() -> None:
     """maybe_schedule_effect after an unrelated epoch tick does not run, but records the epoch."""
     a = atom("a", 1)
-    runs: list[int] = []
-    r = reactor("r", lambda _e: runs.append(a.get()))
+    r, runs = reactor_recording(a.get)
     r.start()
     assert len(runs) == 1
     count = r.scheduler.schedule_count
@@ -269,22 +257,14 @@ def test_start_inside_a_reaction_sees_a_computed_that_went_stale() -> None:
     change."""
     a = atom("a", 1)
     c = computed("c", lambda _prev, _epoch: a.get() * 2)
-    seen: list[int] = []
-    r = reactor("r", lambda _e: seen.append(c.get()))
+    r, seen = reactor_recording(c.get)
     r.start()
     assert seen == [2]
     r.stop()
 
     a.set(5)  # nothing listens to c now, so it goes stale
 
-    trigger = atom("trigger", 0)
-
-    def outer(_epoch: int) -> None:
-        if trigger.get() == 1:
-            r.start()
-
-    stop_outer = react("outer", outer)
-    trigger.set(1)
+    stop_outer = run_in_reaction(r.start)
 
     assert seen == [2, 10]
     assert c.get() == 10
@@ -297,8 +277,7 @@ def test_reactor_without_parents_does_not_rerun_on_start() -> None:
     """A reactor that read nothing does not re-run on start() after unrelated changes; force
     does."""
     unrelated = atom("unrelated", 0)
-    runs: list[int] = []
-    r = reactor("r", lambda _e: runs.append(1))
+    r, runs = reactor_recording(lambda: 1)
 
     r.start()
     assert len(runs) == 1
@@ -426,10 +405,7 @@ def test_queued_execute_is_a_no_op_after_stop() -> None:
 def test_detach_attach_keeps_parents_without_rerunning() -> None:
     """detach/attach keeps the parents and does not re-run; later changes re-run as before."""
     a = atom("a", 1)
-    runs: list[int] = []
-    scheduler = EffectScheduler("test", lambda _e: runs.append(a.get()))
-    scheduler.attach()
-    scheduler.execute()
+    scheduler, runs = scheduler_recording(a.get)
     assert runs == [1]
 
     a.set(2)
@@ -454,10 +430,7 @@ def test_changes_while_detached_are_seen_after_attach_and_execute() -> None:
     """Changes while detached do not run the effect; attach + execute sees them, and later changes
     re-run it."""
     a = atom("a", 1)
-    runs: list[int] = []
-    scheduler = EffectScheduler("test", lambda _e: runs.append(a.get()))
-    scheduler.attach()
-    scheduler.execute()
+    scheduler, runs = scheduler_recording(a.get)
     a.set(2)
     assert runs == [1, 2]
 
@@ -478,21 +451,12 @@ def test_changes_while_detached_are_seen_after_attach_and_execute() -> None:
 def test_attach_then_maybe_schedule_reruns_only_if_a_parent_changed() -> None:
     """After detach, attach + maybe_schedule_effect re-runs only when a parent changed meanwhile."""
     a = atom("a", 1)
-    runs: list[int] = []
-    scheduler = EffectScheduler("test", lambda _e: runs.append(a.get()))
-    scheduler.attach()
-    scheduler.execute()
+    scheduler, runs = scheduler_recording(a.get)
 
-    scheduler.detach()
-    atom("unrelated", 0).set(1)
-    scheduler.attach()
-    scheduler.maybe_schedule_effect()
+    change_while_detached(scheduler, lambda: atom("unrelated", 0).set(1))
     assert runs == [1]
 
-    scheduler.detach()
-    a.set(2)
-    scheduler.attach()
-    scheduler.maybe_schedule_effect()
+    change_while_detached(scheduler, lambda: a.set(2))
     assert runs == [1, 2]
     scheduler.detach()
 
@@ -503,22 +467,15 @@ def test_attach_refreshes_a_stale_computed_parent() -> None:
     change."""
     a = atom("a", 1)
     c = computed("c", lambda _prev, _epoch: a.get() * 2)
-    seen: list[int] = []
-    scheduler = EffectScheduler("test", lambda _e: seen.append(c.get()))
-    scheduler.attach()
-    scheduler.execute()
+    scheduler, seen = scheduler_recording(c.get)
     scheduler.detach()
     a.set(5)  # c is stale now
 
-    trigger = atom("trigger", 0)
+    def reattach() -> None:
+        scheduler.attach()
+        scheduler.maybe_schedule_effect()
 
-    def outer(_epoch: int) -> None:
-        if trigger.get() == 1:
-            scheduler.attach()
-            scheduler.maybe_schedule_effect()
-
-    stop = react("outer", outer)
-    trigger.set(1)
+    stop = run_in_reaction(reattach)
 
     assert seen == [2, 10]
     stop()

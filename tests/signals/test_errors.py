@@ -8,13 +8,17 @@ previous value.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from signals_helpers import attach_and_run, change_while_detached
 
 from tlsync_core.signals import (
     EMPTY_DIFFS,
     RESET_VALUE,
     UNINITIALIZED,
+    Atom,
     Computed,
     CycleError,
     EffectScheduler,
@@ -32,6 +36,24 @@ class Boom(Exception):
     """The error the test derivations and effects raise."""
 
 
+def raising_at(
+    a: Atom[int, Any], bad: int, runs: list[int] | None = None
+) -> Callable[[object, int], int]:
+    """A derivation that returns a's value but raises Boom("test") while a holds ``bad``.
+
+    With ``runs``, each derivation first appends 1 to it.
+    """
+
+    def derive(_prev: object, _epoch: int) -> int:
+        if runs is not None:
+            runs.append(1)
+        if a.get() == bad:
+            raise Boom("test")
+        return a.get()
+
+    return derive
+
+
 # ---------------------------------------------------------------------------------------------
 # computeds that raise (CE1–CE5)
 # ---------------------------------------------------------------------------------------------
@@ -43,14 +65,7 @@ def test_errors_are_cached_until_a_parent_changes() -> None:
     recovers."""
     a = atom("a", 1)
     runs: list[int] = []
-
-    def derive(_prev: object, _epoch: int) -> int:
-        runs.append(1)
-        if a.get() == 2:
-            raise Boom("test")
-        return a.get()
-
-    b = computed("b", derive)
+    b = computed("b", raising_at(a, 2, runs))
     assert b.get() == 1
     assert len(runs) == 1
 
@@ -72,14 +87,7 @@ def test_error_on_first_computation_is_cached_too() -> None:
     """A raise on the very first run is cached; unrelated epoch ticks do not re-run it."""
     a = atom("a", 1)
     runs: list[int] = []
-
-    def derive(_prev: object, _epoch: int) -> int:
-        runs.append(1)
-        if a.get() == 1:
-            raise Boom("test")
-        return a.get()
-
-    b = computed("b", derive)
+    b = computed("b", raising_at(a, 1, runs))
     for _ in range(3):
         with pytest.raises(Boom, match=r"^test$"):
             b.get()
@@ -216,12 +224,7 @@ def test_error_clears_the_history_buffer() -> None:
     """History [1, 2] becomes RESET after an error; after recovery diffs start afresh from the error
     epoch."""
     a = atom("a", 1)
-
-    def derive(_prev: object, _epoch: int) -> int:
-        if a.get() == 5:
-            raise Boom("test")
-        return a.get()
-
+    derive = raising_at(a, 5)
     b = computed("b", derive, history_length=10, compute_diff=lambda old, new, _l, _n: new - old)
 
     assert b.get() == 1
@@ -257,12 +260,7 @@ def test_get_diff_since_and_unsafe_get_ignore_errors_on_request() -> None:
     """get_diff_since and unsafe_get_without_capture(ignore_errors=True) do not raise a cached
     error."""
     a = atom("a", 1)
-
-    def derive(_prev: object, _epoch: int) -> int:
-        if a.get() == 2:
-            raise Boom("test")
-        return a.get()
-
+    derive = raising_at(a, 2)
     b = computed("b", derive, history_length=3, compute_diff=lambda old, new, _l, _n: new - old)
     assert b.get() == 1
     start = get_global_epoch()
@@ -312,13 +310,7 @@ def test_parent_check_through_a_raising_computed_does_not_raise() -> None:
     """An effect whose computed parent starts raising is re-run (it sees the error), and the check
     itself never raises."""
     a = atom("a", 1)
-
-    def derive(_prev: object, _epoch: int) -> int:
-        if a.get() == 2:
-            raise Boom("test")
-        return a.get()
-
-    b = computed("b", derive)
+    b = computed("b", raising_at(a, 2))
     seen: list[object] = []
 
     def effect(_epoch: int) -> None:
@@ -327,14 +319,8 @@ def test_parent_check_through_a_raising_computed_does_not_raise() -> None:
         except Boom as error:
             seen.append(str(error))
 
-    scheduler = EffectScheduler("s", effect)
-    scheduler.attach()
-    scheduler.execute()
-    scheduler.detach()
-
-    a.set(2)
-    scheduler.attach()
-    scheduler.maybe_schedule_effect()
+    scheduler = attach_and_run(EffectScheduler("s", effect))
+    change_while_detached(scheduler, lambda: a.set(2))
 
     assert seen == [1, "test"]
     scheduler.detach()

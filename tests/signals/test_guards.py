@@ -7,9 +7,11 @@ these tests check the same behaviour through the public API.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from signals_helpers import change_while_detached, scheduler_recording
 
 from tlsync_core.signals import (
     Atom,
@@ -53,32 +55,22 @@ NON_SIGNALS: list[object] = [
 
 
 @pytest.mark.spec("G1")
-def test_is_atom_is_true_exactly_for_atoms() -> None:
-    """is_atom is True for atoms and False for computeds and every non-signal."""
-    assert is_atom(a_signal) is True
-    assert is_atom(c_signal) is False
-    for value in NON_SIGNALS:
-        assert is_atom(value) is False, value
-
-
-@pytest.mark.spec("G1")
-def test_is_computed_is_true_exactly_for_computeds() -> None:
-    """is_computed is True for computeds and False for atoms and every non-signal."""
-    assert is_computed(c_signal) is True
-    assert is_computed(a_signal) is False
-    for value in NON_SIGNALS:
-        assert is_computed(value) is False, value
-
-
-@pytest.mark.spec("G1")
-def test_is_signal_is_true_exactly_for_atoms_and_computeds() -> None:
-    """is_signal is True for atoms and computeds and False for every non-signal."""
-    assert is_signal(a_signal) is True
-    assert is_signal(c_signal) is True
+@pytest.mark.parametrize(
+    ("guard", "for_atom", "for_computed"),
+    [(is_atom, True, False), (is_computed, False, True), (is_signal, True, True)],
+    ids=["is_atom", "is_computed", "is_signal"],
+)
+def test_type_guard_is_true_exactly_for_its_kinds(
+    guard: Callable[[object], bool], for_atom: bool, for_computed: bool
+) -> None:
+    """is_atom is True exactly for atoms, is_computed for computeds, is_signal for both (which are
+    Signal instances); each is False for every non-signal."""
+    assert guard(a_signal) is for_atom
+    assert guard(c_signal) is for_computed
     assert isinstance(a_signal, Signal)
     assert isinstance(c_signal, Signal)
     for value in NON_SIGNALS:
-        assert is_signal(value) is False, value
+        assert guard(value) is False, value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,10 +82,7 @@ def test_is_signal_is_true_exactly_for_atoms_and_computeds() -> None:
 def test_no_parents_means_nothing_changed() -> None:
     """A scheduler that read nothing sees no parent change after unrelated ticks:
     maybe_schedule_effect does not run it."""
-    runs: list[int] = []
-    scheduler = EffectScheduler("s", lambda _e: runs.append(1))
-    scheduler.attach()
-    scheduler.execute()
+    scheduler, runs = scheduler_recording(lambda: 1)
     assert list(scheduler.parents) == []
 
     atom("unrelated", 0).set(1)
@@ -107,15 +96,8 @@ def test_a_changed_parent_is_detected() -> None:
     """A change of the single parent while detached is detected by attach +
     maybe_schedule_effect."""
     parent = atom("parent", 1)
-    runs: list[int] = []
-    scheduler = EffectScheduler("s", lambda _e: runs.append(parent.get()))
-    scheduler.attach()
-    scheduler.execute()
-    scheduler.detach()
-
-    parent.set(2)
-    scheduler.attach()
-    scheduler.maybe_schedule_effect()
+    scheduler, runs = scheduler_recording(parent.get)
+    change_while_detached(scheduler, lambda: parent.set(2))
     assert runs == [1, 2]
     scheduler.detach()
 
@@ -126,15 +108,8 @@ def test_any_changed_parent_among_several_is_detected() -> None:
     p1 = atom("p1", 1)
     p2 = atom("p2", 2)
     p3 = atom("p3", 3)
-    runs: list[tuple[int, int, int]] = []
-    scheduler = EffectScheduler("s", lambda _e: runs.append((p1.get(), p2.get(), p3.get())))
-    scheduler.attach()
-    scheduler.execute()
-    scheduler.detach()
-
-    p3.set(4)
-    scheduler.attach()
-    scheduler.maybe_schedule_effect()
+    scheduler, runs = scheduler_recording(lambda: (p1.get(), p2.get(), p3.get()))
+    change_while_detached(scheduler, lambda: p3.set(4))
     assert runs == [(1, 2, 3), (1, 2, 4)]
     scheduler.detach()
 
@@ -145,21 +120,11 @@ def test_a_computed_parent_that_recomputed_to_an_equal_value_is_not_a_change() -
     changed."""
     a = atom("a", 2)
     parity = computed("parity", lambda _prev, _epoch: a.get() % 2)
-    runs: list[int] = []
-    scheduler = EffectScheduler("s", lambda _e: runs.append(parity.get()))
-    scheduler.attach()
-    scheduler.execute()
-    scheduler.detach()
-
-    a.set(4)
-    scheduler.attach()
-    scheduler.maybe_schedule_effect()
+    scheduler, runs = scheduler_recording(parity.get)
+    change_while_detached(scheduler, lambda: a.set(4))
     assert runs == [0]
 
-    scheduler.detach()
-    a.set(5)
-    scheduler.attach()
-    scheduler.maybe_schedule_effect()
+    change_while_detached(scheduler, lambda: a.set(5))
     assert runs == [0, 1]
     scheduler.detach()
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
+from signals_helpers import react_recording
 
 from tlsync_core.signals import (
     EMPTY_DIFFS,
@@ -33,6 +34,29 @@ def subtract(prev: int, nxt: int, _last: int, _now: int) -> int:
     return nxt - prev
 
 
+DiffCall = tuple[int, int, int, int]  # compute_diff's arguments: (prev, next, last epoch, now)
+
+
+def recording_subtract() -> tuple[Callable[[int, int, int, int], int], list[DiffCall]]:
+    """``subtract`` that appends its arguments to the returned list on every call."""
+    calls: list[DiffCall] = []
+
+    def compute_diff(prev: int, nxt: int, last: int, now: int) -> int:
+        calls.append((prev, nxt, last, now))
+        return nxt - prev
+
+    return compute_diff, calls
+
+
+def history_computed(
+    derive: Callable[[], int], compute_diff: Callable[[int, int, int, int], int] = subtract
+) -> Computed[int, Any]:
+    """A computed ``c`` of ``derive()`` keeping 3 diffs, by default computed by ``subtract``."""
+    return computed(
+        "c", lambda _prev, _epoch: derive(), history_length=3, compute_diff=compute_diff
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # atom history
 # ---------------------------------------------------------------------------------------------
@@ -41,12 +65,7 @@ def subtract(prev: int, nxt: int, _last: int, _now: int) -> int:
 @pytest.mark.spec("H1")
 def test_history_only_exists_with_history_length() -> None:
     """compute_diff without history_length is never called, and get_diff_since gives RESET_VALUE."""
-    calls: list[int] = []
-
-    def compute_diff(prev: int, nxt: int, _last: int, _now: int) -> int:
-        calls.append(1)
-        return nxt - prev
-
+    compute_diff, calls = recording_subtract()
     a = atom("a", 1, compute_diff=compute_diff)
     start = get_global_epoch()
 
@@ -85,12 +104,7 @@ def test_diffs_accumulate_until_the_buffer_overflows() -> None:
 def test_explicit_diff_wins_over_compute_diff() -> None:
     """An explicit diff is recorded without calling compute_diff; later sets without one use
     compute_diff."""
-    calls: list[int] = []
-
-    def compute_diff(prev: int, nxt: int, _last: int, _now: int) -> int:
-        calls.append(1)
-        return nxt - prev
-
+    compute_diff, calls = recording_subtract()
     a = atom("a", 1, history_length=3, compute_diff=compute_diff)
     start = get_global_epoch()
 
@@ -106,12 +120,7 @@ def test_explicit_diff_wins_over_compute_diff() -> None:
 @pytest.mark.spec("H2")
 def test_compute_diff_receives_values_and_epochs() -> None:
     """compute_diff is called as (prev, next, previous last_changed_epoch, epoch of this write)."""
-    calls: list[tuple[int, int, int, int]] = []
-
-    def compute_diff(prev: int, nxt: int, last: int, now: int) -> int:
-        calls.append((prev, nxt, last, now))
-        return nxt - prev
-
+    compute_diff, calls = recording_subtract()
     a = atom("a", 1, history_length=3, compute_diff=compute_diff)
     atom("unrelated", 0).set(1)  # so that the atom's epoch and the global one differ
     before = a.last_changed_epoch
@@ -133,8 +142,7 @@ def test_computed_read_inside_compute_diff_still_updates() -> None:
 
     a = atom("a", 1, history_length=10, compute_diff=compute_diff)
     c: Computed[int, Any] = computed("c", lambda _prev, _epoch: a.get() * 2)
-    seen: list[int] = []
-    stop = react("r", lambda _e: seen.append(c.get()))
+    stop, seen = react_recording(c.get)
 
     a.set(2)
 
@@ -297,7 +305,7 @@ def test_computed_history_records_diffs_until_overflow() -> None:
     """A computed with history records +2, +2, +4, then gives RESET when the buffer overflows."""
     start = get_global_epoch()
     a = atom("a", 1)
-    c = computed("c", lambda _prev, _epoch: a.get() * 2, history_length=3, compute_diff=subtract)
+    c = history_computed(lambda: a.get() * 2)
 
     c.get()
     assert c.get_diff_since(start) is EMPTY_DIFFS
@@ -351,12 +359,7 @@ def test_with_diff_is_used_instead_of_compute_diff_and_unwrapped() -> None:
 def test_with_diff_none_records_none() -> None:
     """with_diff(value, None) records the diff None rather than falling back to compute_diff."""
     a = atom("a", 1)
-    calls: list[int] = []
-
-    def compute_diff(prev: int, nxt: int, _last: int, _now: int) -> int:
-        calls.append(1)
-        return nxt - prev
-
+    compute_diff, calls = recording_subtract()
     c = computed(
         "c",
         lambda _prev, _epoch: with_diff(a.get(), None),
@@ -376,15 +379,8 @@ def test_with_diff_none_records_none() -> None:
 def test_computed_compute_diff_receives_last_checked_epoch_and_current_epoch() -> None:
     """A computed's compute_diff gets (prev, next, last_checked_epoch, epoch of the recompute)."""
     a = atom("a", 1)
-    calls: list[tuple[int, int, int, int]] = []
-
-    def compute_diff(prev: int, nxt: int, last: int, now: int) -> int:
-        calls.append((prev, nxt, last, now))
-        return nxt - prev
-
-    c = computed(
-        "c", lambda _prev, _epoch: a.get() * 2, history_length=3, compute_diff=compute_diff
-    )
+    compute_diff, calls = recording_subtract()
+    c = history_computed(lambda: a.get() * 2, compute_diff)
     assert c.get() == 2
     atom("unrelated", 0).set(1)
     assert c.get() == 2  # checked (not recomputed) at the new epoch
@@ -401,7 +397,7 @@ def test_computed_compute_diff_receives_last_checked_epoch_and_current_epoch() -
 def test_computed_get_diff_since_captures_the_computed() -> None:
     """An effect that only calls a computed's get_diff_since re-runs when the computed changes."""
     a = atom("a", 1)
-    c = computed("c", lambda _prev, _epoch: a.get() * 2, history_length=3, compute_diff=subtract)
+    c = history_computed(lambda: a.get() * 2)
     collected: list[object] = []
     stop = react("r", lambda epoch: collected.append(c.get_diff_since(epoch)))
     assert collected == [RESET_VALUE]
@@ -416,7 +412,7 @@ def test_computed_get_diff_since_captures_the_computed() -> None:
 def test_first_computation_records_no_entry() -> None:
     """The first computation of a computed with history records no entry."""
     a = atom("a", 1)
-    c = computed("c", lambda _prev, _epoch: a.get() * 2, history_length=3, compute_diff=subtract)
+    c = history_computed(lambda: a.get() * 2)
     start = get_global_epoch()
     assert c.get() == 2
     assert c.get_diff_since(start) is EMPTY_DIFFS
@@ -461,9 +457,7 @@ def test_computed_history_records_a_rollback_as_two_entries() -> None:
     cleared."""
     a = atom("a", 1)
     b = atom("b", 1)
-    c = computed(
-        "c", lambda _prev, _epoch: a.get() + b.get(), history_length=3, compute_diff=subtract
-    )
+    c = history_computed(lambda: a.get() + b.get())
     start = get_global_epoch()
     inside: list[object] = []
 
@@ -486,9 +480,7 @@ def test_epoch_before_first_computation_gives_reset() -> None:
     """get_diff_since(an epoch before the first computation) gives RESET_VALUE."""
     a = atom("a", 1)
     b = atom("b", 1)
-    c = computed(
-        "c", lambda _prev, _epoch: a.get() + b.get(), history_length=3, compute_diff=subtract
-    )
+    c = history_computed(lambda: a.get() + b.get())
     assert c.get_diff_since(get_global_epoch() - 1) is RESET_VALUE
 
 

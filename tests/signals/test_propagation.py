@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from signals_helpers import attach_and_run, counting_computed, react_recording, run_in_reaction
 
 from tlsync_core.signals import (
     MAX_REACTION_PASSES,
@@ -31,8 +32,7 @@ from tlsync_core.signals import (
 def test_effects_run_before_set_returns() -> None:
     """An effect has already observed the new value when set() returns."""
     a = atom("a", 1)
-    observed: list[int] = []
-    stop = react("r", lambda _e: observed.append(a.get()))
+    stop, observed = react_recording(a.get)
 
     a.set(2)
 
@@ -44,16 +44,9 @@ def test_effects_run_before_set_returns() -> None:
 def test_propagation_through_computed_chains_and_none_after_stop() -> None:
     """Changes reach an effect through a computed chain; after stop nothing is re-derived on set."""
     a = atom("a", 1)
-    double_calls: list[int] = []
-
-    def double(_prev: object, _epoch: int) -> int:
-        double_calls.append(1)
-        return a.get() * 2
-
-    c1 = computed("c1", double)
+    c1, double_calls = counting_computed("c1", lambda: a.get() * 2)
     c2 = computed("c2", lambda _prev, _epoch: c1.get() + 1)
-    seen: list[int] = []
-    stop = react("r", lambda _e: seen.append(c2.get()))
+    stop, seen = react_recording(c2.get)
     assert seen == [3]
 
     a.set(2)
@@ -71,8 +64,7 @@ def test_diamond_runs_the_effect_once_per_change() -> None:
     a = atom("a", 1)
     left = computed("left", lambda _prev, _epoch: a.get() + 1)
     right = computed("right", lambda _prev, _epoch: a.get() * 2)
-    seen: list[tuple[int, int]] = []
-    stop = react("r", lambda _e: seen.append((left.get(), right.get())))
+    stop, seen = react_recording(lambda: (left.get(), right.get()))
     assert seen == [(2, 2)]
 
     a.set(2)
@@ -119,16 +111,9 @@ def test_deep_diamond_with_early_cutoff_on_one_side() -> None:
     a = atom("a", 0)
     parity = computed("parity", lambda _prev, _epoch: a.get() % 2)
     parity_label = computed("label", lambda _prev, _epoch: "odd" if parity.get() else "even")
-    label_calls: list[int] = []
     plus = computed("plus", lambda _prev, _epoch: a.get() + 100)
-
-    def combine(_prev: object, _epoch: int) -> str:
-        label_calls.append(1)
-        return f"{parity_label.get()}:{plus.get()}"
-
-    both = computed("both", combine)
-    seen: list[str] = []
-    stop = react("r", lambda _e: seen.append(both.get()))
+    both, label_calls = counting_computed("both", lambda: f"{parity_label.get()}:{plus.get()}")
+    stop, seen = react_recording(both.get)
 
     a.set(2)  # parity unchanged, plus changed
     a.set(3)  # both changed
@@ -141,6 +126,8 @@ def test_deep_diamond_with_early_cutoff_on_one_side() -> None:
 # setting atoms during the reaction phase (P4, P5, P7)
 # ---------------------------------------------------------------------------------------------
 
+DEPTH_LIMIT_EXCEEDED = r"^Reaction update depth limit exceeded$"
+
 
 @pytest.mark.spec("P4")
 def test_effect_may_set_another_atom() -> None:
@@ -150,8 +137,7 @@ def test_effect_may_set_another_atom() -> None:
     stop_writer = react("writer", lambda _e: b.set(a.get() + 1))
     assert (a.get(), b.get()) == (0, 1)
 
-    seen: list[int] = []
-    stop_reader = react("reader", lambda _e: seen.append(b.get()))
+    stop_reader, seen = react_recording(b.get, name="reader")
     a.set(5)
     assert b.get() == 6
     assert seen == [1, 6]
@@ -166,7 +152,7 @@ def test_self_incrementing_effect_raises_reaction_depth_error() -> None:
     a = atom("a", 0)
     assert MAX_REACTION_PASSES == 1000
 
-    with pytest.raises(ReactionDepthError, match=r"^Reaction update depth limit exceeded$"):
+    with pytest.raises(ReactionDepthError, match=DEPTH_LIMIT_EXCEEDED):
         react("loop", lambda _e: a.set(a.get() + 1))
 
     assert issubclass(ReactionDepthError, SignalsError)
@@ -183,7 +169,7 @@ def test_reactor_that_never_settles_raises_reaction_depth_error() -> None:
             a.update(lambda v: v + 1)
 
     r = reactor("loop", effect)
-    with pytest.raises(ReactionDepthError, match=r"^Reaction update depth limit exceeded$"):
+    with pytest.raises(ReactionDepthError, match=DEPTH_LIMIT_EXCEEDED):
         r.start()
     r.stop()
 
@@ -194,7 +180,7 @@ def test_ping_pong_between_two_effects_raises_reaction_depth_error() -> None:
     a = atom("a", 0)
     b = atom("b", 0)
     stop_a = react("a->b", lambda _e: b.set(a.get() + 1))
-    with pytest.raises(ReactionDepthError, match=r"^Reaction update depth limit exceeded$"):
+    with pytest.raises(ReactionDepthError, match=DEPTH_LIMIT_EXCEEDED):
         react("b->a", lambda _e: a.set(b.get() + 1))
     stop_a()
 
@@ -385,22 +371,13 @@ def test_listening_computed_read_in_transaction_in_effect_sees_new_values() -> N
     a = atom("a", 0)
     c = computed("c", lambda _prev, _epoch: a.get() * 2)
     stop_listener = react("listener", lambda _e: c.get())
-
-    trigger = atom("trigger", 0)
     seen: list[int] = []
 
-    def effect(_epoch: int) -> None:
-        if trigger.get() == 0:
-            return
+    def body() -> None:
+        a.set(5)
+        seen.append(c.get())
 
-        def body() -> None:
-            a.set(5)
-            seen.append(c.get())
-
-        transact(body)
-
-    stop = react("r", effect)
-    trigger.set(1)
+    stop = run_in_reaction(lambda: transact(body), name="r")
 
     assert seen == [10]
     assert c.get() == 10
@@ -433,13 +410,11 @@ def test_incremental_computed_read_in_transaction_in_effect_is_not_corrupted() -
 
     total = computed("sum", derive)
     stop_listener = react("listener", lambda _e: total.get())
-
-    trigger = atom("trigger", 0)
     seen: list[int] = []
     done: list[bool] = []
 
-    def effect(_epoch: int) -> None:
-        if trigger.get() == 0 or done:
+    def once() -> None:
+        if done:
             return
         done.append(True)
 
@@ -449,8 +424,7 @@ def test_incremental_computed_read_in_transaction_in_effect_is_not_corrupted() -
 
         transact(body)
 
-    stop = react("r", effect)
-    trigger.set(1)
+    stop = run_in_reaction(once, name="r")
     assert seen == [10]
 
     log.update(lambda entries: (*entries, 5))
@@ -472,9 +446,7 @@ def test_computed_traversed_for_deferred_effect_is_not_served_stale() -> None:
         b.get()
         c.get()
 
-    scheduler = EffectScheduler("deferred", effect, schedule_effect=deferred.append)
-    scheduler.attach()
-    scheduler.execute()
+    scheduler = attach_and_run(EffectScheduler("deferred", effect, schedule_effect=deferred.append))
 
     def writes() -> None:
         b.set(1)
@@ -483,15 +455,8 @@ def test_computed_traversed_for_deferred_effect_is_not_served_stale() -> None:
     transact(writes)  # b is checked first and changed, so c is traversed but not re-checked
     assert len(deferred) == 1
 
-    z = atom("z", 0)
     seen: list[int] = []
-
-    def reader(_epoch: int) -> None:
-        if z.get() > 0:
-            seen.append(c.get())
-
-    stop = react("reader", reader)
-    z.set(1)
+    stop = run_in_reaction(lambda: seen.append(c.get()), name="reader")
 
     assert seen == [1]
     assert c.get() == 1
@@ -522,6 +487,17 @@ def _self_writing_effect(a: Any, b: Any, log: list[str]) -> Callable[[int], None
     return effect
 
 
+# the log of a self-writing effect's first run followed by its one re-run, not nested in it
+RAN_THEN_RERAN_AFTER = ["start", "b=0", "end", "start", "b=0", "end"]
+
+
+def _assert_a_change_of_b_runs_it_once(b: Any, log: list[str]) -> None:
+    """After the first runs, setting b re-runs the self-writing effect exactly once."""
+    log.clear()
+    b.set(1)
+    assert log == ["start", "b=1", "end"]
+
+
 @pytest.mark.spec("P8")
 def test_first_run_via_react_that_sets_its_parent_reruns_after_not_nested() -> None:
     """react's first run that sets its own parent re-runs after it ends, and stays subscribed to
@@ -531,12 +507,9 @@ def test_first_run_via_react_that_sets_its_parent_reruns_after_not_nested() -> N
     log: list[str] = []
     stop = react("r", _self_writing_effect(a, b, log))
 
-    assert log == ["start", "b=0", "end", "start", "b=0", "end"]
+    assert log == RAN_THEN_RERAN_AFTER
     assert a.get() == 1
-
-    log.clear()
-    b.set(1)
-    assert log == ["start", "b=1", "end"]
+    _assert_a_change_of_b_runs_it_once(b, log)
     stop()
 
 
@@ -550,11 +523,8 @@ def test_first_run_via_reactor_start_that_sets_its_parent_reruns_after_not_neste
     r = reactor("r", _self_writing_effect(a, b, log))
     r.start()
 
-    assert log == ["start", "b=0", "end", "start", "b=0", "end"]
-
-    log.clear()
-    b.set(1)
-    assert log == ["start", "b=1", "end"]
+    assert log == RAN_THEN_RERAN_AFTER
+    _assert_a_change_of_b_runs_it_once(b, log)
     r.stop()
 
 
@@ -565,16 +535,11 @@ def test_first_run_via_execute_that_sets_its_parent_reruns_after_not_nested() ->
     a = atom("a", 0)
     b = atom("b", 0)
     log: list[str] = []
-    scheduler = EffectScheduler("s", _self_writing_effect(a, b, log))
-    scheduler.attach()
-    scheduler.execute()
+    scheduler = attach_and_run(EffectScheduler("s", _self_writing_effect(a, b, log)))
 
-    assert log == ["start", "b=0", "end", "start", "b=0", "end"]
+    assert log == RAN_THEN_RERAN_AFTER
     assert list(scheduler.parents) == [a, b]
-
-    log.clear()
-    b.set(1)
-    assert log == ["start", "b=1", "end"]
+    _assert_a_change_of_b_runs_it_once(b, log)
     scheduler.detach()
 
 
@@ -592,9 +557,7 @@ def test_manual_run_that_sets_an_attached_parent_is_not_nested() -> None:
             a.set(value + 1)
         log.append(f"end {value}")
 
-    scheduler = EffectScheduler("s", effect)
-    scheduler.attach()
-    scheduler.execute()
+    scheduler = attach_and_run(EffectScheduler("s", effect))
 
     assert log == ["start 0", "end 0", "start 1", "end 1", "start 2", "end 2"]
     assert a.get() == 2
@@ -618,9 +581,7 @@ def test_no_extra_run_when_the_parent_it_set_is_no_longer_read() -> None:
             a.get()
         log.append("end")
 
-    scheduler = EffectScheduler("s", effect)
-    scheduler.attach()
-    scheduler.execute()
+    scheduler = attach_and_run(EffectScheduler("s", effect))
     assert list(scheduler.parents) == [a]
 
     mode["write"] = True
@@ -649,8 +610,7 @@ def test_no_rerun_when_the_first_run_detached_itself() -> None:
 
     scheduler = EffectScheduler("s", effect)
     holder.append(scheduler.detach)
-    scheduler.attach()
-    scheduler.execute()
+    attach_and_run(scheduler)
 
     assert log == [0]
     assert a.get() == 1
@@ -674,8 +634,7 @@ def test_no_rerun_when_a_manual_run_detached_itself_after_writing_an_attached_pa
 
     scheduler = EffectScheduler("s", effect)
     holder.append(scheduler.detach)
-    scheduler.attach()
-    scheduler.execute()
+    attach_and_run(scheduler)
     assert log == [0]
 
     stop_on_run[0] = True

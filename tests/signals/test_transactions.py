@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from signals_helpers import counting_computed, react_recording, run_in_reaction
 
 from tlsync_core.signals import (
     Atom,
@@ -18,7 +19,6 @@ from tlsync_core.signals import (
     core,
     get_global_epoch,
     is_in_transaction,
-    react,
     transact,
     transaction,
 )
@@ -30,15 +30,8 @@ def test_transactions_batch_defer_and_roll_back() -> None:
     with restored values."""
     first = atom("first", "John")
     last = atom("last", "Doe")
-    computations: list[int] = []
-
-    def full(_prev: object, _epoch: int) -> str:
-        computations.append(1)
-        return f"{first.get()} {last.get()}"
-
-    full_name = computed("full", full)
-    names: list[str] = []
-    stop = react("r", lambda _e: names.append(full_name.get()))
+    full_name, computations = counting_computed("full", lambda: f"{first.get()} {last.get()}")
+    stop, names = react_recording(full_name.get)
 
     assert names == ["John Doe"]
     assert len(computations) == 1
@@ -197,23 +190,15 @@ def test_outer_rollback_restores_the_first_recorded_value() -> None:
 @pytest.mark.spec("T7", "P6")
 def test_outer_rollback_undoes_inner_commit_inside_an_effect() -> None:
     """Inside an effect, an outer rollback undoes an inner transaction that committed."""
-    trigger = atom("trigger", 0)
     a = atom("a", "a")
     b = atom("b", "b")
 
-    def effect(_epoch: int) -> None:
-        if trigger.get() == 0:
-            return
+    def body(rollback: Callable[[], None]) -> None:
+        b.set("B")
+        transaction(lambda _rb: a.set("A"))
+        rollback()
 
-        def body(rollback: Callable[[], None]) -> None:
-            b.set("B")
-            transaction(lambda _rb: a.set("A"))
-            rollback()
-
-        transaction(body)
-
-    stop = react("r", effect)
-    trigger.set(1)
+    stop = run_in_reaction(lambda: transaction(body), name="r")
 
     assert a.get() == "a"
     assert b.get() == "b"
@@ -261,8 +246,7 @@ def test_exception_rollback_runs_effects_on_restored_values_only() -> None:
     """After a raising transaction the effect re-runs exactly once and only ever sees the restored
     value."""
     a = atom("a", 1)
-    seen: list[int] = []
-    stop = react("r", lambda _e: seen.append(a.get()))
+    stop, seen = react_recording(a.get)
 
     def body(_rollback: Callable[[], None]) -> None:
         a.set(2)
@@ -326,8 +310,7 @@ def test_effects_wait_for_the_outermost_commit() -> None:
     """An effect does not run when a nested transaction commits, only when the outermost one
     does."""
     a = atom("a", 0)
-    seen: list[int] = []
-    stop = react("r", lambda _e: seen.append(a.get()))
+    stop, seen = react_recording(a.get)
     during: list[list[int]] = []
 
     def outer(_rollback: Callable[[], None]) -> None:
@@ -415,8 +398,7 @@ def test_no_transaction_is_left_open_after_an_overlap() -> None:
     assert left_open is False
     assert is_in_transaction() is False
 
-    seen: list[int] = []
-    stop = react("after", lambda _e: seen.append(a.get()))
+    stop, seen = react_recording(a.get, name="after")
     a.set(5)
     assert seen[-1] == 5
     stop()
