@@ -33,13 +33,10 @@ import gc
 import json
 import os
 import platform
-import shutil
-import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +46,24 @@ from bench.adapters import (
     reaktiv_unavailable_reason,
     tlsync_unavailable_reason,
 )
+from bench.runner import (
+    NODE_DIR,
+    TIMES,
+    NodeInfo,
+    Outcome,
+    Results,
+    Skip,
+    clear_progress,
+    csv_arg,
+    fmt_ms,
+    json_results,
+    merge,
+    prepare_node,
+    progress,
+    render_table,
+    run_node_json,
+)
+from bench.runner import notes as runner_notes
 from bench.signals_cases import (
     ALL_CASE_NAMES,
     CELLX_CASES,
@@ -59,8 +74,8 @@ from bench.signals_cases import (
     cellx_build,
 )
 
-NODE_DIR = Path(__file__).resolve().parent / "node"
 NODE_SCRIPT = NODE_DIR / "signals.mjs"
+NODE_PACKAGE = "@tldraw/state"
 
 TLSYNC = "tlsync"
 REAKTIV = "reaktiv"
@@ -71,7 +86,6 @@ IMPL_LABELS = {TLSYNC: "tlsync", REAKTIV: "reaktiv", TLDRAW: "@tldraw/state"}
 #: the ratio targets: (reaktiv ÷ tlsync at least, tlsync ÷ tldraw at most)
 KAIRO_TARGETS = (5.0, 6.0)
 CELLX_TARGET = 4.0
-TIMES = "\u00d7"  # the multiplication sign, written as an escape for ruff's RUF001
 
 
 @dataclass(frozen=True)
@@ -114,34 +128,6 @@ QUICK = Settings(
     node_cellx_warmup=3,
     node_timeout_s=120,
 )
-
-
-class Skip(Exception):
-    """An implementation does not run a case (the label is what the table shows)."""
-
-    def __init__(self, label: str, reason: str) -> None:
-        super().__init__(reason)
-        self.label = label
-        self.reason = reason
-
-
-@dataclass
-class Outcome:
-    """What one implementation produced for one case, over all rounds (one table cell)."""
-
-    samples: list[float] = field(default_factory=list)
-    round_medians: list[float] = field(default_factory=list)
-    error: str | None = None
-    skip: Skip | None = None
-
-    @property
-    def median(self) -> float | None:
-        if self.error is not None or self.skip is not None or not self.samples:
-            return None
-        return statistics.median(self.samples)
-
-
-Results = dict[str, dict[str, Outcome]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,82 +195,33 @@ def measure_python_cellx(impl: str, case: CellxCase, settings: Settings) -> list
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class NodeInfo:
-    """The Node side: either ready (with versions) or unavailable (with a reason)."""
-
-    unavailable: str | None = None
-    node_version: str = "?"
-    library_version: str = "?"
-
-
-def prepare_node() -> NodeInfo:
-    """Find node, and run ``npm ci`` in bench/node if its node_modules is missing."""
-    node = shutil.which("node")
-    if node is None:
-        return NodeInfo(unavailable="node is not on PATH")
-    version = subprocess.run(
-        [node, "--version"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    if not (NODE_DIR / "node_modules" / "@tldraw" / "state").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            return NodeInfo(unavailable="bench/node/node_modules is missing and npm is not on PATH")
-        print("bench/node/node_modules is missing: running npm ci ...", file=sys.stderr)
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=NODE_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-            return NodeInfo(unavailable="npm ci failed: " + " | ".join(tail))
-    return NodeInfo(node_version=version)
-
-
 def run_node(case_name: str, settings: Settings, info: NodeInfo) -> Outcome:
     """Run one case in a fresh Node process; return its samples (or its error)."""
     cell = Outcome()
     if info.unavailable is not None:
         cell.skip = Skip("n/a", info.unavailable)
         return cell
-    node = shutil.which("node") or "node"
-    cmd = [
-        node,
-        str(NODE_SCRIPT),
-        "--json",
-        "--cases",
-        case_name,
-        "--trials",
-        str(settings.trials),
-        "--trial-ms",
-        str(settings.trial_ms),
-        "--warmup-ms",
-        str(settings.node_warmup_ms),
-        "--cellx-runs",
-        str(settings.node_cellx_runs),
-        "--cellx-warmup",
-        str(settings.node_cellx_warmup),
-    ]
-    try:
-        done = subprocess.run(
-            cmd,
-            cwd=NODE_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=settings.node_timeout_s,
-        )
-    except subprocess.TimeoutExpired:
-        cell.error = f"node timed out after {settings.node_timeout_s:.0f} s"
-        return cell
-    try:
-        report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
-        cell.error = f"node exited {done.returncode}: {tail}"
+    report, error = run_node_json(
+        [
+            str(NODE_SCRIPT),
+            "--json",
+            "--cases",
+            case_name,
+            "--trials",
+            str(settings.trials),
+            "--trial-ms",
+            str(settings.trial_ms),
+            "--warmup-ms",
+            str(settings.node_warmup_ms),
+            "--cellx-runs",
+            str(settings.node_cellx_runs),
+            "--cellx-warmup",
+            str(settings.node_cellx_warmup),
+        ],
+        settings.node_timeout_s,
+    )
+    if report is None:
+        cell.error = error
         return cell
     info.library_version = str(report.get("version", "?"))
     result: dict[str, Any] = report["results"][case_name]
@@ -300,16 +237,6 @@ def run_node(case_name: str, settings: Settings, info: NodeInfo) -> Outcome:
 # --------------------------------------------------------------------------------------------
 # the run
 # --------------------------------------------------------------------------------------------
-
-
-def _merge(into: Outcome, part: Outcome) -> None:
-    if part.skip is not None:
-        into.skip = part.skip
-    if part.error is not None and into.error is None:
-        into.error = part.error
-    if part.samples:
-        into.samples.extend(part.samples)
-        into.round_medians.append(statistics.median(part.samples))
 
 
 def _run_python(impl: str, case_name: str, settings: Settings) -> Outcome:
@@ -358,28 +285,13 @@ def run_all(
                     part = run_node(case, settings, node_info)
                 else:
                     part = _run_python(impl, case, settings)
-                _merge(results[case][impl], part)
+                merge(results[case][impl], part)
     return results
 
 
 # --------------------------------------------------------------------------------------------
 # the table
 # --------------------------------------------------------------------------------------------
-
-
-def _fmt_ms(cell: Outcome) -> str:
-    if cell.error is not None:
-        return "FAILED"
-    if cell.skip is not None:
-        return cell.skip.label
-    value = cell.median
-    if value is None:
-        return "n/a"
-    if value >= 100:
-        return f"{value:.1f}"
-    if value >= 10:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
 
 
 def _ratio(num: Outcome, den: Outcome, target: float | None, at_least: bool) -> str:
@@ -420,80 +332,18 @@ def table_rows(results: Results) -> list[tuple[str, ...]]:
             label = f"{case} (per update)"
             vs_reaktiv = "n/a" if theirs.skip is not None else _ratio(theirs, ours, None, True)
             vs_tldraw = _ratio(ours, node, CELLX_TARGET, False)
-        rows.append((label, _fmt_ms(ours), _fmt_ms(theirs), _fmt_ms(node), vs_reaktiv, vs_tldraw))
+        rows.append((label, fmt_ms(ours), fmt_ms(theirs), fmt_ms(node), vs_reaktiv, vs_tldraw))
     return rows
-
-
-def render_table(rows: list[tuple[str, ...]], markdown: bool) -> str:
-    """A markdown table, or an aligned plain-text one."""
-    if markdown:
-        lines = ["| " + " | ".join(HEADERS) + " |", "|---|" + "---:|" * (len(HEADERS) - 1)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        return "\n".join(lines)
-    widths = [max(len(r[i]) for r in [HEADERS, *rows]) for i in range(len(HEADERS))]
-
-    def line(row: Sequence[str]) -> str:
-        parts = [row[0].ljust(widths[0])]
-        parts += [cell.rjust(widths[i]) for i, cell in enumerate(row) if i > 0]
-        return "  ".join(parts)
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(HEADERS), rule, *(line(r) for r in rows)])
 
 
 def notes(results: Results) -> list[str]:
     """Failures, skips and the round-to-round spread, one line each."""
-    out: list[str] = []
-    reasons: dict[str, str] = {}
-    for case, cells in results.items():
-        for impl, cell in cells.items():
-            if cell.error is not None:
-                out.append(f"FAILED {IMPL_LABELS[impl]} {case}: {cell.error}")
-            elif cell.skip is not None:
-                reasons.setdefault(f"{IMPL_LABELS[impl]}: {cell.skip.reason}", case)
-    out += [f"not run: {reason}" for reason in reasons]
-    worst: tuple[float, str] | None = None
-    for case, cells in results.items():
-        for impl, cell in cells.items():
-            if len(cell.round_medians) > 1:
-                lo, hi = min(cell.round_medians), max(cell.round_medians)
-                spread = (hi - lo) / lo * 100 if lo > 0 else 0.0
-                if worst is None or spread > worst[0]:
-                    worst = (spread, f"{case} on {IMPL_LABELS[impl]}")
-    if worst is not None:
-        out.append(f"round medians agreed within {worst[0]:.0f}% (worst: {worst[1]})")
-    return out
-
-
-def _json_results(results: Results) -> dict[str, Any]:
-    return {
-        case: {
-            impl: {
-                "median_ms": cell.median,
-                "samples_ms": cell.samples,
-                "round_medians_ms": cell.round_medians,
-                "error": cell.error,
-                "skipped": None if cell.skip is None else cell.skip.reason,
-            }
-            for impl, cell in cells.items()
-        }
-        for case, cells in results.items()
-    }
+    return runner_notes(results, IMPL_LABELS)
 
 
 # --------------------------------------------------------------------------------------------
 # command line
 # --------------------------------------------------------------------------------------------
-
-
-def _csv(value: str, allowed: Sequence[str], what: str) -> list[str]:
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [v for v in items if v not in allowed]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown {what}: {', '.join(unknown)} (choose from {', '.join(allowed)})"
-        )
-    return items
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -504,13 +354,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="1 short round (smoke test)")
     parser.add_argument(
         "--cases",
-        type=lambda v: _csv(v, ALL_CASE_NAMES, "case"),
+        type=lambda v: csv_arg(v, ALL_CASE_NAMES, "case"),
         default=list(ALL_CASE_NAMES),
         help="comma-separated cases (default: all): " + ",".join(ALL_CASE_NAMES),
     )
     parser.add_argument(
         "--impls",
-        type=lambda v: _csv(v, IMPLS, "implementation"),
+        type=lambda v: csv_arg(v, IMPLS, "implementation"),
         default=list(IMPLS),
         help="comma-separated implementations (default: all): " + ",".join(IMPLS),
     )
@@ -538,13 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         unavailable[REAKTIV] = reason
     node_info = NodeInfo()
     if TLDRAW in args.impls:
-        node_info = prepare_node()
+        node_info = prepare_node(NODE_PACKAGE)
         if node_info.unavailable is not None:
             unavailable[TLDRAW] = node_info.unavailable
-
-    def progress(message: str) -> None:
-        if sys.stderr.isatty():
-            print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
     results = run_all(
@@ -555,8 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         node_info=node_info,
         progress=progress,
     )
-    if sys.stderr.isatty():
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    clear_progress()
     elapsed = time.perf_counter() - started
 
     versions = [f"CPython {platform.python_version()}"]
@@ -577,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("; ".join(versions))
     print("median ms per iter() (cellx: ms per update); ratios show their target, ✓ met, ✗ missed")
     print()
-    print(render_table(table_rows(results), args.markdown))
+    print(render_table(HEADERS, table_rows(results), args.markdown))
     extra = notes(results)
     if extra:
         print()
@@ -589,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "mode": mode,
             "settings": dataclasses.asdict(settings),
             "versions": versions,
-            "results": _json_results(results),
+            "results": json_results(results),
         }
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
     failed = any(cell.error is not None for cells in results.values() for cell in cells.values())

@@ -161,6 +161,11 @@ def get_global_epoch() -> int:
     return _G.epoch
 
 
+def is_capturing() -> bool:
+    """Whether a computed or effect is running and recording what it reads."""
+    return _G.cap_parents is not None
+
+
 def is_in_transaction() -> bool:
     return _G.txn is not None
 
