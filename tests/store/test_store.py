@@ -16,6 +16,8 @@ from tlsync_core.store import (
     Store,
     StoreOperationError,
     StoreSchema,
+    T,
+    ValidationError,
 )
 
 Record = dict[str, Any]
@@ -390,3 +392,33 @@ def test_history_atom_answers_what_changed_since() -> None:
     counter = atom("unrelated", 0)
     counter.set(1)
     assert store.diff_since(store.history.last_changed_epoch) == RecordsDiff()
+
+
+@pytest.mark.spec("ST3", "SC6")
+def test_invalid_fields_are_refused_naming_the_path() -> None:
+    """A record failing its validator is refused with tldraw's message naming the field."""
+    shape_validator = T.model(
+        "shape",
+        T.union(
+            "type",
+            {
+                "geo": T.object(
+                    {
+                        "id": T.string,
+                        "typeName": T.literal("shape"),
+                        "type": T.literal("geo"),
+                        "props": T.object({"w": T.number}),
+                    }
+                )
+            },
+        ),
+    )
+    store = Store(schema=StoreSchema.create([RecordType("shape", validator=shape_validator)]))
+    good = {"id": "shape:a", "typeName": "shape", "type": "geo", "props": {"w": 10}}
+    store.put([good])
+    with pytest.raises(ValidationError) as raised:
+        store.put([{**good, "props": {"w": "wide"}}])
+    assert str(raised.value) == "At shape(type = geo).props.w: Expected number, got a string"
+    assert store.get("shape:a") is good
+    store.put([{**good, "props": {"w": 10}}])
+    assert store.get("shape:a") is good

@@ -45,6 +45,7 @@ from tlsync_core.store.store import (
     Store,
     StoreOperationError,
 )
+from tlsync_core.store.validators import T, ValidationError, Validator
 
 __all__ = [
     "RECORD_SCOPES",
@@ -72,7 +73,10 @@ __all__ = [
     "StoreQueries",
     "StoreSchema",
     "StoreSideEffects",
+    "T",
+    "ValidationError",
     "ValidationFailure",
+    "Validator",
     "create_migration_ids",
     "create_migration_sequence",
     "create_record_migration_sequence",
