@@ -2,7 +2,7 @@
 
 ``tests/node/driver.mjs`` is a long-running node process that answers one JSON line per
 request line (its header describes the protocol and the op table). :func:`start_node_peer`
-installs ``tests/node``'s packages when needed (``tests/node/ensure-installed.sh``: ``npm ci``
+installs ``tests/node``'s packages when needed (``scripts/npm-ensure tests/node``: ``npm ci``
 unless ``node_modules`` matches ``package-lock.json``) and starts it; the session-scoped
 ``node_peer`` fixture (registered in ``tests/conftest.py``) shares one process across the run.
 
@@ -96,7 +96,10 @@ class NodePeer:
 def ensure_node_modules() -> None:
     """Install ``tests/node``'s packages if ``node_modules`` is missing or stale."""
     result = subprocess.run(
-        [str(NODE_DIR / "ensure-installed.sh")], capture_output=True, text=True, check=False
+        [str(NODE_DIR.parents[1] / "scripts" / "npm-ensure"), str(NODE_DIR)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise NodePeerError(f"npm ci in tests/node failed:\n{result.stderr[-4000:]}")
