@@ -10,6 +10,8 @@
 // NODE_ENV is left unset, so tldraw runs with its development checks, as in its own tests.
 
 import { createInterface } from 'node:readline'
+import { chunkOps } from './ops/chunk.mjs'
+import { diffOps } from './ops/diff.mjs'
 import { jsOps } from './ops/js.mjs'
 import { validateOps } from './ops/validate.mjs'
 
@@ -20,6 +22,8 @@ console.warn = console.error
 console.debug = console.error
 
 const OPS = {
+	...chunkOps,
+	...diffOps,
 	...jsOps,
 	...validateOps,
 	ping: () => ({ pong: true, node: process.version }),

@@ -4,7 +4,8 @@ tldraw's store code runs on JavaScript values; tlsync runs on the Python values 
 JSON parses to. This module says, in one place, how each Python value is seen from JavaScript,
 and implements the few JavaScript operations whose results leak into behaviour or error text:
 ``typeof``, ``Object.is``, ``===``, ``String(v)``, ``JSON.stringify(v)``, number formatting and
-own-property enumeration order.
+own-property enumeration order; and lodash ``isEqual`` (:func:`js_equal`), which tldraw uses
+wherever it compares values.
 
 The mapping:
 
@@ -29,8 +30,9 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Iterable
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 __all__ = [
     "CANNOT_CONVERT_TO_PRIMITIVE",
@@ -40,6 +42,8 @@ __all__ = [
     "has_own",
     "is_array_index",
     "is_number",
+    "js_equal",
+    "js_truthy",
     "json_quote",
     "json_stringify",
     "number_to_string",
@@ -47,6 +51,7 @@ __all__ = [
     "same_value",
     "same_value_zero",
     "strict_equals",
+    "string_to_number",
     "to_js_number",
     "to_string",
     "type_to_string",
@@ -356,3 +361,168 @@ def get_own(value: object, key: object) -> object:
         slot = _list_slot(value, key)
         return value[slot] if slot >= 0 else UNDEFINED
     return UNDEFINED
+
+
+# ---------------------------------------------------------------------------------------------
+# truthiness, Number(string) and lodash isEqual
+# ---------------------------------------------------------------------------------------------
+
+_isnan: Final = math.isnan
+
+
+def js_truthy(value: object) -> bool:
+    """JavaScript truthiness: ``null``, ``undefined``, ``false``, ``0``, ``-0``, ``NaN`` and
+    ``""`` are falsy; everything else is truthy, **including** ``{}`` and ``[]`` (unlike
+    Python's ``bool``)."""
+    if value is None or value is False or value is UNDEFINED:
+        return False
+    kind = type(value)
+    if kind is str:
+        return value != ""
+    if kind is int:
+        return value != 0
+    if kind is float:
+        return value != 0.0 and not _isnan(value)  # type: ignore[arg-type]  # NaN is falsy
+    if kind is dict or kind is list or kind is bool:
+        return True
+    if isinstance(value, str):
+        return len(value) > 0
+    if isinstance(value, int | float):
+        return value != 0 and not _isnan(value)
+    return True
+
+
+# JavaScript's WhiteSpace and LineTerminator code points (what Number() trims)
+_JS_WHITESPACE: Final = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_DECIMAL_LITERAL: Final = re.compile(
+    r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)", re.ASCII
+)
+_PREFIXED_LITERAL: Final = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)", re.ASCII)
+_RADIX: Final = {"x": 16, "o": 8, "b": 2}
+
+
+def string_to_number(text: str) -> float:
+    """JavaScript's ``Number(text)`` for a string: surrounding whitespace is ignored, ``""`` is
+    ``0``, decimal literals (``"1e3"``, ``".5"``, ``"-Infinity"``) and ``0x``/``0o``/``0b``
+    literals are read, anything else is ``NaN``."""
+    stripped = text.strip(_JS_WHITESPACE)
+    if not stripped:
+        return 0.0
+    if _DECIMAL_LITERAL.fullmatch(stripped):
+        if stripped.endswith("Infinity"):
+            return -math.inf if stripped[0] == "-" else math.inf
+        return float(stripped)
+    if _PREFIXED_LITERAL.fullmatch(stripped):
+        return to_js_number(int(stripped[2:], _RADIX[stripped[1].lower()]))
+    return math.nan
+
+
+# magnitudes past which two different ints can be the same double
+_EXACT_INT_BOUND: Final = 2**53
+
+
+def _numbers_equal(a: int | float, b: int | float) -> bool:
+    x = to_js_number(a)
+    y = to_js_number(b)
+    return x == y or (_isnan(x) and _isnan(y))
+
+
+class _Absent:
+    """A dict lookup's default that no JSON value can be."""
+
+
+_ABSENT: Final = _Absent()
+
+
+def js_equal(a: object, b: object) -> bool:
+    """lodash ``isEqual`` (tldraw's deep equality) on the JavaScript view of ``a`` and ``b``.
+
+    Structural: dicts by their keys and values (key order ignored, a missing key is not a key
+    holding ``None``), lists item by item. Numbers by value: ``1`` equals ``1.0``, ``0``
+    equals ``-0.0``, ``NaN`` equals ``NaN``, and two ints too large for a double are equal when
+    JavaScript would round them to the same one. ``True`` is not ``1``; a list is never equal to
+    a dict; :data:`UNDEFINED` equals only itself. Other Python values compare with ``==``.
+    """
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is type(b):
+        if kind is str:
+            return a == b
+        if kind is float:
+            return a == b or (_isnan(a) and _isnan(b))  # type: ignore[arg-type]
+        if kind is dict:
+            return _dicts_equal(a, b)  # type: ignore[arg-type]
+        if kind is list:
+            return _lists_equal(a, b)  # type: ignore[arg-type]
+        if kind is int:
+            if a == b:
+                return True
+            bound = _EXACT_INT_BOUND
+            return (
+                not -bound <= a <= bound  # type: ignore[operator]
+                or not -bound <= b <= bound  # type: ignore[operator]
+            ) and _numbers_equal(a, b)  # type: ignore[arg-type]
+        if kind is bool or a is None:
+            return False  # distinct singletons
+    return _mixed_equal(a, b)
+
+
+def _dicts_equal(a: dict[Any, Any], b: dict[Any, Any]) -> bool:
+    if len(a) != len(b):
+        return False
+    get = b.get
+    for key, x in a.items():
+        y = get(key, _ABSENT)
+        if x is y:
+            continue
+        kind = type(x)
+        if kind is str:
+            if type(y) is not str or x != y:
+                return False
+        elif kind is float and type(y) is float:
+            if x != y and not (_isnan(x) and _isnan(y)):
+                return False
+        elif y is _ABSENT or not js_equal(x, y):
+            return False
+    return True
+
+
+def _lists_equal(a: list[Any], b: list[Any]) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if x is y:
+            continue
+        kind = type(x)
+        if kind is str:
+            if type(y) is not str or x != y:
+                return False
+        elif kind is float and type(y) is float:
+            if x != y and not (_isnan(x) and _isnan(y)):
+                return False
+        elif not js_equal(x, y):
+            return False
+    return True
+
+
+def _mixed_equal(a: object, b: object) -> bool:
+    """:func:`js_equal` for values of different Python types, or of unusual ones."""
+    if a is None or b is None or a is UNDEFINED or b is UNDEFINED:
+        return False
+    if isinstance(a, bool) or isinstance(b, bool):
+        return False  # two bools of the same type were handled by the caller
+    if isinstance(a, str):
+        return isinstance(b, str) and str.__eq__(a, b)
+    if isinstance(a, int | float):
+        return isinstance(b, int | float) and _numbers_equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and _dicts_equal(a, b)
+    if isinstance(a, list):
+        return isinstance(b, list) and _lists_equal(a, b)
+    if isinstance(b, str | int | float | dict | list):
+        return False
+    return bool(a == b)

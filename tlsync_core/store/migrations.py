@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
@@ -47,6 +46,8 @@ from typing import (
 )
 
 import attrs
+
+from tlsync_core.store.jsvalue import js_equal, js_truthy
 
 __all__ = [
     "DictRecordStorage",
@@ -725,40 +726,6 @@ def _clone(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def _json_equal(a: Any, b: Any) -> bool:
-    """Deep equality of JSON values as lodash ``isEqual`` sees them.
-
-    Key order is ignored; ``True`` is not ``1`` (booleans are not numbers); ``1 == 1.0``; NaN
-    equals NaN; a missing key differs from a ``None`` value.
-    """
-    if a is b:
-        return True
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, dict):
-        if not isinstance(b, dict) or len(a) != len(b):
-            return False
-        return all(key in b and _json_equal(value, b[key]) for key, value in a.items())
-    if isinstance(a, list):
-        if not isinstance(b, list) or len(a) != len(b):
-            return False
-        return all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(b, dict | list):
-        return False
-    return bool(a == b)
-
-
-def _js_truthy(value: object) -> bool:
-    """JavaScript truthiness: None, False, 0, NaN and "" are falsy; ``{}`` and ``[]`` are not."""
-    if value is None or value is False or value == "":
-        return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value != 0 and not math.isnan(value)
-    return True
-
-
 def migrate_record(
     record: UnknownRecord,
     migrations: Sequence[Migration],
@@ -850,7 +817,7 @@ def migrate_storage(
                 working = _clone(state)
                 result = migration.up(working)
                 migrated = working if result is None else result
-                if not _json_equal(migrated, state):
+                if not js_equal(migrated, state):
                     updates.append((record_id, migrated))
             for record_id, migrated in updates:
                 target.set(record_id, migrated)
@@ -861,10 +828,10 @@ def migrate_storage(
             if returned is not None:
                 after = returned
             for record_id, state in after.items():
-                if _js_truthy(state) and not _json_equal(state, before.get(record_id)):
+                if js_truthy(state) and not js_equal(state, before.get(record_id)):
                     target.set(record_id, state)
             for record_id in before:
-                if not _js_truthy(after.get(record_id)):
+                if not js_truthy(after.get(record_id)):
                     target.delete(record_id)
         elif migration.scope == "storage":
             migration.up(target)

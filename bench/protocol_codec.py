@@ -1,0 +1,516 @@
+"""Codec benchmark: tlsync's serialize_message / parse_server_message vs node's JSON, one run.
+
+Run from the repository root with the venv active::
+
+    python -m bench.protocol_codec             # full run (3 interleaved rounds), plain text
+    python -m bench.protocol_codec --quick     # smoke run (1 round, fewer calls)
+    python -m bench.protocol_codec --markdown --impls tlsync,node
+
+The messages are the two a sync server sends most, built as a tlsync room builds them:
+
+* ``patch``: a v8 ``data`` message carrying the patch of a moved geo shape (two ``put`` ops on
+  ``x`` and ``y``), the message every other client receives while a shape is dragged;
+* ``connect``: the v8 answer to ``connect`` that hydrates a room of 1,000 geo shapes (plus the
+  document and the page), with tldraw 5.4.2's schema.
+
+tlsync serializes each message with :func:`~tlsync_core.protocol.serialize_message` and parses
+the text with :func:`~tlsync_core.protocol.parse_server_message` (JSON parsing *and* the
+structural checks). Node (``bench/node/codec.mjs``) parses our text into the message, checks
+that ``JSON.stringify`` gives back exactly the same bytes, then times ``JSON.stringify`` of the
+message and ``JSON.parse`` of the text (no checks: that is what tldraw does). Every sample is the
+mean of ``inner`` calls; the table shows medians over all samples of all rounds, and the ratio of
+the sums (serialize + parse). Target: the patch message within 1.5x of node. The exit status is
+1 if a check failed (the parse did not give the message back, or the bytes differ from node's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench.runner import (
+    NODE_DIR,
+    TIMES,
+    NodeInfo,
+    Outcome,
+    Results,
+    Skip,
+    clear_progress,
+    csv_arg,
+    fmt_number,
+    json_results,
+    merge,
+    notes,
+    progress,
+    render_table,
+    run_node_json,
+)
+from tlsync_core.protocol import make_connect_event, parse_server_message, serialize_message
+
+NODE_SCRIPT = NODE_DIR / "codec.mjs"
+TLSYNC = "tlsync"
+NODE = "node"
+IMPLS: tuple[str, ...] = (TLSYNC, NODE)
+IMPL_LABELS = {TLSYNC: "tlsync", NODE: "node JSON"}
+
+PATCH = "patch"
+CONNECT = "connect"
+CASES: tuple[str, ...] = (PATCH, CONNECT)
+CASE_LABELS = {
+    PATCH: "data: patch of a moved geo shape",
+    CONNECT: "connect: hydrate 1,000 geo shapes",
+}
+OPS = ("serialize", "parse")
+#: tlsync ÷ node (serialize + parse) must stay at or below this, per case (None: report only)
+TARGETS: dict[str, float | None] = {PATCH: 1.5, CONNECT: None}
+
+#: createTLSchema().serialize() of @tldraw/tlschema 5.4.2
+TLDRAW_SCHEMA: dict[str, Any] = {
+    "schemaVersion": 2,
+    "sequences": {
+        "com.tldraw.store": 5,
+        "com.tldraw.asset": 1,
+        "com.tldraw.camera": 1,
+        "com.tldraw.document": 2,
+        "com.tldraw.instance": 26,
+        "com.tldraw.instance_page_state": 5,
+        "com.tldraw.page": 1,
+        "com.tldraw.instance_presence": 6,
+        "com.tldraw.pointer": 1,
+        "com.tldraw.shape": 4,
+        "com.tldraw.user": 1,
+        "com.tldraw.asset.image": 6,
+        "com.tldraw.asset.video": 5,
+        "com.tldraw.asset.bookmark": 2,
+        "com.tldraw.shape.arrow": 8,
+        "com.tldraw.shape.bookmark": 2,
+        "com.tldraw.shape.draw": 5,
+        "com.tldraw.shape.embed": 4,
+        "com.tldraw.shape.frame": 1,
+        "com.tldraw.shape.geo": 12,
+        "com.tldraw.shape.group": 0,
+        "com.tldraw.shape.highlight": 4,
+        "com.tldraw.shape.image": 5,
+        "com.tldraw.shape.line": 5,
+        "com.tldraw.shape.note": 13,
+        "com.tldraw.shape.text": 4,
+        "com.tldraw.shape.video": 4,
+        "com.tldraw.binding.arrow": 1,
+    },
+}
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
+
+
+def shape_id(i: int) -> str:
+    """A deterministic 21-character nanoid-like shape id."""
+    chars = []
+    n = i * 2654435761 + 12345
+    for _ in range(21):
+        chars.append(_ALPHABET[n % 64])
+        n = n // 64 + i * 7 + 1
+    return "shape:" + "".join(chars)
+
+
+def geo_shape(i: int) -> dict[str, Any]:
+    """A valid 5.4.2 geo shape (every prop present), positioned on a grid."""
+    return {
+        "x": 120.5 * (i % 40) + 0.25,
+        "y": 97.75 * (i // 40) + 0.125,
+        "rotation": 0,
+        "isLocked": False,
+        "opacity": 1,
+        "meta": {},
+        "id": shape_id(i),
+        "type": "geo",
+        "props": {
+            "w": 100,
+            "h": 80,
+            "geo": "rectangle",
+            "dash": "draw",
+            "growY": 0,
+            "url": "",
+            "scale": 1,
+            "color": "black",
+            "labelColor": "black",
+            "fill": "none",
+            "size": "m",
+            "font": "draw",
+            "align": "middle",
+            "verticalAlign": "middle",
+            "richText": {"type": "doc", "content": [{"type": "paragraph"}]},
+            "flipX": False,
+            "flipY": False,
+        },
+        "parentId": "page:page",
+        "index": f"a{i:04d}",
+        "typeName": "shape",
+    }
+
+
+def make_patch_message() -> dict[str, Any]:
+    """The ``data`` message a room broadcasts when a shape moves."""
+    return {
+        "type": "data",
+        "data": [
+            {
+                "type": "patch",
+                "diff": {
+                    shape_id(7): ["patch", {"x": ["put", 412.5078125], "y": ["put", 187.26953125]}]
+                },
+                "serverClock": 1043,
+            }
+        ],
+    }
+
+
+def make_connect_message(shapes: int = 1000) -> dict[str, Any]:
+    """The ``connect`` answer that hydrates a room of ``shapes`` geo shapes."""
+    diff: dict[str, Any] = {
+        "document:document": [
+            "put",
+            {
+                "gridSize": 10,
+                "name": "",
+                "meta": {},
+                "id": "document:document",
+                "typeName": "document",
+            },
+        ],
+        "page:page": [
+            "put",
+            {"meta": {}, "id": "page:page", "name": "Page 1", "index": "a1", "typeName": "page"},
+        ],
+    }
+    for i in range(shapes):
+        shape = geo_shape(i)
+        diff[shape["id"]] = ["put", shape]
+    return dict(
+        make_connect_event(
+            connect_request_id="B3EwKPNqCtYgOiBVJDF0K",
+            hydration_type="wipe_all",
+            protocol_version=8,
+            schema=TLDRAW_SCHEMA,  # type: ignore[arg-type]
+            server_clock=shapes + 1,
+            diff=diff,
+            is_readonly=False,
+        )
+    )
+
+
+MESSAGES: dict[str, Callable[[], dict[str, Any]]] = {
+    PATCH: make_patch_message,
+    CONNECT: make_connect_message,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How long and how often to measure."""
+
+    rounds: int
+    samples: int
+    inner: dict[str, int]  # calls per sample
+    warmup: dict[str, int]  # untimed calls before the samples
+    node_timeout_s: float
+
+
+FULL = Settings(
+    rounds=3,
+    samples=7,
+    inner={PATCH: 20_000, CONNECT: 5},
+    warmup={PATCH: 20_000, CONNECT: 5},
+    node_timeout_s=600,
+)
+QUICK = Settings(
+    rounds=1,
+    samples=3,
+    inner={PATCH: 2_000, CONNECT: 1},
+    warmup={PATCH: 2_000, CONNECT: 1},
+    node_timeout_s=120,
+)
+
+
+class CodecCheckFailed(Exception):
+    """A message did not survive serialize + parse, or its bytes differ from node's."""
+
+
+def key(case: str, op: str) -> str:
+    return f"{case} {op}"
+
+
+# --------------------------------------------------------------------------------------------
+# measurement
+
+
+def _serialize_us(message: dict[str, Any], inner: int) -> float:
+    serialize = serialize_message
+    start = time.perf_counter()
+    for _ in range(inner):
+        serialize(message)
+    return (time.perf_counter() - start) * 1e6 / inner
+
+
+def _parse_us(text: str, inner: int) -> float:
+    parse = parse_server_message
+    start = time.perf_counter()
+    for _ in range(inner):
+        parse(text)
+    return (time.perf_counter() - start) * 1e6 / inner
+
+
+def check_case(message: dict[str, Any]) -> str:
+    """Serialize ``message``; check the text parses back to it. Returns the text."""
+    text = serialize_message(message)
+    parsed = parse_server_message(text)
+    if json.loads(text) != message or parsed != message:
+        raise CodecCheckFailed("parse(serialize(message)) is not the message")
+    return text
+
+
+def measure_python(case: str, settings: Settings) -> dict[str, list[float]]:
+    """µs per call of serialize_message and parse_server_message, ``samples`` times each."""
+    message = MESSAGES[case]()
+    text = check_case(message)
+    inner = settings.inner[case]
+    for _ in range(settings.warmup[case]):
+        serialize_message(message)
+        parse_server_message(text)
+    samples: dict[str, list[float]] = {op: [] for op in OPS}
+    for _ in range(settings.samples):
+        gc.collect()
+        samples["serialize"].append(_serialize_us(message, inner))
+        gc.collect()
+        samples["parse"].append(_parse_us(text, inner))
+    return samples
+
+
+def run_python(case: str, settings: Settings) -> dict[str, Outcome]:
+    try:
+        samples = measure_python(case, settings)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        return {op: Outcome(error=error) for op in OPS}
+    return {op: Outcome(samples=samples[op]) for op in OPS}
+
+
+def run_node(settings: Settings, info: NodeInfo) -> dict[str, dict[str, Outcome]]:
+    """One node process times every case; per case, the samples of each op (or the error)."""
+    if info.unavailable is not None:
+        skip = Skip("n/a", info.unavailable)
+        return {case: {op: Outcome(skip=skip) for op in OPS} for case in CASES}
+    cases = [
+        {
+            "name": case,
+            "text": serialize_message(MESSAGES[case]()),
+            "inner": settings.inner[case],
+            "samples": settings.samples,
+            "warmup": settings.warmup[case],
+        }
+        for case in CASES
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cases.json"
+        path.write_text(json.dumps({"cases": cases}), encoding="utf-8")
+        report, error = run_node_json(
+            [str(NODE_SCRIPT), "--json", "--input", str(path)], settings.node_timeout_s
+        )
+    if report is None:
+        return {case: {op: Outcome(error=error) for op in OPS} for case in CASES}
+    info.node_version = str(report.get("node", "?"))
+    out: dict[str, dict[str, Outcome]] = {}
+    for result in report["results"]:
+        case = result["name"]
+        if not result["identical"]:
+            failure = "JSON.stringify of the parsed message differs from serialize_message"
+            out[case] = {op: Outcome(error=failure) for op in OPS}
+            continue
+        out[case] = {
+            "serialize": Outcome(samples=[float(v) for v in result["stringify"]]),
+            "parse": Outcome(samples=[float(v) for v in result["parse"]]),
+        }
+    return out
+
+
+def prepare(impls: Sequence[str]) -> tuple[NodeInfo, dict[str, str]]:
+    """Node's availability (codec.mjs needs node only, no package)."""
+    unavailable: dict[str, str] = {}
+    info = NodeInfo()
+    if NODE in impls:
+        node = shutil.which("node")
+        if node is None:
+            unavailable[NODE] = "node is not on PATH"
+        else:
+            done = subprocess.run([node, "--version"], capture_output=True, text=True, check=False)
+            info.node_version = done.stdout.strip()
+    return info, unavailable
+
+
+def run_all(
+    impls: Sequence[str],
+    settings: Settings,
+    *,
+    unavailable: dict[str, str],
+    node_info: NodeInfo,
+    progress: Callable[[str], None],
+) -> Results:
+    """Every round measures every case on tlsync and all cases in one node process, the order
+    of the two reversed on odd rounds."""
+    keys = [key(case, op) for case in CASES for op in OPS]
+    results: Results = {k: {impl: Outcome() for impl in IMPLS} for k in keys}
+    for impl in IMPLS:
+        reason = None if impl in impls else "not selected (--impls)"
+        reason = unavailable.get(impl, reason)
+        if reason is not None:
+            for k in keys:
+                results[k][impl].skip = Skip("—" if impl not in impls else "n/a", reason)
+    active = [impl for impl in IMPLS if impl in impls and impl not in unavailable]
+    for round_no in range(settings.rounds):
+        order = active if round_no % 2 == 0 else list(reversed(active))
+        for impl in order:
+            progress(f"round {round_no + 1}/{settings.rounds}  {IMPL_LABELS[impl]}")
+            if impl == NODE:
+                for case, parts in run_node(settings, node_info).items():
+                    for op, part in parts.items():
+                        merge(results[key(case, op)][impl], part)
+            else:
+                for case in CASES:
+                    for op, part in run_python(case, settings).items():
+                        merge(results[key(case, op)][impl], part)
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# the table
+
+
+HEADERS = (
+    "message",
+    "bytes",
+    "tlsync serialize µs",
+    "node stringify µs",
+    "tlsync parse µs",
+    "node parse µs",
+    "tlsync ÷ node (both)",
+)
+
+
+def _cell(value: float | None, outcome: Outcome) -> str:
+    if outcome.error is not None:
+        return "FAILED"
+    if outcome.skip is not None:
+        return outcome.skip.label
+    return "n/a" if value is None else fmt_number(value)
+
+
+def rows(results: Results) -> list[list[str]]:
+    out: list[list[str]] = []
+    for case in CASES:
+        size = len(serialize_message(MESSAGES[case]()).encode())
+        row = [CASE_LABELS[case], f"{size:,}"]
+        for op in OPS:  # serialize (tlsync, node), then parse (tlsync, node)
+            for impl in IMPLS:
+                cell = results[key(case, op)][impl]
+                row.append(_cell(cell.median, cell))
+        totals: dict[str, float | None] = {}
+        for impl in IMPLS:
+            parts = [results[key(case, op)][impl].median for op in OPS]
+            totals[impl] = None if None in parts else sum(p or 0.0 for p in parts)
+        ratio = "n/a"
+        tl, nd = totals[TLSYNC], totals[NODE]
+        if tl is not None and nd:
+            value = tl / nd
+            target = TARGETS[case]
+            ratio = f"{value:.2f}{TIMES}"
+            if target is not None:
+                ratio += f" {'✓' if value <= target else '✗'} (≤{target:g})"
+            else:
+                ratio += " (report only)"
+        row.append(ratio)
+        out.append(row)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.protocol_codec",
+        description="tlsync's message codec vs node's JSON.stringify / JSON.parse.",
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 round, fewer calls")
+    parser.add_argument("--markdown", action="store_true", help="print a markdown table")
+    parser.add_argument("--rounds", type=int, default=None, help="override the round count")
+    parser.add_argument(
+        "--impls",
+        type=lambda v: csv_arg(v, IMPLS, "implementation"),
+        default=list(IMPLS),
+        help=f"comma-separated, from {', '.join(IMPLS)} (default: both)",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw samples")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    if args.rounds is not None:
+        settings = Settings(
+            args.rounds, settings.samples, settings.inner, settings.warmup, settings.node_timeout_s
+        )
+    node_info, unavailable = prepare(args.impls)
+    started = time.perf_counter()
+    results = run_all(
+        args.impls, settings, unavailable=unavailable, node_info=node_info, progress=progress
+    )
+    clear_progress()
+    elapsed = time.perf_counter() - started
+    try:
+        version = metadata.version("tlsync")
+    except metadata.PackageNotFoundError:
+        version = "?"
+    versions = [f"CPython {platform.python_version()}", f"tlsync {version}"]
+    if NODE in args.impls and NODE not in unavailable:
+        versions.append(f"node {node_info.node_version}")
+    mode = "quick" if args.quick else "full"
+    print(
+        f"codec benchmark ({mode}: {settings.rounds} round(s) x {settings.samples} samples) "
+        f"on {os.cpu_count()} CPU(s), {elapsed:.0f} s"
+    )
+    print("; ".join(versions))
+    print(
+        "median µs per call; tlsync parse = JSON parsing + structural checks; the ratio is "
+        "(serialize + parse) tlsync ÷ node"
+    )
+    print()
+    print(render_table(HEADERS, rows(results), args.markdown))
+    extra = notes(results, IMPL_LABELS)
+    if extra:
+        print()
+        for line in extra:
+            print(("- " if args.markdown else "") + line)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"mode": mode, "versions": versions, "results": json_results(results)}
+        args.json.write_text(json.dumps(payload, indent=1))
+    failed = any(cell.error is not None for cells in results.values() for cell in cells.values())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

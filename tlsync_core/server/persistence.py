@@ -1,0 +1,261 @@
+"""Where rooms live between runs: a storage interface and its SQLite default.
+
+Writes are incremental: each committed room transaction stages only the records it put, the
+records it deleted (as tombstones), the clock, the tombstone history start and the schema.
+Staged writes accumulate in one open SQLite transaction until :meth:`commit`, which the server
+calls once per event-loop turn (group commit): every push handled in that turn becomes durable
+with a single commit, and only then is any of them acknowledged.
+
+SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction survives the
+process being killed (``kill -9``); it may be lost only if the machine loses power.  Use
+``synchronous="FULL"`` to survive that too, at the price of an fsync per commit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import orjson
+
+from tlsync_core.room.storage import ForwardDiff, RoomSnapshot
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS rooms (
+    room_id TEXT PRIMARY KEY,
+    document_clock INTEGER NOT NULL,
+    tombstone_history_starts_at_clock INTEGER NOT NULL,
+    schema TEXT
+);
+CREATE TABLE IF NOT EXISTS documents (
+    room_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    state BLOB NOT NULL,
+    last_changed_clock INTEGER NOT NULL,
+    PRIMARY KEY (room_id, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tombstones (
+    room_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    clock INTEGER NOT NULL,
+    PRIMARY KEY (room_id, id)
+) WITHOUT ROWID;
+"""
+
+
+class RoomPersistence(Protocol):
+    """Storage of rooms: load a room, stage a room's changes, make staged changes durable."""
+
+    def load(self, room_id: str) -> RoomSnapshot | None:
+        """The room's snapshot, or None if it was never stored."""
+        ...
+
+    def stage(
+        self,
+        room_id: str,
+        changes: ForwardDiff,
+        *,
+        clock: int,
+        tombstone_history_starts_at_clock: int,
+        schema: dict[str, Any] | None,
+    ) -> None:
+        """Record a committed room transaction (not durable until :meth:`commit`)."""
+        ...
+
+    def save(self, room_id: str, snapshot: RoomSnapshot) -> None:
+        """Replace the stored room by a whole snapshot (staged like :meth:`stage`)."""
+        ...
+
+    def commit(self) -> None:
+        """Make everything staged so far durable."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SQLitePersistence:
+    """Rooms in one SQLite file (the embedded default)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+    ) -> None:
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.executescript(SCHEMA_SQL)
+        self._in_transaction = False
+
+    def _begin(self) -> None:
+        if not self._in_transaction:
+            self._db.execute("BEGIN")
+            self._in_transaction = True
+
+    def load(self, room_id: str) -> RoomSnapshot | None:
+        row = self._db.execute(
+            "SELECT document_clock, tombstone_history_starts_at_clock, schema FROM rooms"
+            " WHERE room_id = ?",
+            (room_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        clock, history, schema = row
+        documents = [
+            {"state": orjson.loads(state), "lastChangedClock": changed}
+            for state, changed in self._db.execute(
+                "SELECT state, last_changed_clock FROM documents WHERE room_id = ?", (room_id,)
+            )
+        ]
+        tombstones = dict(
+            self._db.execute("SELECT id, clock FROM tombstones WHERE room_id = ?", (room_id,))
+        )
+        snapshot: RoomSnapshot = {
+            "documentClock": clock,
+            "tombstoneHistoryStartsAtClock": history,
+            "documents": documents,  # type: ignore[typeddict-item]
+            "tombstones": tombstones,
+        }
+        if schema is not None:
+            snapshot["schema"] = orjson.loads(schema)
+        return snapshot
+
+    def stage(
+        self,
+        room_id: str,
+        changes: ForwardDiff,
+        *,
+        clock: int,
+        tombstone_history_starts_at_clock: int,
+        schema: dict[str, Any] | None,
+    ) -> None:
+        self._begin()
+        db = self._db
+        self._upsert_room(room_id, clock, tombstone_history_starts_at_clock, schema)
+        puts: list[tuple[str, str, bytes, int]] = []
+        for record_id, put in changes.puts.items():
+            record = put[1] if isinstance(put, tuple) else put
+            puts.append((room_id, record_id, orjson.dumps(record), clock))
+        if puts:
+            db.executemany(
+                "INSERT INTO documents (room_id, id, state, last_changed_clock) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (room_id, id) DO UPDATE SET state = excluded.state,"
+                " last_changed_clock = excluded.last_changed_clock",
+                puts,
+            )
+            db.executemany(
+                "DELETE FROM tombstones WHERE room_id = ? AND id = ?",
+                [(room_id, p[1]) for p in puts],
+            )
+        if changes.deletes:
+            db.executemany(
+                "DELETE FROM documents WHERE room_id = ? AND id = ?",
+                [(room_id, i) for i in changes.deletes],
+            )
+            db.executemany(
+                "INSERT INTO tombstones (room_id, id, clock) VALUES (?, ?, ?)"
+                " ON CONFLICT (room_id, id) DO UPDATE SET clock = excluded.clock",
+                [(room_id, i, clock) for i in changes.deletes],
+            )
+        db.execute(
+            "DELETE FROM tombstones WHERE room_id = ? AND clock < ?",
+            (room_id, tombstone_history_starts_at_clock),
+        )
+
+    def _upsert_room(
+        self, room_id: str, clock: int, history: int, schema: dict[str, Any] | None
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO rooms (room_id, document_clock, tombstone_history_starts_at_clock, schema)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (room_id) DO UPDATE SET"
+            " document_clock = excluded.document_clock,"
+            " tombstone_history_starts_at_clock = excluded.tombstone_history_starts_at_clock,"
+            " schema = excluded.schema",
+            (room_id, clock, history, None if schema is None else orjson.dumps(schema).decode()),
+        )
+
+    def save(self, room_id: str, snapshot: RoomSnapshot) -> None:
+        self._begin()
+        db = self._db
+        clock = snapshot.get("documentClock", snapshot.get("clock", 0))
+        history = snapshot.get("tombstoneHistoryStartsAtClock", clock)
+        self._upsert_room(room_id, clock, history, snapshot.get("schema"))
+        db.execute("DELETE FROM documents WHERE room_id = ?", (room_id,))
+        db.execute("DELETE FROM tombstones WHERE room_id = ?", (room_id,))
+        db.executemany(
+            "INSERT INTO documents (room_id, id, state, last_changed_clock) VALUES (?, ?, ?, ?)",
+            [
+                (room_id, d["state"]["id"], orjson.dumps(d["state"]), d["lastChangedClock"])
+                for d in snapshot["documents"]
+            ],
+        )
+        db.executemany(
+            "INSERT INTO tombstones (room_id, id, clock) VALUES (?, ?, ?)",
+            [(room_id, i, c) for i, c in (snapshot.get("tombstones") or {}).items()],
+        )
+
+    def commit(self) -> None:
+        if self._in_transaction:
+            self._db.execute("COMMIT")
+            self._in_transaction = False
+
+    def room_ids(self) -> Iterable[str]:
+        return [row[0] for row in self._db.execute("SELECT room_id FROM rooms ORDER BY room_id")]
+
+    def close(self) -> None:
+        self.commit()
+        self._db.close()
+
+
+class MemoryPersistence:
+    """Rooms kept in memory (for tests and throwaway servers); commits are instant."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, RoomSnapshot] = {}
+
+    def load(self, room_id: str) -> RoomSnapshot | None:
+        snapshot = self._rooms.get(room_id)
+        return None if snapshot is None else orjson.loads(orjson.dumps(snapshot))
+
+    def stage(
+        self,
+        room_id: str,
+        changes: ForwardDiff,
+        *,
+        clock: int,
+        tombstone_history_starts_at_clock: int,
+        schema: dict[str, Any] | None,
+    ) -> None:
+        snapshot = self._rooms.setdefault(
+            room_id, {"documentClock": 0, "documents": [], "tombstones": {}}
+        )
+        documents = {d["state"]["id"]: d for d in snapshot["documents"]}
+        tombstones = snapshot.setdefault("tombstones", {})
+        for record_id, put in changes.puts.items():
+            record = put[1] if isinstance(put, tuple) else put
+            documents[record_id] = {"state": record, "lastChangedClock": clock}
+            tombstones.pop(record_id, None)
+        for record_id in changes.deletes:
+            documents.pop(record_id, None)
+            tombstones[record_id] = clock
+        snapshot["documents"] = list(documents.values())
+        snapshot["tombstones"] = {
+            i: c for i, c in tombstones.items() if c >= tombstone_history_starts_at_clock
+        }
+        snapshot["documentClock"] = clock
+        snapshot["tombstoneHistoryStartsAtClock"] = tombstone_history_starts_at_clock
+        if schema is not None:
+            snapshot["schema"] = schema
+
+    def save(self, room_id: str, snapshot: RoomSnapshot) -> None:
+        self._rooms[room_id] = orjson.loads(orjson.dumps(snapshot))
+
+    def commit(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
