@@ -694,6 +694,7 @@ class TLSyncRoom:
 
     def _broadcast(self, ops: NetworkDiff, forward: ForwardDiff, source: str | None) -> None:
         clock = self.storage.clock
+        legacy = not self._can_emit_string_append()  # once per broadcast, not per recipient
         for session in list(self.sessions.values()):
             if session.id == source or session.state is not SessionState.CONNECTED:
                 continue
@@ -701,7 +702,7 @@ class TLSyncRoom:
                 self._cancel_session(session.id)
                 continue
             try:
-                diff = self._migrate_for(session, forward, ops)
+                diff = self._migrate_for(session, forward, ops, legacy=legacy)
             except TLSyncError as error:
                 self._reject_session(session.id, error.reason)
                 continue
@@ -715,9 +716,15 @@ class TLSyncRoom:
         return self._migrate_for(session, forward)
 
     def _migrate_for(
-        self, session: RoomSession, forward: ForwardDiff, plain: NetworkDiff | None = None
+        self,
+        session: RoomSession,
+        forward: ForwardDiff,
+        plain: NetworkDiff | None = None,
+        *,
+        legacy: bool | None = None,
     ) -> NetworkDiff:
-        legacy = not self._can_emit_string_append()
+        if legacy is None:
+            legacy = not self._can_emit_string_append()
         if not session.requires_down_migrations:
             if plain is not None and not legacy:
                 return plain

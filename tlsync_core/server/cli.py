@@ -77,14 +77,14 @@ async def serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
     )
-    await server.start()
-    print(f"tlsync server on {server.url}/connect/<room-id> (SQLite: {args.db})", flush=True)
-    print(f"health: http://{args.host}:{server.port}/healthz", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    print(f"tlsync server on {server.url}/connect/<room-id> (SQLite: {args.db})", flush=True)
+    print(f"health: http://{args.host}:{server.port}/healthz", flush=True)
     bot: asyncio.Task[None] | None = None
     if args.demo:
         print(f"demo room: {server.url}/connect/{args.demo}", flush=True)

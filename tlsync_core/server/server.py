@@ -198,6 +198,7 @@ class _Socket:
                     text = self._outbox.popleft()
                     self._outbox_bytes -= len(text)
                     await self._ws.send(text)
+                    del text  # an idle session must not keep its last (maybe huge) frame
                 if self._close is not None:
                     await self._ws.close(*self._close)
                     return
@@ -368,8 +369,10 @@ class TLSyncServer(TLServer):
         while True:
             deadline = room.next_deadline()
             timeout = None if deadline is None else max(0.0, deadline / 1000.0 - time.monotonic())
+            # (asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(entry.wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await entry.wake.wait()
             entry.wake.clear()
             room.tick()
 
