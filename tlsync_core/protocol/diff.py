@@ -127,17 +127,16 @@ def diff_record(prev: Any, next: Any, legacy_append_mode: bool = False) -> Objec
 
 
 def _diff_dicts(
-    prev: dict[str, Any],
-    next: dict[str, Any],
+    prev: dict[Any, Any],
+    next: dict[Any, Any],
     nested: frozenset[str] | None,
     legacy: bool,
 ) -> ObjectDiff | None:
     """``diffObject`` for two dicts (the fast path of :func:`_diff_objects`)."""
-    result: ObjectDiff | None = None
-    get = next.get
+    result: dict[Any, Any] | None = None
     missing = 0
     for key, a in prev.items():
-        b = get(key, _ABSENT)
+        b = next.get(key, _ABSENT)
         if a is b:
             continue
         op: ValueOp | None
@@ -182,9 +181,8 @@ def _diff_objects(
     JavaScript order, ``in`` as own-property presence (a list owns ``"length"``)."""
     if prev is next:
         return None
-    result: ObjectDiff | None = None
+    result: dict[Any, Any] | None = None
     for key in own_keys(prev):
-        assert isinstance(key, str)
         op: ValueOp | None
         if not has_own(next, key):
             op = ["delete"]
@@ -200,7 +198,6 @@ def _diff_objects(
             result = {}
         result[key] = op
     for key in own_keys(next):
-        assert isinstance(key, str)
         if not has_own(prev, key):
             if result is None:
                 result = {}
@@ -209,7 +206,7 @@ def _diff_objects(
 
 
 def _diff_entry(
-    key: str, a: Any, b: Any, nested: frozenset[str] | None, legacy: bool
+    key: Any, a: Any, b: Any, nested: frozenset[str] | None, legacy: bool
 ) -> ValueOp | None:
     """The op for a key present on both sides whose values are not the same object."""
     if nested is not None and key in nested:
@@ -344,35 +341,34 @@ def _patched(current: Any, diff: Mapping[str, Sequence[Any]]) -> Any:
     return current
 
 
-def _apply_to_dict(obj: dict[str, Any], diff: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
-    new: dict[str, Any] | None = None
-    get = obj.get
+def _apply_to_dict(obj: dict[Any, Any], diff: Mapping[Any, Sequence[Any]]) -> dict[Any, Any]:
+    new: dict[Any, Any] | None = None
     for key, op in diff.items():
         kind = op[0]
         if kind == "put":
             value = op[1]
-            current = get(key, _ABSENT)
+            current = obj.get(key, _ABSENT)
             if current is value or (current is not _ABSENT and js_equal(current, value)):
                 continue
         elif kind == "patch":
-            current = get(key)
+            current = obj.get(key)
             value = _patched(current, op[1])
             if value is current:
                 continue
         elif kind == "append":
-            value = _appended(get(key), op[1], op[2])
+            value = _appended(obj.get(key), op[1], op[2])
             if value is None:
                 continue
         elif kind == "delete":
             if key in obj:
                 if new is None:
-                    new = dict(obj)
+                    new = obj.copy()
                 del new[key]
             continue
         else:
             continue
         if new is None:
-            new = dict(obj)
+            new = obj.copy()
         new[key] = value
     return obj if new is None else new
 
