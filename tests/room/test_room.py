@@ -54,6 +54,19 @@ def page(suffix: str, name: str = "p") -> Record:
     return {"id": f"page:{suffix}", "typeName": "page", "name": name}
 
 
+def connect_message(
+    *, protocol: Any = 8, last_clock: int = -1, schema: Any = None, request_id: str = "r"
+) -> dict[str, Any]:
+    """A v8 connect request (schema: ours unless given)."""
+    return {
+        "type": "connect",
+        "connectRequestId": request_id,
+        "protocolVersion": protocol,
+        "lastServerClock": last_clock,
+        "schema": SCHEMA.serialize() if schema is None else schema,
+    }
+
+
 class Harness:
     """A room on a fake clock, and helpers to connect recording sockets to it."""
 
@@ -78,16 +91,12 @@ class Harness:
         **kwargs: Any,
     ) -> dict[str, Any]:
         socket = self.open(session_id, **kwargs)
-        message: dict[str, Any] = {
-            "type": "connect",
-            "protocolVersion": protocol,
-            "lastServerClock": last_clock,
-            "schema": SCHEMA.serialize() if schema is None else schema,
-        }
+        message = connect_message(
+            protocol=protocol, last_clock=last_clock, schema=schema, request_id=f"req-{session_id}"
+        )
         if protocol == 3:
+            del message["connectRequestId"]
             message["instanceId"] = f"instance:{session_id}"
-        else:
-            message["connectRequestId"] = f"req-{session_id}"
         self.room.handle_message(session_id, message)
         received = socket.take()
         return received[0] if received else {}
@@ -197,13 +206,7 @@ def test_an_invalid_push_rolls_back_and_rejects_only_that_session() -> None:
     a = h.open("a")
     h.room.handle_message(
         "a",
-        {
-            "type": "connect",
-            "protocolVersion": 8,
-            "lastServerClock": -1,
-            "schema": SCHEMA.serialize(),
-            "connectRequestId": "r",
-        },
+        connect_message(),
     )
     h.connect("b")
     a.take()
@@ -243,13 +246,7 @@ def test_pushes_and_pings_before_connect_are_ignored() -> None:
     assert h.room.storage.get("page:x") is None
     h.room.handle_message(
         "a",
-        {
-            "type": "connect",
-            "protocolVersion": 8,
-            "lastServerClock": -1,
-            "schema": SCHEMA.serialize(),
-            "connectRequestId": "r",
-        },
+        connect_message(),
     )
     socket.take()
     h.room.handle_message("a", {"type": "ping"})
@@ -320,13 +317,7 @@ def test_unsupported_protocols_are_refused(
     socket = h.open("a")
     h.room.handle_message(
         "a",
-        {
-            "type": "connect",
-            "protocolVersion": protocol,
-            "lastServerClock": -1,
-            "schema": SCHEMA.serialize(),
-            "connectRequestId": "r",
-        },
+        connect_message(protocol=protocol),
     )
     assert socket.close_code == close_code
     assert socket.close_reason == reason
@@ -519,13 +510,7 @@ def test_non_durable_rooms_hold_acknowledgements_until_marked_durable() -> None:
         room.handle_new_session(sid, sock)
         room.handle_message(
             sid,
-            {
-                "type": "connect",
-                "protocolVersion": 8,
-                "lastServerClock": -1,
-                "schema": SCHEMA.serialize(),
-                "connectRequestId": sid,
-            },
+            connect_message(request_id=sid),
         )
         sock.take()
     room.handle_message(
