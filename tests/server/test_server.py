@@ -21,6 +21,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventReason as Reason
+from tlsync_core.protocol.codec import serialize_message
 from tlsync_core.server import (
     AuthDecision,
     AuthRequest,
@@ -29,6 +30,7 @@ from tlsync_core.server import (
     TLSyncServer,
 )
 from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
+from tlsync_core.server.server import _encode_event
 
 SCHEMA = create_demo_schema()
 
@@ -284,3 +286,17 @@ async def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     missing = [record_id for record_id in acknowledged if record_id not in stored]
     assert len(acknowledged) >= 150
     assert missing == []
+
+
+@pytest.mark.spec("SRV1")
+async def test_shared_broadcast_events_encode_like_the_codec() -> None:
+    """A data frame built from once-encoded shared events is byte-identical to the codec's."""
+    shared = {
+        "type": "patch",
+        "diff": {"shape:a": ["patch", {"x": ["put", 1.5]}]},
+        "serverClock": 3,
+    }
+    other = {"type": "push_result", "clientClock": 0, "serverClock": 3, "action": "commit"}
+    for events in ([shared], [other, shared], [shared, shared]):
+        frame = '{"type":"data","data":[' + ",".join(map(_encode_event, events)) + "]}"
+        assert frame == serialize_message({"type": "data", "data": events})

@@ -695,21 +695,29 @@ class TLSyncRoom:
     def _broadcast(self, ops: NetworkDiff, forward: ForwardDiff, source: str | None) -> None:
         clock = self.storage.clock
         legacy = not self._can_emit_string_append()  # once per broadcast, not per recipient
+        # sessions on our schema all get the very same message object (hosts may serialise it
+        # once); sessions on older schemas get their own, migrated down
+        shared: Message | None = None
         for session in list(self.sessions.values()):
             if session.id == source or session.state is not SessionState.CONNECTED:
                 continue
             if not session.socket.is_open:
                 self._cancel_session(session.id)
                 continue
-            try:
-                diff = self._migrate_for(session, forward, ops, legacy=legacy)
-            except TLSyncError as error:
-                self._reject_session(session.id, error.reason)
-                continue
-            if diff:
-                self._send_data(
-                    session, {"type": "patch", "diff": diff, "serverClock": clock}, clock
-                )
+            if session.requires_down_migrations:
+                try:
+                    diff = self._migrate_for(session, forward, ops, legacy=legacy)
+                except TLSyncError as error:
+                    self._reject_session(session.id, error.reason)
+                    continue
+                message: Message = {"type": "patch", "diff": diff, "serverClock": clock}
+            else:
+                if shared is None:
+                    diff = _network_diff(forward, legacy) if legacy else ops
+                    shared = {"type": "patch", "diff": diff, "serverClock": clock}
+                message = shared
+            if message["diff"]:
+                self._send_data(session, message, clock)
 
     def migrate_diff_for_client(self, session: RoomSession, forward: ForwardDiff) -> NetworkDiff:
         """The network diff of ``forward`` in ``session``'s schema (raises TLSyncError)."""

@@ -170,7 +170,10 @@ class _Socket:
     def send_message(self, message: Mapping[str, Any]) -> None:
         if not self.is_open:
             return
-        text = serialize_message(message)
+        if message.get("type") == "data":
+            text = '{"type":"data","data":[' + ",".join(map(_encode_event, message["data"])) + "]}"
+        else:
+            text = serialize_message(message)
         self._outbox.append(text)
         self._outbox_bytes += len(text)
         if (
@@ -213,6 +216,26 @@ class _Socket:
         self._ready.set()
         if self._close is None:
             self._close = (1000, "")
+
+
+_encoded: dict[int, tuple[object, str]] = {}
+
+
+def _encode_event(event: Mapping[str, Any]) -> str:
+    """``serialize_message(event)``, once per event object per event-loop turn.
+
+    A broadcast hands the same patch object to every session on the room's schema; encoding it
+    once instead of once per recipient is what keeps fan-out to large rooms cheap.  The cache
+    holds the object itself (so its id cannot be reused) and is emptied at the end of the turn.
+    """
+    hit = _encoded.get(id(event))
+    if hit is not None and hit[0] is event:
+        return hit[1]
+    text = serialize_message(event)
+    if not _encoded:
+        asyncio.get_running_loop().call_soon(_encoded.clear)
+    _encoded[id(event)] = (event, text)
+    return text
 
 
 class _RateLimiter:
