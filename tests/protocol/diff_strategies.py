@@ -160,21 +160,47 @@ def _look_alikes(value: Any, swaps: bool = True) -> list[Any]:
         return [0, False, "", {}, [], "null"]
     if isinstance(value, str):
         return ["", value + value, value[:-1], 0 if value == "" else value.upper()]
-    if isinstance(value, list) and not swaps:
-        return [[], None]
-    if isinstance(value, dict) and not swaps:
-        return [{}, None, json.loads(json.dumps(value))]
     if isinstance(value, list):
-        return [
-            {str(i): v for i, v in enumerate(value)},
-            {**{str(i): v for i, v in enumerate(value)}, "length": len(value)},
-            [],
-            None,
-        ]
+        out = [[], None]
+        if swaps:
+            out += [_as_object(value), {**_as_object(value), "length": len(value)}]
+        return out
     if isinstance(value, dict):
-        items = [value[k] for k in sorted(value, key=str)] if value else []
-        return [items, {}, None, json.loads(json.dumps(value))]
+        # the same values under other keys: a missing key is not a key holding null
+        renamed = {f"{k}_": v for k, v in value.items()}
+        nulls_moved = {(f"{k}_" if v is None else k): v for k, v in value.items()}
+        out = [{}, None, json.loads(json.dumps(value)), renamed, nulls_moved]
+        if swaps:
+            out.append([value[k] for k in sorted(value, key=str)])
+        return out
     return [None]
+
+
+def _as_object(items: list[Any]) -> dict[str, Any]:
+    return {str(i): v for i, v in enumerate(items)}
+
+
+@st.composite
+def kind_swaps(draw: st.DrawFn) -> tuple[Any, Any]:
+    """``(prev, next)`` records where an array becomes an object with the same entries (maybe
+    with a ``length`` key) or the other way round, where tldraw diffs them by keys: props or
+    meta themselves, or an item of an array (SPEC DF5)."""
+    items = draw(st.lists(LEAVES, max_size=3))
+    array: Any = items
+    obj: Any = _as_object(items)
+    if draw(st.booleans()):
+        obj["length"] = draw(st.sampled_from([len(items), len(items) + 1, "x"]))
+    if draw(st.booleans()):
+        obj[draw(st.sampled_from(KEYS))] = draw(LEAVES)
+    before, after = (array, obj) if draw(st.booleans()) else (obj, array)
+    where = draw(st.sampled_from(["props", "meta", "item"]))
+    if where == "item":
+        other = draw(st.lists(VALUES, max_size=3))
+        index = draw(st.integers(0, len(other)))
+        prev_list = [*other[:index], before, *other[index:]]
+        next_list = [*other[:index], after, *other[index:]]
+        return {"props": {"a": prev_list}}, {"props": {"a": next_list}}
+    return {where: before, "id": "x:1"}, {where: after, "id": "x:1"}
 
 
 @st.composite
@@ -398,3 +424,34 @@ def append_cases(draw: st.DrawFn) -> tuple[Any, list[Any]]:
     if draw(st.integers(0, 4)) == 4:
         payload = draw(st.one_of(_SUFFIXES, st.lists(VALUES, max_size=2), LEAVES))
     return current, ["append", payload, draw(st.sampled_from(offsets))]
+
+
+@st.composite
+def array_key_cases(draw: st.DrawFn) -> tuple[list[Any], dict[str, list[Any]]]:
+    """``(array, diff)`` with keys an array reads one way and writes another: ``"length"``,
+    ``"01"``, ``"1.0"`` and the like, with puts of the value already there."""
+    array = draw(st.lists(st.one_of(LEAVES, CONTAINERS), min_size=1, max_size=4))
+    diff: dict[str, list[Any]] = {}
+    keys = ["length", "01", "1.0", " 0", "0", "1", str(len(array))]
+    count = draw(st.sampled_from([1, 1, 2, 3, 3]))  # one op alone shows if the input came back
+    for key in draw(st.lists(st.sampled_from(keys), unique=True, min_size=1, max_size=count)):
+        index = _number_index(key)
+        if index is not None and index > len(array):
+            continue
+        same: Any = (
+            len(array)
+            if key == "length"
+            else array[index]
+            if index is not None and index < len(array)
+            else None
+        )
+        kind = draw(st.integers(0, 4))
+        if kind <= 1:
+            diff[key] = ["put", json.loads(json.dumps(same)) if kind == 0 else draw(LEAVES)]
+        elif kind == 2:
+            diff[key] = ["patch", {"0": ["put", 1]}]
+        elif kind == 3:
+            diff[key] = ["append", [1], len(same) if isinstance(same, list | str) else 0]
+        elif key != "length":  # deleting "length" throws (a Python test covers it)
+            diff[key] = ["delete"]
+    return array, diff

@@ -39,7 +39,9 @@ from diff_strategies import (
     CONTAINERS,
     VALUES,
     append_cases,
+    array_key_cases,
     edited,
+    kind_swaps,
     object_diffs,
     record_pairs,
     records,
@@ -172,16 +174,25 @@ def diff_record_cases(draw: st.DrawFn) -> Case:
         if not isinstance(nxt, dict | list):
             nxt = draw(CONTAINERS)
         return {"prev": prev, "next": nxt, "legacyAppendMode": legacy}
+    if draw(st.integers(0, 9)) == 8:  # an array that became an object, or back
+        prev, nxt = draw(kind_swaps())
+        return {"prev": prev, "next": nxt, "legacyAppendMode": legacy}
     prev, nxt = draw(record_pairs())
     return {"prev": prev, "next": nxt, "legacyAppendMode": legacy}
 
 
 @st.composite
 def apply_cases(draw: st.DrawFn) -> Case:
-    kind = draw(st.integers(0, 6))
+    kind = draw(st.integers(0, 8))
     if kind == 6:  # one append op, aimed right or wrong
         current, op = draw(append_cases())
         return {"object": {"k": current}, "diff": {"k": op}}
+    if kind == 7:  # an array under keys it reads and writes differently
+        array, diff = draw(array_key_cases())
+        return {"object": array, "diff": diff}
+    if kind == 8:  # the diff of an array that became an object, or back
+        prev, nxt = draw(kind_swaps())
+        return {"object": prev, "diff": diff_record(prev, nxt) or {}}
     prev, nxt = draw(record_pairs())
     if kind <= 1:  # a diff applied to the record it was made from
         return {"object": prev, "diff": diff_record(prev, nxt) or {}}

@@ -22,6 +22,9 @@ Values are JSON: ``dict`` (object), ``list`` (array), ``str``, ``int``/``float``
 ``None``. Anything else is opaque: compared with ``==`` and put whole. Where 5.4.2 reads a
 key through the prototype chain (a record key named ``constructor`` or ``toString``), this port
 reads own keys only, as later tldraw does; arrays do own ``length``, as in JavaScript.
+
+This module and :mod:`~tlsync_core.store.jsvalue` are compiled by mypyc at install time
+(setup.py; about twice as fast, bench/README.md): keep them plain, fully typed Python.
 """
 
 from __future__ import annotations
@@ -310,7 +313,8 @@ def apply_object_diff(obj: _T, diff: Mapping[str, Sequence[Any]]) -> _T:
     units for strings) is not the op's offset; a put of a value equal to the current one; a
     delete of a missing key. ``obj`` itself may be anything: only a dict or list is patched.
 
-    On an array, ops name indexes by decimal keys, read as JavaScript's ``Number(key)``. A
+    On an array, an op reads the item its key names exactly (``"1"``, not ``"01"``) and writes
+    where JavaScript's ``Number(key)`` points (``"01"`` writes index 1). A
     ``delete`` leaves ``None`` (JavaScript leaves a hole, which JSON writes as ``null``);
     deleting ``"length"`` raises ``TypeError`` (as strict-mode JavaScript does); setting an index
     past the end raises ``ValueError`` (JavaScript would leave holes). A malformed op (not a

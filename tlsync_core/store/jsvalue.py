@@ -4,8 +4,9 @@ tldraw's store code runs on JavaScript values; tlsync runs on the Python values 
 JSON parses to. This module says, in one place, how each Python value is seen from JavaScript,
 and implements the few JavaScript operations whose results leak into behaviour or error text:
 ``typeof``, ``Object.is``, ``===``, ``String(v)``, ``JSON.stringify(v)``, number formatting and
-own-property enumeration order; and lodash ``isEqual`` (:func:`js_equal`), which tldraw uses
-wherever it compares values.
+own-property enumeration order; JavaScript truthiness and ``Number(string)``; and lodash
+``isEqual`` (:func:`js_equal`), which tldraw uses wherever it compares values. mypyc compiles
+this module at install time (setup.py), for the diffs' sake: keep it plain, typed Python.
 
 The mapping:
 
