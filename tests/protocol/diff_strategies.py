@@ -455,3 +455,19 @@ def array_key_cases(draw: st.DrawFn) -> tuple[list[Any], dict[str, list[Any]]]:
         elif key != "length":  # deleting "length" throws (a Python test covers it)
             diff[key] = ["delete"]
     return array, diff
+
+
+@st.composite
+def null_moves(draw: st.DrawFn) -> tuple[Any, Any]:
+    """``(prev, next)`` records where an object's null moves to another key: equal in size and
+    values, not equal to lodash (a missing key is not a key holding null)."""
+    keys = draw(st.lists(st.sampled_from(KEYS), unique=True, min_size=1, max_size=3))
+    before = {key: None for key in keys}
+    moved = draw(st.sampled_from(keys))
+    after = {(f"{key}_" if key == moved else key): None for key in keys}
+    where = draw(st.sampled_from(["top", "props", "item"]))
+    if where == "top":
+        return {"o": before}, {"o": after}
+    if where == "props":
+        return {"props": {"o": before}}, {"props": {"o": after}}
+    return {"props": {"a": [1, before]}}, {"props": {"a": [1, after]}}

@@ -42,6 +42,7 @@ from diff_strategies import (
     array_key_cases,
     edited,
     kind_swaps,
+    null_moves,
     object_diffs,
     record_pairs,
     records,
@@ -174,8 +175,12 @@ def diff_record_cases(draw: st.DrawFn) -> Case:
         if not isinstance(nxt, dict | list):
             nxt = draw(CONTAINERS)
         return {"prev": prev, "next": nxt, "legacyAppendMode": legacy}
-    if draw(st.integers(0, 9)) == 8:  # an array that became an object, or back
+    special = draw(st.integers(0, 19))
+    if special >= 17:  # an array that became an object, or back
         prev, nxt = draw(kind_swaps())
+        return {"prev": prev, "next": nxt, "legacyAppendMode": legacy}
+    if special == 16:  # a null that moved to another key
+        prev, nxt = draw(null_moves())
         return {"prev": prev, "next": nxt, "legacyAppendMode": legacy}
     prev, nxt = draw(record_pairs())
     return {"prev": prev, "next": nxt, "legacyAppendMode": legacy}
