@@ -512,18 +512,21 @@ def get_network_diff(diff: RecordsDiff) -> NetworkDiff | None:
 
 
 def to_network_diff(
-    puts: Mapping[str, Record | Sequence[Record]], deletes: Iterable[str]
+    puts: Mapping[str, Record | Sequence[Record]],
+    deletes: Iterable[str],
+    legacy_append_mode: bool = False,
 ) -> NetworkDiff:
     """The wire form of a storage change set (5.4.2's ``toNetworkDiff``): a record is a
-    ``put``, a ``(before, after)`` pair a ``patch`` (left out if nothing changed), a deleted
-    id a ``remove``. Always a dict, possibly empty."""
+    ``put``, a ``(before, after)`` pair a ``patch`` (left out if nothing changed, diffed in
+    ``legacy_append_mode`` when asked), a deleted id a ``remove``. Always a dict, possibly
+    empty."""
     result: NetworkDiff = {}
     for record_id, put in puts.items():
         if isinstance(put, dict):
             result[record_id] = ["put", put]
         else:
             before, after = put
-            patch = diff_record(before, after)
+            patch = diff_record(before, after, legacy_append_mode)
             if patch is not None:
                 result[record_id] = ["patch", patch]
     for record_id in deletes:

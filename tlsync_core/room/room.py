@@ -53,7 +53,7 @@ from tlsync_core.protocol.close_codes import (
     TLSyncErrorCloseEventReason,
     legacy_incompatibility_reason,
 )
-from tlsync_core.protocol.diff import apply_object_diff, diff_record
+from tlsync_core.protocol.diff import apply_object_diff, diff_record, to_network_diff
 from tlsync_core.protocol.versions import negotiate_protocol_version
 from tlsync_core.room.session import (
     DATA_MESSAGE_DEBOUNCE_INTERVAL,
@@ -713,7 +713,7 @@ class TLSyncRoom:
                 message: Message = {"type": "patch", "diff": diff, "serverClock": clock}
             else:
                 if shared is None:
-                    diff = _network_diff(forward, legacy) if legacy else ops
+                    diff = to_network_diff(forward.puts, forward.deletes, legacy) if legacy else ops
                     shared = {"type": "patch", "diff": diff, "serverClock": clock}
                 message = shared
             if message["diff"]:
@@ -736,7 +736,7 @@ class TLSyncRoom:
         if not session.requires_down_migrations:
             if plain is not None and not legacy:
                 return plain
-            return _network_diff(forward, legacy)
+            return to_network_diff(forward.puts, forward.deletes, legacy)
         result: NetworkDiff = {}
         for record_id, put in forward.puts.items():
             if isinstance(put, tuple):
@@ -850,20 +850,6 @@ def _forward(puts: dict[str, Record | tuple[Record, Record]], deletes: list[str]
     diff.puts = puts
     diff.deletes = deletes
     return diff
-
-
-def _network_diff(forward: ForwardDiff, legacy: bool) -> NetworkDiff:
-    result: NetworkDiff = {}
-    for record_id, put in forward.puts.items():
-        if isinstance(put, tuple):
-            patch = diff_record(put[0], put[1], legacy)
-            if patch is not None:
-                result[record_id] = ["patch", patch]
-        else:
-            result[record_id] = ["put", put]
-    for record_id in forward.deletes:
-        result[record_id] = ["remove"]
-    return result
 
 
 __all__ = ["RoomState", "StoreContext", "TLSyncError", "TLSyncRoom"]
