@@ -487,18 +487,19 @@ def _appended(current: Any, value: Any, offset: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def get_network_diff(diff: RecordsDiff) -> NetworkDiff | None:
+def get_network_diff(diff: RecordsDiff, legacy_append_mode: bool = False) -> NetworkDiff | None:
     """The wire form of a store diff, or ``None`` if it changes nothing.
 
-    Added records become ``put``, updates ``patch`` (by :func:`diff_record`, never in legacy
-    mode; an update with no effective change is left out), removed ids ``remove``, in that
-    order (a later op for the same id replaces an earlier one). Records are shared, not copied.
+    Added records become ``put``, updates ``patch`` (by :func:`diff_record`; an update with no
+    effective change is left out), removed ids ``remove``, in that order (a later op for the
+    same id replaces an earlier one). Records are shared, not copied. ``legacy_append_mode``
+    (for peers that cannot take string appends, e.g. the seed dialect) puts changed strings.
     """
     result: NetworkDiff | None = None
     if diff.added:
         result = {record_id: ["put", record] for record_id, record in diff.added.items()}
     for before, after in diff.updated.values():
-        patch = diff_record(before, after)
+        patch = diff_record(before, after, legacy_append_mode)
         if patch is not None:
             if result is None:
                 result = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from tlsync_core.signals import Computed, computed
+from tlsync_core.signals import Computed, computed, is_capturing
 from tlsync_core.signals.history import RESET_VALUE
 
 if TYPE_CHECKING:
@@ -118,7 +118,10 @@ class StoreQueries:
         return computed(f"query.record({type_name})", derive)
 
     def exec(self, type_name: str, where: Where = None) -> list[Record]:
-        """The matching records now, without creating a reactive query."""
+        """The matching records now, without creating a reactive query (inside a computed or
+        a reaction, a dependency on any change of the store)."""
+        if is_capturing():
+            self._store.history.get()
         matches = _matcher(where)
         return sorted(
             (r for r in self._store._iter_records() if r["typeName"] == type_name and matches(r)),

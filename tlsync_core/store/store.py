@@ -190,7 +190,10 @@ class Store:
         return isinstance(record_id, str) and self.has(record_id)
 
     def serialize(self, scope: ScopeFilter = "document") -> dict[str, Record]:
-        """The records of one scope (or all), by id."""
+        """The records of one scope (or all), by id; inside a computed, a dependency on any
+        change."""
+        if is_capturing():
+            self.history.get()
         if scope == "all":
             return {r["id"]: r for r in self._iter_records()}
         types = self.scoped_types[scope]
@@ -231,7 +234,9 @@ class Store:
         """Create or replace records (validated); equal records are left alone."""
         self.atomic(lambda: self._put(records, phase))
 
-    def _put(self, records: Iterable[Record], phase: ValidationPhase | None) -> None:
+    def _put(
+        self, records: Iterable[Record], phase: ValidationPhase | None, validate: bool = True
+    ) -> None:
         added: dict[str, Record] = {}
         updated: dict[str, tuple[Record, Record]] = {}
         source = self._source()
@@ -241,7 +246,11 @@ class Store:
             before = self.unsafe_get_without_capture(record_id)
             if before is not None:
                 changed = side_effects.before_change(before, incoming, source)
-                validated = self._validate(changed, phase or "updateRecord", before)
+                validated = (
+                    self._validate(changed, phase or "updateRecord", before)
+                    if validate
+                    else changed
+                )
                 if validated is before:
                     continue
                 self._write(record_id, validated)
@@ -249,7 +258,9 @@ class Store:
                 self._after_event(record_id, before, validated)
             else:
                 created = side_effects.before_create(incoming, source)
-                validated = self._validate(created, phase or "createRecord", None)
+                validated = (
+                    self._validate(created, phase or "createRecord", None) if validate else created
+                )
                 self._write(record_id, validated)
                 added[record_id] = validated
                 self._after_event(record_id, None, validated)
@@ -292,15 +303,20 @@ class Store:
         *,
         run_callbacks: bool = True,
         ignore_ephemeral_keys: bool = False,
+        validate: bool = True,
     ) -> None:
-        """Put every added and updated record, then remove every removed id, atomically."""
+        """Put every added and updated record, then remove every removed id, atomically.
+
+        ``validate=False`` is for records this store validated before (e.g. undoing its own
+        changes with a reversed diff); anything else must be validated.
+        """
 
         def apply() -> None:
             to_put = list(diff.added.values())
             for _, to in diff.updated.values():
                 to_put.append(self._keeping_ephemeral(to) if ignore_ephemeral_keys else to)
             if to_put:
-                self._put(to_put, None)
+                self._put(to_put, None, validate)
             if diff.removed:
                 self._remove(list(diff.removed))
 

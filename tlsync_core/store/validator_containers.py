@@ -118,7 +118,7 @@ def _first_unexpected(value: object, config: Mapping[str, object]) -> object:
     """The first own key of ``value`` (in JavaScript order) that ``config`` lacks, or
     :data:`UNDEFINED` if there is none."""
     if isinstance(value, dict):
-        if all(key in config for key in value):
+        if value.keys() <= config.keys():
             return UNDEFINED
         unexpected = [key for key in value if key not in config]
         if len(unexpected) > 1:
@@ -245,8 +245,17 @@ class DictValidator(Validator[dict[str, _V]]):
     def validate(self, value: object) -> dict[str, _V]:
         if isinstance(value, dict):
             try:
-                for key, item in value.items():
-                    self._check_entry(key, item)
+                validate_key = self.key_validator.validate
+                validate_value = self.value_validator.validate
+                try:
+                    for key, item in value.items():
+                        validate_key(key)
+                        validate_value(item)
+                except Exception:
+                    # check again entry by entry, for an error that says where
+                    for key, item in value.items():
+                        self._check_entry(key, item)
+                    raise
             except ValidationError:
                 if any(is_array_index(key) for key in value):
                     # the first failure in JavaScript's key order is the one to report
@@ -372,7 +381,7 @@ class _JsonValueValidator(Validator[JsonValue]):
     __slots__ = ()
 
     def validate(self, value: object) -> JsonValue:
-        if _is_valid_json(value):
+        if type(value) in _JSON_SCALARS or _is_valid_json(value):
             return value  # type: ignore[return-value]
         raise ValidationError(f"Expected json serializable value, got {typeof(value)}")
 
@@ -411,6 +420,9 @@ class _JsonValueValidator(Validator[JsonValue]):
                 is_different = True
             return new_value if is_different else known_good
         return self.validate(new_value)
+
+
+_JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
 
 
 def _is_plain_object(value: object) -> bool:
