@@ -1,1 +1,45 @@
-"""tlsync client: the Python peer of a tldraw sync room."""
+"""tlsync client: the Python peer of a tldraw sync room.
+
+* :func:`connect` / :class:`RoomConnection`: the asyncio API for bots and notebooks;
+* :func:`connect_sync` / :class:`SyncRoom`: the same from synchronous scripts;
+* :class:`TLSyncClient`: the client state machine (pure: no event loop, no network);
+* :class:`ClientWebSocketAdapter`: the reconnecting websocket (``TLPersistentClientSocket``);
+* :class:`LoopTimers`: injected time on an asyncio loop.
+"""
+
+from tlsync_client.connection import RoomConnection, SyncError, connect
+from tlsync_client.loop_timers import LoopTimers
+from tlsync_client.sync_api import SyncRoom, connect_sync
+from tlsync_client.sync_client import (
+    ClientState,
+    ConnectInfo,
+    PendingPush,
+    PresenceMode,
+    SyncProtocolViolation,
+    TLSyncClient,
+)
+from tlsync_client.websocket import ClientWebSocketAdapter
+from tlsync_core.client_socket import (
+    SocketStatusEvent,
+    TLPersistentClientSocket,
+    TLPersistentClientSocketStatus,
+)
+
+__all__ = [
+    "ClientState",
+    "ClientWebSocketAdapter",
+    "ConnectInfo",
+    "LoopTimers",
+    "PendingPush",
+    "PresenceMode",
+    "RoomConnection",
+    "SocketStatusEvent",
+    "SyncError",
+    "SyncProtocolViolation",
+    "SyncRoom",
+    "TLPersistentClientSocket",
+    "TLPersistentClientSocketStatus",
+    "TLSyncClient",
+    "connect",
+    "connect_sync",
+]

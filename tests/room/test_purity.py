@@ -14,6 +14,14 @@ PURE_PACKAGES = [
     ROOT / "tlsync_core" / "store",
     ROOT / "tlsync_core" / "signals",
 ]
+PURE_MODULES = [
+    ROOT / "tlsync_client" / "sync_client.py",
+    ROOT / "tlsync_core" / "timers.py",
+    ROOT / "tlsync_core" / "client_socket.py",
+    ROOT / "tlsync_core" / "testing" / "clock.py",
+    ROOT / "tlsync_core" / "testing" / "network.py",
+    ROOT / "tlsync_core" / "testing" / "scripted_socket.py",
+]
 FORBIDDEN = {"asyncio", "websockets", "socket", "threading", "time"}
 
 
@@ -31,12 +39,12 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.spec("PURE1")
 @pytest.mark.parametrize(
     "path",
-    [p for package in PURE_PACKAGES for p in sorted(package.glob("*.py"))],
+    [p for package in PURE_PACKAGES for p in sorted(package.glob("*.py"))] + PURE_MODULES,
     ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_state_machines_import_no_event_loop_or_network(path: Path) -> None:
-    """Room, protocol, store and signals modules import neither asyncio, websockets, sockets,
-    threads nor the clock (time is injected); the signals graph's thread check is the one
-    allowed exception."""
+    """Room, client state machine, protocol, store, signals and the fake network import
+    neither asyncio, websockets, sockets, threads nor the clock (time is injected); the
+    signals graph's thread check is the one allowed exception."""
     allowed = {"threading"} if path.name == "core.py" and path.parent.name == "signals" else set()
     assert imported_modules(path) & (FORBIDDEN - allowed) == set()

@@ -1,0 +1,788 @@
+"""TLSyncClient: the client side of a sync room, as a pure state machine (protocol.md §D).
+
+Theory of operation
+===================
+
+The client keeps a local :class:`~tlsync_core.store.Store` in step with a room.  It never touches
+the network or an event loop: it talks to a :class:`TLPersistentClientSocket` (which reconnects by
+itself and reports a status) and reads time and schedules work through injected
+:class:`~tlsync_core.timers.Timers`.  Every entry point (a socket message, a status change, a
+local store change, a timer) runs to completion, then publishes the client's state to signals.
+
+States are data (:class:`ClientState`)::
+
+    OFFLINE --socket online--> CONNECTING --connect answer--> CONNECTED
+       ^                            |                             |
+       +------ socket offline, reset (ping overdue, protocol violation) ----+
+    any --4099 close / fatal incompatibility--> ERROR (closed for good);  any --close()--> CLOSED
+
+The store is always "what the server confirmed, plus our speculative changes on top".
+``speculative_changes`` is the squashed diff of every local change the server has not
+confirmed; reversing it gives back the last known server state.  Local changes come from a
+store listener (source ``user``, scope ``document``: remote changes and session/presence records
+are never pushed) and are squashed into ``speculative_changes`` always, and, while connected,
+into the unsent diff that a throttled send turns into one ``push`` (so a burst of edits is one
+push).  Offline edits stay in ``speculative_changes`` only; on reconnect they are re-applied on
+top of the hydrated room and pushed as one request.
+
+Server events (``patch``, ``push_result``) are buffered and applied by a throttled *rebase*, in
+one remote merge: undo the speculative diff, apply the events in order (a commit applies the
+request's own diff, a discard drops it, ``rebaseWithDiff`` applies the server's version), then
+re-apply the requests still in flight and the unsent diff, capturing the result as the new
+speculative diff.  Nothing applied in a rebase is pushed again.  A push result that does not
+match the front of the queue is a protocol violation: the connection is reset and the next
+connect converges.
+
+Sends and rebases share one throttle (30 fps in a collaboration, 1 fps solo): queued work runs
+at most once per frame budget, and never synchronously inside the call that queued it.  With
+``fps=None`` it runs synchronously instead (for tests and benchmarks).
+
+Health: while connected a ``ping`` goes out every 5 s; every 10 s a health check resets the
+connection if the server has been silent for 10 s and a ping is overdue.  A close with code
+4099 (the socket's ``"error"`` status) is final: ``on_sync_error(reason)`` runs and the client
+closes, except that a modern client told ``SERVER_TOO_OLD`` before its first handshake retries
+once in the seed dialect (3), so the same client joins our server, seed-era servers and real
+tldraw servers.
+
+Dialects: 8 (``@tldraw/sync-core`` 5.4.2) by default, or 3 (the seed).  In 3 a connect carries
+``instanceId`` and no request id, a push carries a diff or a presence op (never both), diffs
+carry no string appends, ``error`` messages restart the socket (``on_load_error`` when first),
+and ``incompatibility_error`` is fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import gc
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocket
+from tlsync_core.protocol.close_codes import (
+    TLIncompatibilityReason,
+    TLSyncErrorCloseEventReason,
+)
+from tlsync_core.protocol.diff import NetworkDiff, apply_object_diff, diff_record, get_network_diff
+from tlsync_core.protocol.versions import (
+    CURRENT_PROTOCOL_VERSION,
+    Dialect,
+    client_protocol_version,
+    fallback_protocol_version,
+)
+from tlsync_core.signals import Atom, Signal, atom, react, transact
+from tlsync_core.store import HistoryEntry, Record, RecordsDiff, Store, unique_id
+from tlsync_core.store.diff import (
+    is_records_diff_empty,
+    reverse_records_diff,
+    squash_records_diffs_mutable,
+)
+from tlsync_core.store.jsvalue import js_equal
+from tlsync_core.timers import TimerHandle, Timers
+
+__all__ = [
+    "HEALTH_CHECK_INTERVAL",
+    "PING_INTERVAL",
+    "PONG_TIMEOUT",
+    "ClientState",
+    "ConnectInfo",
+    "PendingPush",
+    "PresenceMode",
+    "SyncProtocolViolation",
+    "TLSyncClient",
+]
+
+logger = logging.getLogger("tlsync_client")
+
+PING_INTERVAL = 5_000.0
+"""ms between two pings while connected."""
+HEALTH_CHECK_INTERVAL = 10_000.0
+"""ms between two health checks."""
+PONG_TIMEOUT = 10_000.0
+"""ms of server silence (with a ping overdue) after which the connection is reset."""
+MAX_FAILED_HYDRATIONS = 3
+"""Consecutive connect answers that fail to apply before the client gives up (UNKNOWN_ERROR)."""
+COLLABORATIVE_FPS = 30.0
+SOLO_FPS = 1.0
+
+PresenceMode: TypeAlias = Literal["solo", "full"]
+
+
+BULK_RECORDS = 1_000
+"""From this many records, applying a server message pauses CPython's cyclic GC (see
+:func:`_gc_paused`)."""
+
+
+@contextlib.contextmanager
+def _gc_paused(records: int) -> Iterator[None]:
+    """Hydrating thousands of records allocates thousands of containers at once, and CPython's
+    cyclic GC keeps re-scanning them while it happens (about a third of a 10,000-record
+    hydration).  None of them are garbage, so large applies run with the GC paused."""
+    if records < BULK_RECORDS or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class ClientState(enum.Enum):
+    """Where the client is in its life (see the module docstring)."""
+
+    OFFLINE = "offline"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    ERROR = "error"
+    CLOSED = "closed"
+
+
+class SyncProtocolViolation(Exception):
+    """The server sent something that contradicts the client's state (e.g. an unexpected
+    ``push_result``); the client resets its connection."""
+
+
+@attrs.frozen
+class ConnectInfo:
+    """What a connect answer says about this session (passed to ``on_after_connect``)."""
+
+    is_readonly: bool
+    object_access: Literal["read", "write"]
+    hydration_type: str
+    server_clock: int
+
+
+@attrs.frozen
+class PendingPush:
+    """A push that was sent and awaits its ``push_result``."""
+
+    client_clock: int
+    diff: NetworkDiff | None
+    presence: list[Any] | None
+
+
+class _Throttle:
+    """Runs queued functions together, at most once per frame budget, never synchronously
+    (tldraw's ``FpsScheduler``).  ``fps=None`` runs each function at once instead."""
+
+    def __init__(self, timers: Timers, fps: float | None) -> None:
+        self._timers = timers
+        self.fps = fps
+        self._queue: list[Callable[[], None]] = []
+        self._timer: TimerHandle | None = None
+        self._last_flush = -float("inf")
+
+    def __call__(self, fn: Callable[[], None]) -> None:
+        if self.fps is None:
+            fn()
+            return
+        if fn not in self._queue:
+            self._queue.append(fn)
+        if self._timer is None:
+            budget = (1000.0 // self.fps) * 0.9
+            delay = max(0.0, self._last_flush + budget - self._timers.now())
+            self._timer = self._timers.call_later(delay, self._flush)
+
+    def _flush(self) -> None:
+        self._timer = None
+        self._last_flush = self._timers.now()
+        queue, self._queue = self._queue, []
+        for fn in queue:
+            fn()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._queue.clear()
+
+
+class TLSyncClient:
+    """Keeps ``store`` in sync with a room through ``socket`` (see the module docstring).
+
+    ``presence`` is a signal of this client's presence record (or None); it is pushed after
+    every connect and, while ``presence_mode`` is ``"full"`` (the default), on every change.
+    ``timers`` gives the time and runs the throttle and the health checks.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        socket: TLPersistentClientSocket,
+        instance_id: str,
+        timers: Timers,
+        on_load: Callable[[TLSyncClient], None] | None = None,
+        on_load_error: Callable[[Exception], None] | None = None,
+        on_sync_error: Callable[[str], None] | None = None,
+        on_after_connect: Callable[[TLSyncClient, ConnectInfo], None] | None = None,
+        on_custom_message_received: Callable[[Any], None] | None = None,
+        presence: Signal[Record | None, Any] | None = None,
+        presence_mode: Signal[PresenceMode, Any] | None = None,
+        dialect: Dialect = CURRENT_PROTOCOL_VERSION,
+        fps: float | None = COLLABORATIVE_FPS,
+        did_cancel: Callable[[], bool] | None = None,
+    ) -> None:
+        if dialect not in (3, 8):
+            raise ValueError(f"dialect must be 3 or 8, not {dialect!r}")
+        if len(store.scoped_types["presence"]) > 1:
+            raise ValueError("a synced store may have at most one presence record type")
+        self.store = store
+        self.socket = socket
+        self.instance_id = instance_id
+        self.on_load = on_load
+        self.on_load_error = on_load_error
+        self.on_sync_error = on_sync_error
+        self.on_after_connect = on_after_connect
+        self.on_custom_message_received = on_custom_message_received
+        self.presence_state: Signal[Record | None, Any] = presence or atom("presence", None)
+        self.presence_mode: Signal[PresenceMode, Any] = presence_mode or atom(
+            "presence_mode", "full"
+        )
+        self.dialect: Dialect = dialect
+        self.did_cancel = did_cancel
+        self._timers = timers
+
+        self.state = ClientState.OFFLINE
+        self.last_server_clock = -1
+        self.client_clock = 0
+        self.speculative_changes = RecordsDiff()
+        self.pending_push_requests: list[PendingPush] = []
+        self.incoming_diff_buffer: list[dict[str, Any]] = []
+        self.last_pushed_presence_state: Record | None = None
+        self.latest_connect_request_id: str | None = None
+        self.last_server_interaction_timestamp = timers.now()
+        self.first_unanswered_ping_at: float | None = None
+        self.sync_error: str | None = None
+        self.is_readonly = False
+        self._unsent_diff: RecordsDiff | None = None
+        self._unsent_presence: Record | None = None
+        self._has_unsent_presence = False
+        self._did_load = False
+        self._handshake_completed = False
+        self._fallback_reason: str | None = None
+        self._failed_hydrations = 0
+
+        #: the client's state as a signal (published after each event)
+        self.status: Atom[ClientState, Any] = atom("TLSyncClient.status", self.state)
+        #: True while connected with every local change acknowledged (published after each event)
+        self.is_synced: Atom[bool, Any] = atom("TLSyncClient.is_synced", False)
+
+        self._throttle = _Throttle(timers, fps if fps is None else self._fps_for_mode())
+        self._timer_handles: dict[str, TimerHandle] = {}
+        self._disposers: list[Callable[[], None]] = [
+            store.listen(self._on_local_change, source="user", scope="document"),
+            socket.on_receive_message(self._on_message),
+            socket.on_status_change(self._on_status),
+            react("TLSyncClient.push_presence", self._push_presence_reactively),
+            react("TLSyncClient.throttle_rate", self._follow_presence_mode),
+        ]
+        self._every(PING_INTERVAL, "ping", self._send_ping)
+        self._every(HEALTH_CHECK_INTERVAL, "health", self._check_health)
+        if socket.connection_status == "online":
+            self._send_connect_request()
+        self._publish()
+
+    # -- public state ----------------------------------------------------------------------------
+
+    @property
+    def is_connected_to_room(self) -> bool:
+        """True between a successful connect answer and the next reset."""
+        return self.state is ClientState.CONNECTED
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state in (ClientState.CLOSED, ClientState.ERROR)
+
+    def close(self) -> None:
+        """Stop syncing for good: dispose listeners and timers (the socket stays open)."""
+        self._close(ClientState.CLOSED)
+
+    # -- entry points ----------------------------------------------------------------------------
+
+    def _on_status(self, event: SocketStatusEvent) -> None:
+        if self.is_closed:
+            return
+        if self._cancelled():
+            return
+        if event.status == "online":
+            if self.state is not ClientState.CONNECTED:
+                self._send_connect_request()
+        elif event.status == "offline":
+            self._reset_connection()
+        else:
+            self._on_socket_error(event.reason or "UNKNOWN_ERROR")
+        self._publish()
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        if self.is_closed or self._cancelled():
+            return
+        self.last_server_interaction_timestamp = self._timers.now()
+        kind = message.get("type")
+        first = not self._did_load
+        self._did_load = True
+        if kind == "connect":
+            self._did_reconnect(message)
+        elif kind in ("patch", "push_result"):
+            self._buffer([message])
+        elif kind == "data":
+            self._buffer(message["data"])
+        elif kind == "incompatibility_error":
+            self._on_incompatibility(message["reason"])
+        elif kind == "error":
+            self._on_server_error(message, first)
+            first = False
+        elif kind == "custom" and self.on_custom_message_received is not None:
+            self.on_custom_message_received(message.get("data"))
+        if first and self.on_load is not None and not self.is_closed:
+            self.on_load(self)
+        self._publish()
+
+    def _on_local_change(self, entry: HistoryEntry) -> None:
+        if self.is_closed:
+            return
+        self._push(entry.changes)
+        self._publish()
+
+    # -- connect -----------------------------------------------------------------------------------
+
+    def _send_connect_request(self) -> None:
+        message: dict[str, Any] = {"type": "connect"}
+        if self.dialect == CURRENT_PROTOCOL_VERSION:
+            self.latest_connect_request_id = unique_id()
+            message["connectRequestId"] = self.latest_connect_request_id
+        message["lastServerClock"] = self.last_server_clock
+        message["protocolVersion"] = client_protocol_version(self.dialect)
+        message["schema"] = self.store.schema.serialize()
+        if self.dialect != CURRENT_PROTOCOL_VERSION:
+            message["instanceId"] = self.instance_id
+        self.state = ClientState.CONNECTING
+        self._send(message)
+
+    def _did_reconnect(self, event: dict[str, Any]) -> None:
+        if self.dialect == CURRENT_PROTOCOL_VERSION:
+            if event.get("connectRequestId") != self.latest_connect_request_id:
+                logger.debug("ignoring a stale connect answer")
+                return
+            self.latest_connect_request_id = None
+        elif self.state is not ClientState.CONNECTING:
+            logger.debug("ignoring a connect answer that no request awaits")
+            return
+        if self.state is ClientState.CONNECTED or self.pending_push_requests:
+            logger.error("connect answer while connected or with pushes in flight: resetting")
+            self._reset_connection(hard=True)
+            return
+        self._handshake_completed = True
+        self._fallback_reason = None
+        info = ConnectInfo(
+            is_readonly=bool(event.get("isReadonly", False)),
+            object_access=event.get("objectAccess", "write"),
+            hydration_type=event["hydrationType"],
+            server_clock=event["serverClock"],
+        )
+        self.is_readonly = info.is_readonly
+
+        def hydrate() -> None:
+            stashed = self.speculative_changes
+            self.speculative_changes = RecordsDiff()
+
+            def merge() -> None:
+                if info.hydration_type != "wipe_all":
+                    self._undo(stashed)
+                wiped = self.store.scoped_types["presence"]
+                if info.hydration_type == "wipe_all":
+                    wiped = wiped | self.store.scoped_types["document"]
+                wipe: NetworkDiff = {
+                    r["id"]: ["remove"] for r in self.store.all_records() if r["typeName"] in wiped
+                }
+                self._apply_network_diff({**wipe, **event.get("diff", {})})
+                self.state = ClientState.CONNECTED
+                offline_edits = self._network_diff(stashed)
+                if offline_edits is not None:
+                    changes = self.store.extracting_changes(
+                        lambda: self._apply_network_diff(offline_edits)
+                    )
+                    document = self.store.filter_changes_by_scope(changes, "document")
+                    if document is not None:
+                        self._push(document)
+
+            self.store.merge_remote_changes(merge)
+            if self.on_after_connect is not None:
+                self.on_after_connect(self, info)
+            presence = self.presence_state.get()
+            if presence is not None:
+                self._push_presence(presence)
+
+        stashed = self.speculative_changes
+        try:
+            with _gc_paused(len(event.get("diff", ())) + len(self.store)):
+                transact(hydrate)
+        except Exception:
+            # the store rolled back to before the answer: keep the local edits for the retry
+            logger.exception("applying the connect answer failed: resetting the connection")
+            self.speculative_changes = stashed
+            self._reset_connection()
+            self._failed_hydrations += 1
+            if self._failed_hydrations >= MAX_FAILED_HYDRATIONS:
+                self._fail(TLSyncErrorCloseEventReason.UNKNOWN_ERROR)
+            return
+        self._failed_hydrations = 0
+        self.last_server_clock = info.server_clock
+
+    # -- pushing -----------------------------------------------------------------------------------
+
+    def _push(self, change: RecordsDiff) -> None:
+        # both diffs belong to the client, so they are folded in place (O(change), not O(all))
+        squash_records_diffs_mutable(self.speculative_changes, [change])
+        if not self.is_connected_to_room:
+            return
+        if self._unsent_diff is None:
+            self._unsent_diff = RecordsDiff()
+        squash_records_diffs_mutable(self._unsent_diff, [change])
+        self._throttle(self._send_unsent_changes)
+
+    def _push_presence_reactively(self, _last_epoch: int) -> None:
+        presence = self.presence_state.get()
+        if self.presence_mode.get() == "full" and presence is not None:
+            self._push_presence(presence)
+            self._publish()
+
+    def _follow_presence_mode(self, _last_epoch: int) -> None:
+        mode = self.presence_mode.get()
+        if self._throttle.fps is not None:
+            self._throttle.fps = self._fps_for_mode(mode)
+
+    def _fps_for_mode(self, mode: PresenceMode | None = None) -> float:
+        mode = mode or self.presence_mode.get()
+        return SOLO_FPS if mode == "solo" else COLLABORATIVE_FPS
+
+    def _push_presence(self, presence: Record) -> None:
+        self.store.flush_history()
+        if not self.is_connected_to_room:
+            return
+        self._unsent_presence = presence
+        self._has_unsent_presence = True
+        self._throttle(self._send_unsent_changes)
+
+    def _send_unsent_changes(self) -> None:
+        if not self.is_connected_to_room:
+            return
+        diff = self._network_diff(self._unsent_diff) if self._unsent_diff is not None else None
+        presence_op = self._presence_op() if self._has_unsent_presence else None
+        if diff is None and presence_op is None:
+            # nothing left to say (e.g. a create then delete): forget it
+            self._unsent_diff = None
+            self._unsent_presence = None
+            self._has_unsent_presence = False
+            return
+        if self.dialect == CURRENT_PROTOCOL_VERSION:
+            self._send_push(diff, presence_op)
+        else:
+            if diff is not None:
+                self._send_push(diff, None)
+            if presence_op is not None:
+                self._send_push(None, presence_op)
+        if self._has_unsent_presence:
+            self.last_pushed_presence_state = self._unsent_presence
+        self._unsent_diff = None
+        self._unsent_presence = None
+        self._has_unsent_presence = False
+        self._publish()
+
+    def _presence_op(self) -> list[Any] | None:
+        presence = self._unsent_presence
+        if presence is None:
+            return None
+        if self.last_pushed_presence_state is None:
+            return ["put", presence]
+        patch = diff_record(
+            self.last_pushed_presence_state, presence, self.dialect != CURRENT_PROTOCOL_VERSION
+        )
+        return None if patch is None else ["patch", patch]
+
+    def _send_push(self, diff: NetworkDiff | None, presence: list[Any] | None) -> None:
+        message: dict[str, Any] = {"type": "push", "clientClock": self.client_clock}
+        if diff is not None:
+            message["diff"] = diff
+        if presence is not None:
+            message["presence"] = presence
+        self.pending_push_requests.append(PendingPush(self.client_clock, diff, presence))
+        self.client_clock += 1
+        self._send(message)
+
+    def _network_diff(self, diff: RecordsDiff) -> NetworkDiff | None:
+        return get_network_diff(diff, self.dialect != CURRENT_PROTOCOL_VERSION)
+
+    # -- receiving ---------------------------------------------------------------------------------
+
+    def _buffer(self, events: list[dict[str, Any]]) -> None:
+        if not self.is_connected_to_room:
+            return
+        self.incoming_diff_buffer.extend(events)
+        self._throttle(self._rebase)
+
+    def _rebase(self) -> None:
+        self.store.flush_history()
+        if not self.incoming_diff_buffer or not self.is_connected_to_room:
+            return
+        events, self.incoming_diff_buffer = self.incoming_diff_buffer, []
+        size = sum(len(e.get("diff") or ()) for e in events) + _size(self.speculative_changes)
+        try:
+            with _gc_paused(size):
+                self.store.merge_remote_changes(lambda: self._apply_server_events(events))
+            for event in reversed(events):
+                if "serverClock" in event:
+                    self.last_server_clock = event["serverClock"]
+                    break
+        except Exception:
+            logger.exception("applying server events failed: resetting the connection")
+            self.store.ensure_store_is_usable()
+            self._reset_connection()
+        self._publish()
+
+    def _apply_server_events(self, events: list[dict[str, Any]]) -> None:
+        self._undo(self.speculative_changes)
+        confirmed: list[Mapping[str, list[Any]]] = []
+        for event in events:
+            if event["type"] == "patch":
+                confirmed.append(event["diff"])
+                continue
+            pending = self.pending_push_requests
+            if not pending:
+                raise SyncProtocolViolation("push_result but no pending push")
+            front = pending[0]
+            if front.client_clock != event["clientClock"]:
+                raise SyncProtocolViolation(
+                    f"push_result for clientClock {event['clientClock']} but the push at the"
+                    f" front of the queue has clientClock {front.client_clock}"
+                )
+            action = event["action"]
+            pending.pop(0)
+            if action == "commit":
+                if front.diff is not None:
+                    confirmed.append(front.diff)
+            elif action != "discard":
+                confirmed.append(action["rebaseWithDiff"])
+        self._apply_network_diffs(confirmed)
+        try:
+            self.speculative_changes = self.store.extracting_changes(self._reapply_pending)
+        except Exception:
+            logger.exception("re-applying local changes failed: dropping them and resetting")
+            self.speculative_changes = RecordsDiff()
+            self._reset_connection()
+
+    def _reapply_pending(self) -> None:
+        diffs = [r.diff for r in self.pending_push_requests if r.diff is not None]
+        if self._unsent_diff is not None:
+            unsent = self._network_diff(self._unsent_diff)
+            if unsent is not None:
+                diffs.append(unsent)
+        self._apply_network_diffs(diffs)
+
+    def _undo(self, changes: RecordsDiff) -> None:
+        """Revert ``changes`` with side effects off (back to the last known server state)."""
+        if not is_records_diff_empty(changes):
+            # every record of a reversed local diff was in the store, so it was validated
+            self.store.apply_diff(
+                reverse_records_diff(changes), run_callbacks=False, validate=False
+            )
+
+    def _apply_network_diff(self, diff: Mapping[str, list[Any]]) -> None:
+        self._apply_network_diffs([diff])
+
+    def _apply_network_diffs(self, diffs: Sequence[Mapping[str, list[Any]]]) -> None:
+        """Apply network diffs in order, as one store operation.
+
+        Puts equal to the current record, and patches and removes of missing records, are
+        skipped.  The ops are folded over the store's records first, so a record touched by
+        many diffs is written (and validated) once, in its final state.
+        """
+        store = self.store
+        final: dict[str, Record | None] = {}
+        for diff in diffs:
+            for record_id, op in diff.items():
+                existing = (
+                    final[record_id]
+                    if record_id in final
+                    else store.unsafe_get_without_capture(record_id)
+                )
+                kind = op[0]
+                if kind == "put":
+                    if existing is None or not js_equal(existing, op[1]):
+                        final[record_id] = op[1]
+                elif kind == "patch":
+                    if existing is not None:
+                        final[record_id] = apply_object_diff(existing, op[1])
+                elif existing is not None:
+                    final[record_id] = None
+        changes = RecordsDiff()
+        for record_id, record in final.items():
+            original = store.unsafe_get_without_capture(record_id)
+            if record is None:
+                if original is not None:
+                    changes.removed[record_id] = original
+            elif original is None:
+                changes.added[record_id] = record
+            elif record is not original:
+                changes.updated[record_id] = (original, record)
+        if not is_records_diff_empty(changes):
+            store.apply_diff(changes)
+
+    # -- errors and resets -------------------------------------------------------------------------
+
+    def _on_socket_error(self, reason: str) -> None:
+        retry = fallback_protocol_version(
+            client_protocol_version(self.dialect),
+            reason,
+            handshake_completed=self._handshake_completed,
+        )
+        if retry is not None:
+            self._fall_back(reason)
+            return
+        loaded = self._did_load
+        self._fail(self._fallback_reason or reason)
+        if self.dialect != CURRENT_PROTOCOL_VERSION and not loaded and self.on_load_error:
+            self.on_load_error(ConnectionError(f"socket error before load: {reason}"))
+
+    def _on_incompatibility(self, reason: str) -> None:
+        if self.dialect == CURRENT_PROTOCOL_VERSION:
+            retry = fallback_protocol_version(
+                CURRENT_PROTOCOL_VERSION, reason, handshake_completed=self._handshake_completed
+            )
+            if retry is not None:
+                self._fall_back(reason)
+            else:
+                logger.error("incompatibility_error from the server: %s", reason)
+            return
+        if reason == TLIncompatibilityReason.ClientTooOld and self._fallback_reason is not None:
+            reason = TLIncompatibilityReason.ServerTooOld
+        self._fail(reason)
+
+    def _fall_back(self, reason: str) -> None:
+        """Retry the handshake in the seed dialect (the server does not speak 8)."""
+        logger.info("server refused protocol 8 (%s): retrying in the seed dialect", reason)
+        self._fallback_reason = reason
+        self.dialect = 3
+        self._reset_connection()
+        self.socket.restart()
+
+    def _on_server_error(self, message: dict[str, Any], first: bool) -> None:
+        error = RuntimeError(f"server error: {message.get('error')!r}")
+        if first and self.on_load_error is not None:
+            self.on_load_error(error)
+            return
+        logger.error("%s: restarting the connection", error)
+        self._reset_connection()
+
+    def _fail(self, reason: str) -> None:
+        self.sync_error = reason
+        self._reset_connection()
+        if self.on_sync_error is not None:
+            self.on_sync_error(reason)
+        self._close(ClientState.ERROR)
+
+    def _reset_connection(self, hard: bool = False) -> None:
+        presence_types = self.store.scoped_types["presence"]
+        if presence_types:
+            presence_ids = [
+                r["id"] for r in self.store.all_records() if r["typeName"] in presence_types
+            ]
+            if presence_ids:
+                self.store.merge_remote_changes(lambda: self.store.remove(presence_ids))
+        self.last_pushed_presence_state = None
+        self.state = ClientState.OFFLINE
+        self.first_unanswered_ping_at = None
+        self.latest_connect_request_id = None
+        self.pending_push_requests = []
+        self.incoming_diff_buffer = []
+        self._unsent_diff = None
+        self._unsent_presence = None
+        self._has_unsent_presence = False
+        if hard:
+            self.last_server_clock = 0
+        if self.socket.connection_status == "online":
+            self.socket.restart()
+
+    # -- health ------------------------------------------------------------------------------------
+
+    def _every(self, interval: float, name: str, fn: Callable[[], None]) -> None:
+        def tick() -> None:
+            self._timer_handles[name] = self._timers.call_later(interval, tick)
+            if not self.is_closed:
+                fn()
+                self._publish()
+
+        self._timer_handles[name] = self._timers.call_later(interval, tick)
+
+    def _send_ping(self) -> None:
+        if not self.is_connected_to_room:
+            return
+        marker = self.first_unanswered_ping_at
+        if marker is None or self.last_server_interaction_timestamp >= marker:
+            self.first_unanswered_ping_at = self._timers.now()
+        self._send({"type": "ping"})
+
+    def _check_health(self) -> None:
+        if not self.is_connected_to_room:
+            return
+        now = self._timers.now()
+        silent = now - self.last_server_interaction_timestamp >= PONG_TIMEOUT
+        marker = self.first_unanswered_ping_at
+        overdue = (
+            marker is not None
+            and self.last_server_interaction_timestamp < marker
+            and now - marker >= PONG_TIMEOUT
+        )
+        if silent and overdue:
+            logger.warning("the server has been silent for %.0f ms: resetting", PONG_TIMEOUT)
+            self._reset_connection()
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _send(self, message: dict[str, Any]) -> None:
+        try:
+            self.socket.send_message(message)
+        except Exception:
+            logger.exception("sending a %s message failed: resetting", message["type"])
+            self._reset_connection()
+
+    def _cancelled(self) -> bool:
+        if self.did_cancel is not None and self.did_cancel():
+            self.close()
+            return True
+        return False
+
+    def _close(self, state: ClientState) -> None:
+        if self.is_closed:
+            return
+        self.state = state
+        self._throttle.cancel()
+        for handle in self._timer_handles.values():
+            handle.cancel()
+        self._timer_handles.clear()
+        disposers, self._disposers = self._disposers, []
+        for dispose in disposers:
+            dispose()
+        self._publish()
+
+    def _publish(self) -> None:
+        """Mirror the state into the public signals (after each event, outside the store's
+        transactions, so a rollback can never make them disagree with the fields)."""
+        synced = (
+            self.state is ClientState.CONNECTED
+            and not self.pending_push_requests
+            and self._unsent_diff is None
+            and not self._has_unsent_presence
+            and not self.incoming_diff_buffer
+            and is_records_diff_empty(self.speculative_changes)
+        )
+        self.status.set(self.state)
+        self.is_synced.set(synced)
+
+
+def _size(diff: RecordsDiff) -> int:
+    return len(diff.added) + len(diff.updated) + len(diff.removed)
