@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -102,6 +103,11 @@ def prepare_node(package: str) -> NodeInfo:
     return NodeInfo(node_version=version)
 
 
+def production_env() -> dict[str, str]:
+    """The caller's environment with ``NODE_ENV=production`` (no devFreeze, no test timing)."""
+    return {**os.environ, "NODE_ENV": "production"}
+
+
 def run_node_json(
     args: Sequence[str],
     timeout_s: float,
@@ -158,6 +164,20 @@ def fmt_number(value: float) -> str:
     if value >= 10:
         return f"{value:.2f}"
     return f"{value:.3f}"
+
+
+def fmt_ratio(ours: float | None, theirs: float | None, target: float | None) -> str:
+    """``ours ÷ theirs`` to one decimal, with its target: ``✓ (≤2)`` met, ``✗ (≤2)`` missed.
+
+    ``target`` is the largest ratio that meets it; ``None`` means "report only".
+    """
+    if ours is None or theirs is None or theirs <= 0 or ours < 0:
+        return "n/a"
+    ratio = ours / theirs
+    text = f"{ratio:.1f}{TIMES}"
+    if target is None:
+        return f"{text} (report only)"
+    return f"{text} {'✓' if ratio <= target else '✗'} (≤{target:g})"
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> str:
