@@ -52,16 +52,15 @@ and ``incompatibility_error`` is fatal.
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import gc
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 import attrs
 
 from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocket
+from tlsync_core.gc_pause import BULK_RECORDS, gc_paused
 from tlsync_core.protocol.close_codes import (
     TLIncompatibilityReason,
     TLSyncErrorCloseEventReason,
@@ -109,26 +108,6 @@ COLLABORATIVE_FPS = 30.0
 SOLO_FPS = 1.0
 
 PresenceMode: TypeAlias = Literal["solo", "full"]
-
-
-BULK_RECORDS = 1_000
-"""From this many records, applying a server message pauses CPython's cyclic GC (see
-:func:`_gc_paused`)."""
-
-
-@contextlib.contextmanager
-def _gc_paused(records: int) -> Iterator[None]:
-    """Hydrating thousands of records allocates thousands of containers at once, and CPython's
-    cyclic GC keeps re-scanning them while it happens (about a third of a 10,000-record
-    hydration).  None of them are garbage, so large applies run with the GC paused."""
-    if records < BULK_RECORDS or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class ClientState(enum.Enum):
@@ -419,7 +398,7 @@ class TLSyncClient:
 
         stashed = self.speculative_changes
         try:
-            with _gc_paused(len(event.get("diff", ())) + len(self.store)):
+            with gc_paused(len(event.get("diff", ())) + len(self.store) >= BULK_RECORDS):
                 transact(hydrate)
         except Exception:
             # the store rolled back to before the answer: keep the local edits for the retry
@@ -532,7 +511,7 @@ class TLSyncClient:
         events, self.incoming_diff_buffer = self.incoming_diff_buffer, []
         size = sum(len(e.get("diff") or ()) for e in events) + _size(self.speculative_changes)
         try:
-            with _gc_paused(size):
+            with gc_paused(size >= BULK_RECORDS):
                 self.store.merge_remote_changes(lambda: self._apply_server_events(events))
             for event in reversed(events):
                 if "serverClock" in event:

@@ -30,6 +30,7 @@ from typing import Any, Final, NoReturn
 
 import orjson
 
+from tlsync_core.gc_pause import LARGE_MESSAGE, gc_paused
 from tlsync_core.protocol.errors import ProtocolError
 from tlsync_core.protocol.messages import ClientMessage, ServerMessage
 from tlsync_core.protocol.validation import (
@@ -284,14 +285,7 @@ def parse_client_message(
     :class:`~tlsync_core.protocol.errors.UnsupportedProtocolVersionError` for a connect request
     in a version we do not speak).
     """
-    limit = DEFAULT_MAX_MESSAGE_SIZE if max_size is None else max_size
-    if type(data) is str and len(data) <= limit:
-        try:
-            value = orjson.loads(data)  # the common case, inline
-        except orjson.JSONDecodeError:
-            value = loads_frame(data, max_size=limit)
-    else:
-        value = loads_frame(data, max_size=limit)
+    value = _load(data, DEFAULT_MAX_MESSAGE_SIZE if max_size is None else max_size)
     return validate_client_message(value, dialect=dialect, max_depth=max_depth)
 
 
@@ -308,12 +302,22 @@ def parse_server_message(
     :func:`~tlsync_core.protocol.validation.validate_server_message`. Raises
     :class:`ProtocolError`.
     """
-    limit = DEFAULT_MAX_MESSAGE_SIZE if max_size is None else max_size
+    value = _load(data, DEFAULT_MAX_MESSAGE_SIZE if max_size is None else max_size)
+    return validate_server_message(value, dialect=dialect, max_depth=max_depth)
+
+
+def _load(data: str | bytes | bytearray | memoryview, limit: int) -> Any:
+    """The frame's JSON value; large frames are parsed with the GC paused (gc_pause)."""
+    if len(data) >= LARGE_MESSAGE:
+        with gc_paused():
+            return _load_now(data, limit)
+    return _load_now(data, limit)
+
+
+def _load_now(data: str | bytes | bytearray | memoryview, limit: int) -> Any:
     if type(data) is str and len(data) <= limit:
         try:
-            value = orjson.loads(data)  # the common case, inline
+            return orjson.loads(data)  # the common case, inline
         except orjson.JSONDecodeError:
-            value = loads_frame(data, max_size=limit)
-    else:
-        value = loads_frame(data, max_size=limit)
-    return validate_server_message(value, dialect=dialect, max_depth=max_depth)
+            pass
+    return loads_frame(data, max_size=limit)
