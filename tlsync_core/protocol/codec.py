@@ -308,7 +308,7 @@ def parse_server_message(
 
 def _load(data: str | bytes | bytearray | memoryview, limit: int) -> Any:
     """The frame's JSON value; large frames are parsed with the GC paused (gc_pause)."""
-    if len(data) >= LARGE_MESSAGE:
+    if isinstance(data, str | bytes | bytearray | memoryview) and len(data) >= LARGE_MESSAGE:
         with gc_paused():
             return _load_now(data, limit)
     return _load_now(data, limit)
