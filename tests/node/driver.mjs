@@ -12,6 +12,7 @@
 import { createInterface } from 'node:readline'
 import { chunkOps } from './ops/chunk.mjs'
 import { diffOps } from './ops/diff.mjs'
+import { indicesOps } from './ops/indices.mjs'
 import { jsOps } from './ops/js.mjs'
 import { validateOps } from './ops/validate.mjs'
 
@@ -24,6 +25,7 @@ console.debug = console.error
 const OPS = {
 	...chunkOps,
 	...diffOps,
+	...indicesOps,
 	...jsOps,
 	...validateOps,
 	ping: () => ({ pong: true, node: process.version }),
