@@ -14,6 +14,7 @@ import { chunkOps } from './ops/chunk.mjs'
 import { diffOps } from './ops/diff.mjs'
 import { indicesOps } from './ops/indices.mjs'
 import { jsOps } from './ops/js.mjs'
+import { tldrawOps } from './ops/tldraw.mjs'
 import { validateOps } from './ops/validate.mjs'
 
 // stdout is the protocol channel: nothing else may write there.
@@ -27,6 +28,7 @@ const OPS = {
 	...diffOps,
 	...indicesOps,
 	...jsOps,
+	...tldrawOps,
 	...validateOps,
 	ping: () => ({ pong: true, node: process.version }),
 	ops: () => Object.keys(OPS).sort(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from tlsync_core.store.jsvalue import UNDEFINED, to_string
 from tlsync_core.store.migrations import (
     DictRecordStorage,
     Err,
@@ -139,10 +140,11 @@ class StoreSchema:
         With ``on_validation_failure``, its result is used instead of raising.
         """
         try:
-            type_name = record.get("typeName") if isinstance(record, dict) else None
+            type_name = record.get("typeName", UNDEFINED) if isinstance(record, dict) else UNDEFINED
             record_type = self.types.get(type_name) if isinstance(type_name, str) else None
             if record_type is None:
-                raise ValueError(f"Missing definition for record type {type_name}")
+                # worded as JavaScript would: "undefined", "true", "[object Object]"
+                raise ValueError(f"Missing definition for record type {to_string(type_name)}")
             return record_type.validate(record, record_before)
         except Exception as error:
             if self._on_validation_failure is None:

@@ -1,0 +1,110 @@
+"""Valid records of the tldraw schema's types that its integrity checker does not create."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SAMPLES: list[dict[str, Any]] = [
+    {
+        "id": "instance_presence:a",
+        "typeName": "instance_presence",
+        "userId": "user:a",
+        "userName": "Ann",
+        "lastActivityTimestamp": 12,
+        "followingUserId": None,
+        "cursor": {"x": 1, "y": 2, "type": "default", "rotation": 0},
+        "color": "#FF0000",
+        "camera": {"x": 0, "y": 0, "z": 1},
+        "screenBounds": {"x": 0, "y": 0, "w": 10, "h": 10},
+        "selectedShapeIds": ["shape:a"],
+        "currentPageId": "page:page",
+        "brush": None,
+        "scribbles": [
+            {
+                "id": "s",
+                "points": [{"x": 0, "y": 0, "z": 0.5}],
+                "size": 4,
+                "color": "accent",
+                "opacity": 1,
+                "state": "active",
+                "delay": 0,
+                "shrink": 0.1,
+                "taper": True,
+            }
+        ],
+        "chatMessage": "",
+        "meta": {},
+    },
+    {"id": "user:a", "typeName": "user", "name": "A", "color": "#000", "imageUrl": "", "meta": {}},
+    {
+        "id": "asset:i",
+        "typeName": "asset",
+        "type": "image",
+        "props": {
+            "w": 10,
+            "h": 20,
+            "name": "i.png",
+            "isAnimated": False,
+            "mimeType": "image/png",
+            "src": "https://example.com/i.png",
+            "fileSize": 100,
+        },
+        "meta": {},
+    },
+    {
+        "id": "asset:v",
+        "typeName": "asset",
+        "type": "video",
+        "props": {
+            "w": 10,
+            "h": 20,
+            "name": "v.mp4",
+            "isAnimated": True,
+            "mimeType": None,
+            "src": None,
+        },
+        "meta": {"x": 1},
+    },
+    {
+        "id": "asset:b",
+        "typeName": "asset",
+        "type": "bookmark",
+        "props": {
+            "title": "t",
+            "description": "d",
+            "image": "",
+            "favicon": "",
+            "src": "https://example.com",
+        },
+        "meta": {},
+    },
+    {
+        "id": "binding:a",
+        "typeName": "binding",
+        "type": "arrow",
+        "fromId": "shape:arrow",
+        "toId": "shape:box",
+        "props": {
+            "terminal": "start",
+            "normalizedAnchor": {"x": 0.5, "y": 0.5},
+            "isExact": False,
+            "isPrecise": True,
+            "snap": "none",
+        },
+        "meta": {},
+    },
+    {
+        "id": "shape:g",
+        "typeName": "shape",
+        "type": "group",
+        "x": 1,
+        "y": 2,
+        "rotation": 0,
+        "index": "a1",
+        "parentId": "page:page",
+        "isLocked": False,
+        "opacity": 0.5,
+        "props": {},
+        "meta": {},
+    },
+]
