@@ -1,0 +1,168 @@
+"""Plane geometry for the helpers: rigid transforms and shape bounds.
+
+A shape's *local transform* (tldraw's ``getShapeLocalTransform``) rotates by its ``rotation``
+and then translates by its ``(x, y)``; its *page transform* composes its ancestors' local
+transforms with its own. Shapes are never scaled or skewed by their parents in tldraw, so a
+:class:`Transform` is a rotation plus a translation.
+
+:func:`local_bounds` estimates a shape's bounds in its own space from its props: exact for shapes
+with ``w``/``h`` (geo, frame, image, video, embed, bookmark), notes, lines, draw, highlight and
+arrow handles; text height is estimated from the font size (tldraw measures the rendered text).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+import attrs
+
+from tlsync_core.tldraw.b64vecs import B64Vecs
+
+__all__ = [
+    "IDENTITY",
+    "Box",
+    "Transform",
+    "clamp_radians",
+    "local_bounds",
+    "local_transform",
+    "union",
+]
+
+TAU: Final = 2 * math.pi
+
+# tldraw's text metrics (shared/default-shape-constants.ts: FONT_SIZES in rem of 16 px, and the
+# text line height) and note size (NoteShapeUtil: noteWidth, noteHeight)
+_REM: Final = 16
+_FONT_SIZES: Final = {"s": 1.125, "m": 1.5, "l": 2.25, "xl": 2.75}
+_LINE_HEIGHT: Final = 1.35
+_NOTE_SIZE: Final = 200
+
+
+def clamp_radians(radians: float) -> float:
+    """An angle in ``[0, 2π)`` (tldraw's ``clampRadians``)."""
+    return (TAU + radians % TAU) % TAU
+
+
+@attrs.frozen
+class Transform:
+    """Rotate by ``rotation`` (radians, clockwise on screen), then translate by ``(x, y)``."""
+
+    x: float = 0.0
+    y: float = 0.0
+    rotation: float = 0.0
+
+    def apply(self, x: float, y: float) -> tuple[float, float]:
+        """Where this transform takes the point ``(x, y)``."""
+        cos, sin = math.cos(self.rotation), math.sin(self.rotation)
+        return (self.x + x * cos - y * sin, self.y + x * sin + y * cos)
+
+    def rotate_vector(self, dx: float, dy: float) -> tuple[float, float]:
+        """Where this transform's rotation takes the vector ``(dx, dy)`` (no translation)."""
+        cos, sin = math.cos(self.rotation), math.sin(self.rotation)
+        return (dx * cos - dy * sin, dx * sin + dy * cos)
+
+    def then(self, inner: Transform) -> Transform:
+        """``self ∘ inner``: first ``inner``, then ``self`` (a parent's transform ``then`` its
+        child's local transform is the child's page transform)."""
+        x, y = self.apply(inner.x, inner.y)
+        return Transform(x, y, self.rotation + inner.rotation)
+
+    def inverse(self) -> Transform:
+        """The transform undoing this one."""
+        back = Transform(0.0, 0.0, -self.rotation)
+        x, y = back.apply(-self.x, -self.y)
+        return Transform(x, y, -self.rotation)
+
+    @property
+    def page_rotation(self) -> float:
+        """The rotation in ``[0, 2π)``, as tldraw reads it off a page transform."""
+        return clamp_radians(self.rotation)
+
+
+IDENTITY: Final = Transform()
+
+
+def local_transform(shape: Mapping[str, Any]) -> Transform:
+    """A shape's transform into its parent's space."""
+    return Transform(float(shape["x"]), float(shape["y"]), float(shape["rotation"]))
+
+
+@attrs.frozen
+class Box:
+    """An axis-aligned box ``(x, y, w, h)``."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x + self.w / 2, self.y + self.h / 2)
+
+    def at(self, nx: float, ny: float) -> tuple[float, float]:
+        """The point at normalized coordinates ``(nx, ny)`` (``(0.5, 0.5)`` is the center)."""
+        return (self.x + nx * self.w, self.y + ny * self.h)
+
+    def corners(self) -> list[tuple[float, float]]:
+        return [
+            (self.x, self.y),
+            (self.x + self.w, self.y),
+            (self.x + self.w, self.y + self.h),
+            (self.x, self.y + self.h),
+        ]
+
+    def transformed(self, transform: Transform) -> Box:
+        """The axis-aligned bounds of this box moved by ``transform``."""
+        return bounding_box(transform.apply(x, y) for x, y in self.corners())
+
+
+def bounding_box(points: Iterable[tuple[float, float]]) -> Box:
+    """The smallest box holding ``points`` (at least one)."""
+    xs, ys = zip(*points, strict=True)
+    return Box(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+
+
+def union(boxes: Iterable[Box]) -> Box | None:
+    """The smallest box holding every box, or None for none."""
+    corners = [corner for box in boxes for corner in box.corners()]
+    return bounding_box(corners) if corners else None
+
+
+def _text_height(props: Mapping[str, Any]) -> float:
+    lines = max(1, len(props["richText"].get("content", ())))
+    return lines * _FONT_SIZES.get(props["size"], _FONT_SIZES["m"]) * _REM * _LINE_HEIGHT
+
+
+def _segment_points(props: Mapping[str, Any]) -> list[tuple[float, float]]:
+    sx, sy = props.get("scaleX", 1), props.get("scaleY", 1)
+    return [
+        (point["x"] * sx, point["y"] * sy)
+        for segment in props["segments"]
+        for point in B64Vecs.decode_points(segment["path"], segment.get("dim"))
+    ]
+
+
+def local_bounds(shape: Mapping[str, Any]) -> Box | None:
+    """The bounds of a default shape in its own space; None when they are not known from the
+    record alone (groups and custom shapes without ``w``/``h``)."""
+    props = shape["props"]
+    shape_type = shape["type"]
+    points: list[tuple[float, float]] = []
+    if shape_type == "note":
+        scale = props["scale"]
+        return Box(0, 0, _NOTE_SIZE * scale, (_NOTE_SIZE + props["growY"]) * scale)
+    if shape_type == "text":
+        scale = props["scale"]
+        return Box(0, 0, props["w"] * scale, _text_height(props) * scale)
+    if "w" in props and "h" in props:
+        return Box(0, 0, props["w"], props["h"] + props.get("growY", 0))
+    if shape_type == "line":
+        points = [(p["x"], p["y"]) for p in props["points"].values()]
+    elif shape_type in ("draw", "highlight"):
+        points = _segment_points(props)
+    elif shape_type == "arrow":
+        points = [(props[end]["x"], props[end]["y"]) for end in ("start", "end")]
+    return bounding_box(points) if points else None
