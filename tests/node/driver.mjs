@@ -14,6 +14,7 @@ import { chunkOps } from './ops/chunk.mjs'
 import { diffOps } from './ops/diff.mjs'
 import { indicesOps } from './ops/indices.mjs'
 import { jsOps } from './ops/js.mjs'
+import { roomOps } from './ops/room.mjs'
 import { tldrawOps } from './ops/tldraw.mjs'
 import { validateOps } from './ops/validate.mjs'
 
@@ -28,6 +29,7 @@ const OPS = {
 	...diffOps,
 	...indicesOps,
 	...jsOps,
+	...roomOps,
 	...tldrawOps,
 	...validateOps,
 	ping: () => ({ pong: true, node: process.version }),

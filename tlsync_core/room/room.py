@@ -19,7 +19,7 @@ its presence for a grace period, so that a quick reconnect under the same sessio
 Dialects.  A session speaks the dialect it connected with.  Protocol 3 (the seed) gets
 top-level ``patch``/``push_result`` messages, the connect response without request id, and
 ``incompatibility_error`` on rejection.  Protocols 5–8 get the current tldraw dialect: data
-messages batched into ``{"type": "data"}`` (the first at once, the rest at most every 1/60 s),
+messages batched into ``{"type": "data"}`` (the first at once, the rest 1/60 s later together),
 4099 closes with a reason, and the compatibility rules for 5/6 (legacy rejection) and 7 (no
 string appends).  While any connected session cannot take string appends, no session is sent
 any (tldraw's later SPEC behaviour; 5.4.2 still broadcast appends to everyone).
@@ -38,8 +38,11 @@ session gets one ``patch``, migrated down to its schema.
 
 Durability.  With ``durable=False`` (a host that persists asynchronously), messages about changes
 are held back until the host calls :meth:`TLSyncRoom.mark_durable` with a clock at least as new as
-theirs, so nothing is acknowledged before it is on disk.  ``on_commit`` tells the host what each
-transaction changed, for incremental persistence.
+theirs, so nothing is acknowledged before it is on disk.  That includes a connect answer that
+shows changes not yet on disk: otherwise a client could learn a clock that a crash hands out
+again, and miss the change that reuses it.  A held message belongs to the connection it was
+sent on: a session that reconnected meanwhile catches up through its own connect answer.
+``on_commit`` tells the host what each transaction changed, for incremental persistence.
 """
 
 from __future__ import annotations
@@ -153,7 +156,9 @@ class TLSyncRoom:
         self._presence_ids: dict[str, str] = {}  # session id -> presence id (kept on reconnect)
         self.durable_clock = 0
         self._durable = durable
-        self._held: list[tuple[int, str, Message]] = []
+        # (clock, session, message): held for that very session object, never for a later
+        # session that reconnected under the same id (it catches up through its connect)
+        self._held: list[tuple[int, RoomSession, Message]] = []
         self.storage = self._load(snapshot)
         self.durable_clock = self.storage.clock
         self.state: Atom[RoomState, Any] = atom("TLSyncRoom.state", RoomState(self.storage))
@@ -294,7 +299,9 @@ class TLSyncRoom:
         ):
             self._presence_ids.pop(session_id, None)
             if self.presence.pop(presence_id, None) is not None:
-                self._broadcast({presence_id: ["remove"]}, ForwardDiff(), source=None)
+                # the forward diff too: legacy and down-migrated sessions are sent diffs made
+                # from it (with an empty one, they never heard of the removal)
+                self._broadcast({presence_id: ["remove"]}, _forward({}, [presence_id]), source=None)
         self._event("session_removed", session_id)
         if not self.sessions:
             self._event("room_became_empty", None)
@@ -319,9 +326,12 @@ class TLSyncRoom:
     def tick(self) -> None:
         """Flush due message batches and prune sessions whose time is up."""
         now = self._now()
+        # every due batch first: they were due before this instant, so (as with tldraw's
+        # timers) they go out before anything the pruning sends (presence removals)
         for session in list(self.sessions.values()):
             if session.flush_at is not None and session.flush_at <= now:
                 self._flush(session)
+        for session in list(self.sessions.values()):
             if session.state is SessionState.AWAITING_CONNECT_MESSAGE:
                 if (
                     now - session.session_start_time > SESSION_START_WAIT_TIME
@@ -380,8 +390,12 @@ class TLSyncRoom:
 
     def _handle_connect(self, session: RoomSession, message: Message) -> None:
         if session.state is not SessionState.AWAITING_CONNECT_MESSAGE:
-            # a second connect on the same socket restarts the handshake
+            # a second connect on the same socket restarts the handshake; as in tldraw (which
+            # makes a new session object), the batch waiting for the old one is dropped: the
+            # client ignores data until its new connect is answered
             session.state = SessionState.AWAITING_CONNECT_MESSAGE
+            session.outstanding.clear()
+            session.flush_at = None
         negotiated = negotiate_protocol_version(message.get("protocolVersion"))
         session.requires_legacy_rejection = negotiated.requires_legacy_rejection
         session.supports_string_append = negotiated.supports_string_append
@@ -429,10 +443,17 @@ class TLSyncRoom:
                 "isReadonly": session.is_readonly,
                 "objectAccess": session.object_access,
             }
+            if "connectRequestId" not in message:
+                del response["connectRequestId"]  # as JSON drops tldraw's undefined
         session.state = SessionState.CONNECTED
         session.last_interaction_time = self._now()
         self._flush(session)
-        self._send_now(session, response)
+        if not self._durable and self.storage.clock > self.durable_clock:
+            # the answer shows changes that are not on disk yet: it waits for them like any data
+            # message, so that no client learns a clock that a crash could hand out again
+            self._held.append((self.storage.clock, session, response))
+        else:
+            self._send_now(session, response)
         self._event("session_connected", session.id)
 
     def _version_mismatch_reason(self, client_schema: Any) -> Reason:
@@ -479,8 +500,14 @@ class TLSyncRoom:
         if committed:
             self._committed(committed)
         clock = self.storage.clock
-        sent = message.get("diff")
-        if js_equal(documents.ops or None, sent or None):
+        # tldraw: isEqual(networkDiff, message.diff), networkDiff undefined when nothing
+        # changed: so a push without a diff commits, but an empty (or null) diff that changed
+        # nothing is a discard
+        if documents.ops:
+            committed_as_sent = js_equal(documents.ops, message.get("diff"))
+        else:
+            committed_as_sent = "diff" not in message
+        if committed_as_sent:
             action: Any = "commit"
         elif not documents.ops:
             action = "discard"
@@ -494,6 +521,8 @@ class TLSyncRoom:
                 "serverClock": clock,
                 "action": action,
             }
+            if "clientClock" not in message:
+                del result["clientClock"]  # as JSON drops tldraw's undefined
             self._send_data(session, result, clock)
         if documents.ops or presence.ops:
             merged = _forward(
@@ -565,8 +594,14 @@ class TLSyncRoom:
                 )
             stored = txn.get(record_id)
             if stored is not None and stored["typeName"] != record["typeName"]:
+                # before the id check below: tldraw skips such a put (tests/room_diff)
                 logger.warning("skipping a put that changes the typeName of %s", record_id)
                 return
+            if not record_id.startswith(record["typeName"] + ":") or not _well_formed(record_id):
+                raise TLSyncError(
+                    f"the id {record_id!r} is not an id of type {record['typeName']!r}",
+                    Reason.INVALID_RECORD,
+                )
             candidate = self._migrate_up(session, record)
             if stored is None:
                 self._validate(candidate, None)
@@ -581,6 +616,14 @@ class TLSyncRoom:
                 return
             candidate = self._apply_patch(session, stored, op[1])
             if candidate is not stored:
+                if (
+                    candidate.get("id") != record_id
+                    or candidate.get("typeName") != stored["typeName"]
+                ):
+                    raise TLSyncError(
+                        f"a patch may not change the id or typeName of {record_id!r}",
+                        Reason.INVALID_RECORD,
+                    )
                 patch = diff_record(stored, candidate, legacy)
                 self._store_change(txn, stored, candidate, patch, effects)
         elif kind == "remove":
@@ -716,7 +759,9 @@ class TLSyncRoom:
                     diff = to_network_diff(forward.puts, forward.deletes, legacy) if legacy else ops
                     shared = {"type": "patch", "diff": diff, "serverClock": clock}
                 message = shared
-            if message["diff"]:
+            # a session on an older schema gets the patch even when the change is invisible
+            # in its schema (an empty diff), as in tldraw: it still learns the new clock
+            if message["diff"] or session.requires_down_migrations:
                 self._send_data(session, message, clock)
 
     def migrate_diff_for_client(self, session: RoomSession, forward: ForwardDiff) -> NetworkDiff:
@@ -763,7 +808,7 @@ class TLSyncRoom:
 
     def _send_data(self, session: RoomSession, message: Message, clock: int) -> None:
         if not self._durable and clock > self.durable_clock:
-            self._held.append((clock, session.id, message))
+            self._held.append((clock, session, message))
             return
         if session.dialect == 3:
             self._send_now(session, message)
@@ -774,11 +819,13 @@ class TLSyncRoom:
             session.outstanding.append(message)
 
     def _flush(self, session: RoomSession) -> None:
+        # as tldraw: a flush ends the debounce, so the next data message goes out at once (were
+        # the timer re-armed here, a message could wait in the batch while tldraw has sent it,
+        # and be lost with the batch when the session ends: tests/room_diff found that)
         session.flush_at = None
         if session.outstanding:
             batch, session.outstanding = session.outstanding, []
             self._send_now(session, {"type": "data", "data": batch})
-            session.flush_at = self._now() + DATA_MESSAGE_DEBOUNCE_INTERVAL
 
     def _send_now(self, session: RoomSession, message: Message) -> None:
         if not session.socket.is_open:
@@ -793,9 +840,15 @@ class TLSyncRoom:
             return
         ready = [h for h in self._held if h[0] <= self.durable_clock]
         self._held = [h for h in self._held if h[0] > self.durable_clock]
-        for _clock, session_id, message in ready:
-            session = self.sessions.get(session_id)
-            if session is not None and session.state is SessionState.CONNECTED:
+        for _clock, session, message in ready:
+            if self.sessions.get(session.id) is not session:
+                continue  # that session is over (a reconnection catches up by its connect)
+            if session.state is not SessionState.CONNECTED:
+                continue
+            if message["type"] == "connect":
+                self._flush(session)
+                self._send_now(session, message)
+            else:
                 self._send_data(session, message, _clock)
 
     def _committed(self, changes: ForwardDiff) -> None:
@@ -836,6 +889,17 @@ class StoreContext:
 
     def _apply(self, record_id: str, op: list[Any]) -> None:
         self._room._push_op(None, self._txn, record_id, op, legacy=False, effects=self.effects)
+
+
+def _well_formed(text: str) -> bool:
+    """Whether ``text`` has no lone surrogate (ids are storage keys: they must be UTF-8)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _patched(record: Record, patch: Any) -> Record:
