@@ -8,7 +8,8 @@ strings) and ``T.object`` also its ``length``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final, TypeAlias, TypeVar
 
@@ -19,13 +20,20 @@ from .jsvalue import (
     is_array_index,
     json_quote,
     own_keys,
-    same_value,
     strict_equals,
     type_to_string,
     typeof,
 )
 from .validation_errors import PathItem, ValidationError
-from .validator_core import Validator, check_same_value, error_cause, is_object, prefixed_error
+from .validator_core import (
+    Validator,
+    check_same_value,
+    error_cause,
+    is_object,
+    is_same_value,
+    mypyc_attr,
+    prefixed_error,
+)
 from .validator_leaves import string
 
 __all__ = [
@@ -49,6 +57,7 @@ _V = TypeVar("_V")
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ArrayOfValidator(Validator[list[_T]]):
     """A list whose items all pass ``item_validator`` (errors located at the item's index)."""
 
@@ -81,37 +90,47 @@ class ArrayOfValidator(Validator[list[_T]]):
                     item_validator.validate(item)
                     continue
                 previous = known_good[index]
-                if previous is item or same_value(previous, item):
+                if previous is item or is_same_value(previous, item):
                     continue
                 checked = item_validator._validate_changed(previous, item)
             except Exception as err:
                 raise prefixed_error(index, err) from error_cause(err)
-            if checked is not previous and not same_value(checked, previous):
+            if checked is not previous and not is_same_value(checked, previous):
                 is_different = True
         return new_value if is_different else known_good
 
     def non_empty(self) -> Validator[list[_T]]:
         """This validator, also rejecting an empty list."""
-
-        def non_empty(value: list[_T]) -> None:
-            if len(value) == 0:
-                raise ValidationError("Expected a non-empty array")
-
-        return self.check(non_empty)
+        return self.check(_check_non_empty)
 
     def length_greater_than_1(self) -> Validator[list[_T]]:
         """This validator, also rejecting lists of fewer than two items."""
+        return self.check(_check_longer_than_one)
 
-        def longer_than_one(value: list[_T]) -> None:
-            if len(value) <= 1:
-                raise ValidationError("Expected an array with length greater than 1")
 
-        return self.check(longer_than_one)
+# module functions, not closures: compiled, a closure could not be copied
+def _check_non_empty(value: list[Any]) -> None:
+    if len(value) == 0:
+        raise ValidationError("Expected a non-empty array")
+
+
+def _check_longer_than_one(value: list[Any]) -> None:
+    if len(value) <= 1:
+        raise ValidationError("Expected an array with length greater than 1")
 
 
 def _js_ordered(keys: Sequence[str]) -> tuple[str, ...]:
     """Keys in the order JavaScript enumerates an object literal with them."""
     return tuple(own_keys(dict.fromkeys(keys)))  # type: ignore[arg-type]
+
+
+def _dict_keys(value: dict[Any, Any]) -> Iterable[object]:
+    """``own_keys(value)``: the dict's keys in JavaScript's order, quickly when no key can be an
+    array index (none starts with a digit), for then that is the dict's own order."""
+    for key in value:
+        if isinstance(key, str) and key and "0" <= key[0] <= "9":
+            return own_keys(value)
+    return list(value)
 
 
 def _first_unexpected(value: object, config: Mapping[str, object]) -> object:
@@ -130,6 +149,7 @@ def _first_unexpected(value: object, config: Mapping[str, object]) -> object:
     return UNDEFINED
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ObjectValidator(Validator[dict[str, Any]]):
     """An object with the keys of ``config``, each checked by its validator.
 
@@ -156,13 +176,21 @@ class ObjectValidator(Validator[dict[str, Any]]):
         """Whether keys outside ``config`` are accepted."""
         return self._allow_unknown
 
-    def validate(self, value: object) -> dict[str, Any]:
+    # Any, not dict[str, Any], here and below: a list is an object too, and compiled by mypyc a
+    # dict result (or known-good argument) would be checked to be a dict
+    def validate(self, value: object) -> Any:
         if isinstance(value, dict):
+            found = 0  # keys of the config present in value
             for key, validator in self._fields:
+                item = value.get(key, UNDEFINED)
+                if item is not UNDEFINED:
+                    found += 1
                 try:
-                    validator.validate(value.get(key, UNDEFINED))
+                    validator.validate(item)
                 except Exception as err:
                     raise prefixed_error(key, err) from error_cause(err)
+            if found == len(value):
+                return value  # no other key (the common case: no need to look further)
         elif isinstance(value, list):
             for key, validator in self._fields:
                 try:
@@ -175,23 +203,25 @@ class ObjectValidator(Validator[dict[str, Any]]):
             unexpected = _first_unexpected(value, self.config)
             if unexpected is not UNDEFINED:
                 raise ValidationError("Unexpected property", (_path_item(unexpected),))
-        return value  # type: ignore[return-value]
+        return value
 
-    def _validate_changed(self, known_good: dict[str, Any], new_value: object) -> dict[str, Any]:
+    def _validate_changed(self, known_good: Any, new_value: object) -> Any:
         if not is_object(new_value):
             raise ValidationError(f"Expected object, got {type_to_string(new_value)}")
+        if type(new_value) is dict and type(known_good) is dict:
+            return self._validate_changed_dict(known_good, new_value)
         config = self.config
         is_different = False
         for key, validator in self._fields:
             previous = get_own(known_good, key)
             current = get_own(new_value, key)
-            if previous is current or same_value(previous, current):
+            if previous is current or is_same_value(previous, current):
                 continue
             try:
                 checked = validator._validate_changed(previous, current)
             except Exception as err:
                 raise prefixed_error(key, err) from error_cause(err)
-            if checked is not previous and not same_value(checked, previous):
+            if checked is not previous and not is_same_value(checked, previous):
                 is_different = True
         if not self._allow_unknown:
             unexpected = _first_unexpected(new_value, config)
@@ -199,7 +229,7 @@ class ObjectValidator(Validator[dict[str, Any]]):
                 raise ValidationError("Unexpected property", (_path_item(unexpected),))
         elif not is_different:
             for extra in own_keys(new_value):
-                if extra not in config and not same_value(
+                if extra not in config and not is_same_value(
                     get_own(known_good, extra), get_own(new_value, extra)
                 ):
                     is_different = True
@@ -209,7 +239,43 @@ class ObjectValidator(Validator[dict[str, Any]]):
                 if not has_own(new_value, old_key):
                     is_different = True
                     break
-        return new_value if is_different else known_good  # type: ignore[return-value]
+        return new_value if is_different else known_good
+
+    def _validate_changed_dict(self, known_good: dict[Any, Any], new_value: dict[Any, Any]) -> Any:
+        """:meth:`_validate_changed` for two plain dicts (the same steps, fewer of them)."""
+        is_different = False
+        found = 0  # keys of the config present in new_value
+        for key, validator in self._fields:
+            previous = known_good.get(key, UNDEFINED)
+            current = new_value.get(key, UNDEFINED)
+            if current is not UNDEFINED:
+                found += 1
+            if previous is current or is_same_value(previous, current):
+                continue
+            try:
+                checked = validator._validate_changed(previous, current)
+            except Exception as err:
+                raise prefixed_error(key, err) from error_cause(err)
+            if checked is not previous and not is_same_value(checked, previous):
+                is_different = True
+        if found != len(new_value):  # new_value has other keys
+            if not self._allow_unknown:
+                unexpected = _first_unexpected(new_value, self.config)
+                if unexpected is not UNDEFINED:
+                    raise ValidationError("Unexpected property", (_path_item(unexpected),))
+            elif not is_different:
+                for extra, current in new_value.items():
+                    if extra not in self.config and not is_same_value(
+                        known_good.get(extra, UNDEFINED), current
+                    ):
+                        is_different = True
+                        break
+        if not is_different:
+            for old_key in known_good:
+                if old_key not in new_value:
+                    is_different = True
+                    break
+        return new_value if is_different else known_good
 
     def allow_unknown_properties(self) -> ObjectValidator:
         """The same validator, accepting (and not checking) keys outside ``config``."""
@@ -222,9 +288,10 @@ class ObjectValidator(Validator[dict[str, Any]]):
 
 
 def _path_item(key: object) -> PathItem:
-    return key if isinstance(key, str | int) else str(key)
+    return key if isinstance(key, (str, int)) else str(key)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class DictValidator(Validator[dict[str, _V]]):
     """An object used as a map: every own key passes ``key_validator`` and every value
     ``value_validator`` (errors located at the key). A list passes as a map of its indexes."""
@@ -242,15 +309,15 @@ class DictValidator(Validator[dict[str, _V]]):
         except Exception as err:
             raise prefixed_error(key, err) from error_cause(err)
 
-    def validate(self, value: object) -> dict[str, _V]:
+    def validate(self, value: object) -> Any:  # Any: a list too (see ObjectValidator)
         if isinstance(value, dict):
             try:
-                validate_key = self.key_validator.validate
-                validate_value = self.value_validator.validate
+                key_validator = self.key_validator
+                value_validator = self.value_validator
                 try:
                     for key, item in value.items():
-                        validate_key(key)
-                        validate_value(item)
+                        key_validator.validate(key)
+                        value_validator.validate(item)
                 except Exception:
                     # check again entry by entry, for an error that says where
                     for key, item in value.items():
@@ -267,15 +334,15 @@ class DictValidator(Validator[dict[str, _V]]):
                 self._check_entry(str(index), item)
         else:
             raise ValidationError(f"Expected object, got {type_to_string(value)}")
-        return value  # type: ignore[return-value]
+        return value
 
-    def _validate_changed(self, known_good: dict[str, _V], new_value: object) -> dict[str, _V]:
+    def _validate_changed(self, known_good: Any, new_value: object) -> Any:
         if not is_object(new_value):
             raise ValidationError(f"Expected object, got {type_to_string(new_value)}")
         value_validator = self.value_validator
         is_different = False
         new_count = 0
-        for key in own_keys(new_value):
+        for key in _dict_keys(new_value) if type(new_value) is dict else own_keys(new_value):
             new_count += 1
             current = get_own(new_value, key)
             if not has_own(known_good, key):
@@ -283,19 +350,23 @@ class DictValidator(Validator[dict[str, _V]]):
                 self._check_entry(key, current)
                 continue
             previous = get_own(known_good, key)
-            if previous is current or same_value(previous, current):
+            if previous is current or is_same_value(previous, current):
                 continue
             try:
                 checked = value_validator._validate_changed(previous, current)  # type: ignore[arg-type]
             except Exception as err:
                 raise prefixed_error(key, err) from error_cause(err)
-            if checked is not previous and not same_value(checked, previous):
+            if checked is not previous and not is_same_value(checked, previous):
                 is_different = True
-        if not is_different and len(list(own_keys(known_good))) != new_count:
-            is_different = True
-        return new_value if is_different else known_good  # type: ignore[return-value]
+        if not is_different:
+            known_count = (
+                len(known_good) if type(known_good) is dict else len(list(own_keys(known_good)))
+            )
+            is_different = known_count != new_count
+        return new_value if is_different else known_good
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class UnionValidator(Validator[_T]):
     """A discriminated union: the own property ``key`` (a string) names the variant whose
     validator checks the whole object; its errors are located at ``(key = variant)``.
@@ -381,11 +452,22 @@ class _JsonValueValidator(Validator[JsonValue]):
     __slots__ = ()
 
     def validate(self, value: object) -> JsonValue:
-        if type(value) in _JSON_SCALARS or _is_valid_json(value):
+        kind = type(value)
+        if kind is str or kind is int or kind is float or kind is bool or value is None:
+            return value  # type: ignore[return-value]
+        if _is_valid_json(value):
             return value  # type: ignore[return-value]
         raise ValidationError(f"Expected json serializable value, got {typeof(value)}")
 
     def _validate_changed(self, known_good: JsonValue, new_value: object) -> JsonValue:
+        return self._validate_changed_at(known_good, new_value, sys.getrecursionlimit())
+
+    def _validate_changed_at(
+        self, known_good: JsonValue, new_value: object, depth_left: int
+    ) -> JsonValue:
+        # compiled, this recursion uses no Python frames: stop it where Python would have
+        if depth_left <= 0:
+            raise RecursionError("maximum recursion depth exceeded")
         if isinstance(known_good, list) and isinstance(new_value, list):
             known_length = len(known_good)
             is_different = known_length != len(new_value)
@@ -395,34 +477,31 @@ class _JsonValueValidator(Validator[JsonValue]):
                     self.validate(current)
                     continue
                 previous = known_good[index]
-                if previous is current or same_value(previous, current):
+                if previous is current or is_same_value(previous, current):
                     continue
-                checked = self._validate_changed(previous, current)
-                if checked is not previous and not same_value(checked, previous):
+                checked = self._validate_changed_at(previous, current, depth_left - 1)
+                if checked is not previous and not is_same_value(checked, previous):
                     is_different = True
             return new_value if is_different else known_good
         if _is_plain_object(known_good) and _is_plain_object(new_value):
             assert isinstance(known_good, dict) and isinstance(new_value, dict)
             is_different = False
-            for key in own_keys(new_value):
+            for key in _dict_keys(new_value):
                 current = new_value[key]
                 if key not in known_good:
                     is_different = True
                     self.validate(current)
                     continue
                 previous = known_good[key]
-                if previous is current or same_value(previous, current):
+                if previous is current or is_same_value(previous, current):
                     continue
-                checked = self._validate_changed(previous, current)
-                if checked is not previous and not same_value(checked, previous):
+                checked = self._validate_changed_at(previous, current, depth_left - 1)
+                if checked is not previous and not is_same_value(checked, previous):
                     is_different = True
             if not is_different and any(key not in new_value for key in known_good):
                 is_different = True
             return new_value if is_different else known_good
         return self.validate(new_value)
-
-
-_JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
 
 
 def _is_plain_object(value: object) -> bool:
@@ -434,9 +513,26 @@ def _is_valid_json(value: object) -> bool:
     pending = [value]
     while pending:
         item = pending.pop()
-        if item is None or isinstance(item, str | int | float):  # bool is an int
+        # plain dicts and lists first, their scalars checked on the spot (the common case)
+        if type(item) is dict:
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return False
+                kind = type(child)
+                if child is not None and not (
+                    kind is str or kind is int or kind is float or kind is bool
+                ):
+                    pending.append(child)
+        elif type(item) is list:
+            for child in item:
+                kind = type(child)
+                if child is not None and not (
+                    kind is str or kind is int or kind is float or kind is bool
+                ):
+                    pending.append(child)
+        elif item is None or isinstance(item, (str, int, float)):  # bool is an int
             continue
-        if isinstance(item, list):
+        elif isinstance(item, list):
             pending.extend(item)
         elif _is_plain_object(item):
             pending.extend(item.values())  # type: ignore[attr-defined]

@@ -15,11 +15,23 @@ Contracts every :class:`Validator` keeps (they are tldraw's):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import Final, Generic, TypeGuard, TypeVar, overload
+from typing import Any, Final, Generic, TypeGuard, TypeVar, overload
 
 from .jsvalue import UNDEFINED, Undefined, same_value
 from .validation_errors import PathItem, ValidationError
+
+try:
+    # this module and the validators are compiled by mypyc (setup.py), which reads the decorator
+    # from the source: the public validator classes stay open to subclasses in plain Python
+    from mypy_extensions import mypyc_attr as mypyc_attr  # noqa: PLC0414 - for the validators
+except ImportError:  # plain Python without mypy_extensions (it comes with the build tools)
+
+    def mypyc_attr(*attrs: str, **kwattrs: object) -> Callable[[Any], Any]:  # type: ignore[misc]
+        """``mypy_extensions.mypyc_attr``: a class decorator that changes nothing."""
+        return lambda cls: cls
+
 
 __all__ = ["FunctionValidator", "Validator", "model", "nullable", "optional", "or_"]
 
@@ -31,27 +43,52 @@ SAME_VALUE_MESSAGE: Final = "Validator functions must return the same value they
 
 def prefixed_error(item: PathItem | object, err: Exception) -> ValidationError:
     """tldraw's ``rethrowPrefixed``: the error one level out; a foreign exception becomes a
-    validation error whose message is JavaScript's ``String(error)`` (``Name: message``)."""
-    step: PathItem = item if isinstance(item, str | int) else str(item)
+    validation error whose message is JavaScript's ``String(error)`` (``Name: message``).
+
+    Raise it ``from error_cause(err)``: its ``__cause__`` is set to that already, for mypyc
+    (which compiles the validators) ignores ``raise … from``."""
+    step: PathItem = item if isinstance(item, (str, int)) else str(item)
     if isinstance(err, ValidationError):
-        return err.prefixed(step)
-    text = str(err)
-    name = type(err).__name__
-    return ValidationError(f"{name}: {text}" if text else name, (step,))
+        error = err.prefixed(step)
+    else:
+        text = str(err)
+        name = type(err).__name__
+        error = ValidationError(f"{name}: {text}" if text else name, (step,))
+    error.__cause__ = error_cause(err)  # and so __suppress_context__, as `from` does
+    return error
+
+
+def is_same_value(a: object, b: object) -> bool:
+    """:func:`~.jsvalue.same_value` (``Object.is``), quicker for two ``str`` or two ``float``:
+    known-good validation asks it for every member."""
+    if a is b:
+        return True
+    if type(a) is str and type(b) is str:
+        return a == b
+    if type(a) is float and type(b) is float:
+        if a == b:
+            return a != 0 or math.copysign(1.0, a) == math.copysign(1.0, b)
+        return math.isnan(a) and math.isnan(b)
+    return same_value(a, b)
 
 
 def check_same_value(value: object, result: _T) -> _T:
     """tldraw's development check that a validator handed back the value it was given."""
-    if result is not value and not same_value(value, result):
+    if result is not value and not is_same_value(value, result):
         raise ValidationError(SAME_VALUE_MESSAGE)
     return result
 
 
 def is_object(value: object) -> bool:
     """``typeof value === 'object' && value !== null`` restricted to JSON containers."""
-    return isinstance(value, dict | list)
+    # a tuple of types, here and in the other validator modules: compiled, that is a type check,
+    # while `dict | list` builds a union object at every call
+    return isinstance(value, (dict, list))
 
 
+# compiled: open to subclasses in plain Python, and (serializable) copied and pickled as
+# plain Python objects are, for every validator class
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class Validator(Generic[_T]):
     """Validates a value and returns it unchanged, or raises :class:`ValidationError`.
 
@@ -73,7 +110,7 @@ class Validator(Generic[_T]):
         ``new_value`` once it is validated. Raises :class:`ValidationError` like
         :meth:`validate`.
         """
-        if known_good is new_value or same_value(known_good, new_value):
+        if known_good is new_value or is_same_value(known_good, new_value):
             return known_good
         return self._validate_changed(known_good, new_value)
 
@@ -123,6 +160,7 @@ class Validator(Generic[_T]):
         return _RefineValidator(self, _Check(name_or_fn))
 
 
+@mypyc_attr(serializable=True)
 class _Check(Generic[_T]):
     __slots__ = ("fn",)
 
@@ -134,6 +172,7 @@ class _Check(Generic[_T]):
         return value
 
 
+@mypyc_attr(serializable=True)
 class _NamedCheck(Generic[_T]):
     __slots__ = ("fn", "label")
 
@@ -145,12 +184,11 @@ class _NamedCheck(Generic[_T]):
         try:
             self.fn(value)
         except Exception as err:
-            raise prefixed_error(self.label, err) from (
-                None if isinstance(err, ValidationError) else err
-            )
+            raise prefixed_error(self.label, err) from error_cause(err)
         return value
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class FunctionValidator(Validator[_T]):
     """A validator from a function, like tldraw's ``new Validator(fn, knownGoodFn)``.
 
@@ -197,7 +235,7 @@ class _RefineValidator(Validator[_U], Generic[_T, _U]):
 
     def _validate_changed(self, known_good: _U, new_value: object) -> _U:
         validated = self._base.validate_using_known_good_version(known_good, new_value)  # type: ignore[arg-type]
-        if validated is known_good or same_value(known_good, validated):
+        if validated is known_good or is_same_value(known_good, validated):
             return known_good
         return self._fn(validated)
 

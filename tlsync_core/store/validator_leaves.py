@@ -8,7 +8,7 @@ for a double is infinite. Messages print numbers as JavaScript does (``1e+21``, 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import Any, Final, TypeVar
 
 from .index_keys import is_valid_index_key
@@ -26,7 +26,7 @@ from .jsvalue import (
 )
 from .url_parsing import parse_url_protocol
 from .validation_errors import ValidationError
-from .validator_core import SAME_VALUE_MESSAGE, Validator, is_object
+from .validator_core import SAME_VALUE_MESSAGE, Validator, is_object, is_same_value, mypyc_attr
 
 __all__ = [
     "any_",
@@ -62,82 +62,156 @@ class _AnythingValidator(Validator[_T]):
         return value  # type: ignore[return-value]
 
 
-class _TypeofValidator(Validator[_T]):
-    """``typeof value === name`` (strings and booleans)."""
+class _StringValidator(Validator[str]):
+    """``typeof value === "string"``."""
 
-    __slots__ = ("_name", "_type")
+    __slots__ = ()
 
-    def __init__(self, name: str, python_type: type) -> None:
-        self._name = name
-        self._type = python_type
+    def validate(self, value: object) -> str:
+        if isinstance(value, str):
+            return value
+        raise ValidationError(f"Expected string, got {type_to_string(value)}")
 
-    def validate(self, value: object) -> _T:
-        if isinstance(value, self._type):
-            return value  # type: ignore[return-value]
-        raise ValidationError(f"Expected {self._name}, got {type_to_string(value)}")
+
+class _BooleanValidator(Validator[bool]):
+    """``typeof value === "boolean"``."""
+
+    __slots__ = ()
+
+    def validate(self, value: object) -> bool:
+        if value is True or value is False:
+            return value
+        raise ValidationError(f"Expected boolean, got {type_to_string(value)}")
 
 
 _INT_FITS: Final = 2**1023
+
+# what a number validator accepts, besides being a finite JavaScript number
+_FINITE: Final = 0
+_POSITIVE: Final = 1  # >= 0
+_NON_ZERO: Final = 2  # > 0
+_NON_ZERO_FINITE: Final = 3  # != 0
+_UNIT_INTERVAL: Final = 4  # in [0, 1]
+_INTEGER: Final = 5
+_POSITIVE_INTEGER: Final = 6  # >= 0
+_NON_ZERO_INTEGER: Final = 7  # > 0
 
 
 def _number_error(value: object) -> ValidationError:
     return ValidationError(f"Expected number, got {type_to_string(value)}")
 
 
+def _accepts(kind: int, x: float) -> bool:
+    """Whether the double ``x`` passes the number validator of ``kind``."""
+    if not math.isfinite(x):
+        return False
+    if kind == _FINITE:
+        return True
+    if kind == _POSITIVE:
+        return x >= 0
+    if kind == _NON_ZERO:
+        return x > 0
+    if kind == _NON_ZERO_FINITE:
+        return x != 0
+    if kind == _UNIT_INTERVAL:
+        return 0 <= x <= 1
+    if not x.is_integer():
+        return False
+    if kind == _POSITIVE_INTEGER:
+        return x >= 0
+    if kind == _NON_ZERO_INTEGER:
+        return x > 0
+    return True
+
+
+def _reject(kind: int, x: int | float) -> str:
+    """The message for a number ``x`` (not NaN) that the validator of ``kind`` rejects."""
+    if kind == _POSITIVE:
+        return _reject_positive_number(x)
+    if kind == _NON_ZERO:
+        return _reject_non_zero_number(x)
+    if kind == _NON_ZERO_FINITE:
+        return _reject_non_zero_finite(x)
+    if kind == _UNIT_INTERVAL:
+        return f"Expected a number between 0 and 1, got {number_to_string(x)}"
+    if kind == _INTEGER:
+        return _reject_integer(x)
+    if kind == _POSITIVE_INTEGER:
+        return _reject_positive_integer(x)
+    if kind == _NON_ZERO_INTEGER:
+        return _reject_non_zero_integer(x)
+    return _finite_error(x)
+
+
+def _number_accepted(kind: int, value: object) -> bool:
+    """Whether ``value`` is a JavaScript number that the validator of ``kind`` accepts."""
+    if isinstance(value, float):
+        return _accepts(kind, value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if -_INT_FITS < value < _INT_FITS:
+            # such an int converts to a double close enough for every check
+            return _accepts(kind, float(value))
+        return _accepts(kind, to_js_number(value))
+    return False
+
+
+def _number_rejection(kind: int, value: object) -> ValidationError:
+    """The error for ``value``, which the number validator of ``kind`` does not accept."""
+    x: int | float
+    if isinstance(value, float):
+        x = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        x = value if -_INT_FITS < value < _INT_FITS else to_js_number(value)
+    else:
+        return _number_error(value)
+    if math.isnan(x):
+        return ValidationError("Expected a number, got NaN")
+    return ValidationError(_reject(kind, x))
+
+
 class _NumberValidator(Validator[float]):
-    """A JavaScript number (``int`` or ``float``, never ``bool``) that ``accepts``; else the
-    shared errors (not a number, NaN) then ``reject(x)``'s message, ``x`` the double seen."""
+    """A JavaScript number (``int`` or ``float``, never ``bool``) that ``_accepts(kind, x)``,
+    ``x`` the double JavaScript sees; else the shared errors (not a number, NaN) then
+    ``_reject(kind, x)``'s message."""
 
-    __slots__ = ("_accepts", "_reject")
+    __slots__ = ("_kind",)
 
-    def __init__(self, accepts: Callable[[float], bool], reject: Callable[[float], str]) -> None:
-        self._accepts = accepts
-        self._reject = reject
+    def __init__(self, kind: int) -> None:
+        self._kind = kind
 
-    def validate(self, value: object) -> float:
-        x: float
-        if isinstance(value, float):
-            x = value
-        elif isinstance(value, int) and not isinstance(value, bool):
-            x = value if -_INT_FITS < value < _INT_FITS else to_js_number(value)
-        else:
-            raise _number_error(value)
-        if self._accepts(x):
+    # `value` is never narrowed here: compiled, a narrowed value is returned as a new object
+    # (an int as a float, if the result were typed float)
+    def validate(self, value: object) -> Any:
+        if _number_accepted(self._kind, value):
             return value
-        if math.isnan(x):
-            raise ValidationError("Expected a number, got NaN")
-        raise ValidationError(self._reject(x))
+        raise _number_rejection(self._kind, value)
 
 
-def _is_integral(x: float) -> bool:
-    return isinstance(x, int) or x.is_integer()
-
-
-def _finite_error(x: float) -> str:
+def _finite_error(x: int | float) -> str:
     return f"Expected a finite number, got {number_to_string(x)}"
 
 
-def _reject_positive_number(x: float) -> str:
+def _reject_positive_number(x: int | float) -> str:
     return f"Expected a positive number, got {number_to_string(x)}" if x < 0 else _finite_error(x)
 
 
-def _reject_non_zero_number(x: float) -> str:
+def _reject_non_zero_number(x: int | float) -> str:
     if x <= 0:
         return f"Expected a non-zero positive number, got {number_to_string(x)}"
     return _finite_error(x)
 
 
-def _reject_non_zero_finite(x: float) -> str:
+def _reject_non_zero_finite(x: int | float) -> str:
     return "Expected a non-zero number, got 0" if x == 0 else _finite_error(x)
 
 
-def _reject_integer(x: float) -> str:
+def _reject_integer(x: int | float) -> str:
     if not math.isfinite(x):
         return _finite_error(x)
     return f"Expected an integer, got {number_to_string(x)}"
 
 
-def _reject_positive_integer(x: float) -> str:
+def _reject_positive_integer(x: int | float) -> str:
     if not math.isfinite(x):
         return _finite_error(x)
     if x < 0:
@@ -145,7 +219,7 @@ def _reject_positive_integer(x: float) -> str:
     return f"Expected an integer, got {number_to_string(x)}"
 
 
-def _reject_non_zero_integer(x: float) -> str:
+def _reject_non_zero_integer(x: int | float) -> str:
     if not math.isfinite(x):
         return _finite_error(x)
     if x <= 0:
@@ -154,12 +228,16 @@ def _reject_non_zero_integer(x: float) -> str:
 
 
 class _LiteralValidator(Validator[_T]):
-    __slots__ = ("_expected",)
+    __slots__ = ("_expected", "_is_string")
 
     def __init__(self, expected: _T) -> None:
         self._expected = expected
+        # for a string, === and Object.is agree: one is_same_value() decides
+        self._is_string = isinstance(expected, str)
 
     def validate(self, value: object) -> _T:
+        if self._is_string and is_same_value(value, self._expected):
+            return value  # type: ignore[return-value]
         if not strict_equals(value, self._expected):
             got = json_stringify(value)
             raise ValidationError(
@@ -177,7 +255,7 @@ def _enum_key(value: object) -> tuple[object, ...] | None:
     """A hashable key under which SameValueZero-equal primitives coincide (else ``None``)."""
     if isinstance(value, bool):
         return ("boolean", value)
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         x = to_js_number(value)
         return ("number", "NaN" if math.isnan(x) else x + 0.0)
     if isinstance(value, str):
@@ -223,7 +301,9 @@ class _EnumValidator(Validator[_T]):
         except TypeError as err:
             # tldraw throws JavaScript's TypeError here; we keep to our contract and raise a
             # ValidationError whose message is that error's String(): same text once located
-            raise ValidationError(f"TypeError: {err}") from None
+            error = ValidationError(f"TypeError: {err}")
+            error.__cause__ = None  # as `from None` does: compiled, mypyc ignores `from`
+            raise error from None
         raise ValidationError(self._message_prefix + shown)
 
 
@@ -239,14 +319,23 @@ class _ArrayValidator(Validator[list[Any]]):
 class _UnknownObjectValidator(Validator[dict[str, Any]]):
     __slots__ = ()
 
-    def validate(self, value: object) -> dict[str, Any]:
+    def validate(self, value: object) -> Any:  # Any: a list too (compiled, dict is checked)
         if is_object(value):
-            return value  # type: ignore[return-value]
+            return value
         raise ValidationError(f"Expected object, got {type_to_string(value)}")
 
 
-def _url_check(protocols: frozenset[str]) -> Callable[[str], None]:
-    def check(value: str) -> None:
+# a class, not a closure: compiled, a closure could not be copied
+@mypyc_attr(serializable=True)
+class _UrlCheck:
+    """The check of a URL validator: ``""``, or a URL with one of ``protocols``."""
+
+    __slots__ = ("_protocols",)
+
+    def __init__(self, protocols: frozenset[str]) -> None:
+        self._protocols = protocols
+
+    def __call__(self, value: str) -> None:
         if value == "":
             return
         protocol = parse_url_protocol(value)
@@ -254,12 +343,10 @@ def _url_check(protocols: frozenset[str]) -> Callable[[str], None]:
             protocol = parse_url_protocol(value, relative_to_http=True)
         if protocol is None:
             raise ValidationError(f"Expected a valid url, got {json_quote(value)}")
-        if protocol not in protocols:
+        if protocol not in self._protocols:
             raise ValidationError(
                 f"Expected a valid url, got {json_quote(value)} (invalid protocol)"
             )
-
-    return check
 
 
 def _check_index_key(key: str) -> str:
@@ -274,50 +361,35 @@ unknown: Final[Validator[object]] = _AnythingValidator()
 any_: Final[Validator[Any]] = _AnythingValidator()
 """Accepts anything, typed ``Any`` (``T.any``)."""
 
-string: Final[Validator[str]] = _TypeofValidator("string", str)
+string: Final[Validator[str]] = _StringValidator()
 """A ``str``: ``Expected string, got a number``."""
 
-boolean: Final[Validator[bool]] = _TypeofValidator("boolean", bool)
+boolean: Final[Validator[bool]] = _BooleanValidator()
 """A ``bool``: ``Expected boolean, got a string``."""
 
-number: Final[Validator[float]] = _NumberValidator(math.isfinite, _finite_error)
+number: Final[Validator[float]] = _NumberValidator(_FINITE)
 """A finite number (``int`` or ``float``, not ``bool``): ``Expected number, got a boolean``,
 ``Expected a number, got NaN``, ``Expected a finite number, got Infinity``."""
 
-positive_number: Final[Validator[float]] = _NumberValidator(
-    lambda x: math.isfinite(x) and x >= 0, _reject_positive_number
-)
+positive_number: Final[Validator[float]] = _NumberValidator(_POSITIVE)
 """A finite number ≥ 0 (zero is accepted, as in tldraw)."""
 
-non_zero_number: Final[Validator[float]] = _NumberValidator(
-    lambda x: math.isfinite(x) and x > 0, _reject_non_zero_number
-)
+non_zero_number: Final[Validator[float]] = _NumberValidator(_NON_ZERO)
 """A finite number > 0 (tldraw's ``nonZeroNumber``: positive, not merely non-zero)."""
 
-non_zero_finite_number: Final[Validator[float]] = _NumberValidator(
-    lambda x: math.isfinite(x) and x != 0, _reject_non_zero_finite
-)
+non_zero_finite_number: Final[Validator[float]] = _NumberValidator(_NON_ZERO_FINITE)
 """A finite number ≠ 0, negative allowed."""
 
-unit_interval: Final[Validator[float]] = _NumberValidator(
-    lambda x: math.isfinite(x) and 0 <= x <= 1,
-    lambda x: f"Expected a number between 0 and 1, got {number_to_string(x)}",
-)
+unit_interval: Final[Validator[float]] = _NumberValidator(_UNIT_INTERVAL)
 """A number in [0, 1]."""
 
-integer: Final[Validator[float]] = _NumberValidator(
-    lambda x: math.isfinite(x) and _is_integral(x), _reject_integer
-)
+integer: Final[Validator[float]] = _NumberValidator(_INTEGER)
 """An integral number (``Number.isInteger``): an ``int``, or a ``float`` such as ``3.0``."""
 
-positive_integer: Final[Validator[float]] = _NumberValidator(
-    lambda x: math.isfinite(x) and _is_integral(x) and x >= 0, _reject_positive_integer
-)
+positive_integer: Final[Validator[float]] = _NumberValidator(_POSITIVE_INTEGER)
 """An integral number ≥ 0."""
 
-non_zero_integer: Final[Validator[float]] = _NumberValidator(
-    lambda x: math.isfinite(x) and _is_integral(x) and x > 0, _reject_non_zero_integer
-)
+non_zero_integer: Final[Validator[float]] = _NumberValidator(_NON_ZERO_INTEGER)
 """An integral number > 0."""
 
 array: Final[Validator[list[Any]]] = _ArrayValidator()
@@ -326,17 +398,15 @@ array: Final[Validator[list[Any]]] = _ArrayValidator()
 unknown_object: Final[Validator[dict[str, Any]]] = _UnknownObjectValidator()
 """A dict (or, as in JavaScript, a list), members unchecked."""
 
-link_url: Final[Validator[str]] = string.check(
-    _url_check(frozenset({"http:", "https:", "mailto:"}))
-)
+link_url: Final[Validator[str]] = string.check(_UrlCheck(frozenset({"http:", "https:", "mailto:"})))
 """``""`` or a URL a user may follow: ``http:``, ``https:`` or ``mailto:``."""
 
 src_url: Final[Validator[str]] = string.check(
-    _url_check(frozenset({"http:", "https:", "data:", "asset:"}))
+    _UrlCheck(frozenset({"http:", "https:", "data:", "asset:"}))
 )
 """``""`` or an asset source URL: ``http:``, ``https:``, ``data:`` or ``asset:``."""
 
-http_url: Final[Validator[str]] = string.check(_url_check(frozenset({"http:", "https:"})))
+http_url: Final[Validator[str]] = string.check(_UrlCheck(frozenset({"http:", "https:"})))
 """``""`` or an ``http:`` / ``https:`` URL."""
 
 index_key: Final[Validator[str]] = string.refine(_check_index_key)
