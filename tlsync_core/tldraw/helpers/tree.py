@@ -85,13 +85,19 @@ def current_page_id(store: Store) -> str:
 
 
 def ancestors(store: Store, shape_id: str) -> list[Record]:
-    """The shapes above ``shape_id``, its parent first (not the page)."""
+    """The shapes above ``shape_id``, its parent first (not the page).
+
+    The chain stops at a parent that is not in the store: concurrent editing can leave a shape
+    whose frame another client deleted, and its space is then taken as the page's.
+    """
     result: list[Record] = []
     parent_id = get_shape(store, shape_id)["parentId"]
     while is_shape_id(parent_id):
         if len(result) > _MAX_DEPTH:
             raise ValueError(f"the parents of {shape_id!r} form a cycle")
-        parent = get_shape(store, parent_id)
+        parent = store.get(parent_id)
+        if parent is None:
+            break
         result.append(parent)
         parent_id = parent["parentId"]
     return result
@@ -103,6 +109,8 @@ def page_id_of(store: Store, record_id: str) -> str:
         return str(get_page(store, record_id)["id"])
     chain = ancestors(store, record_id)
     top = chain[-1] if chain else get_shape(store, record_id)
+    if is_shape_id(top["parentId"]):
+        raise LookupError(f"{record_id!r} hangs from {top['parentId']!r}, which is gone")
     return str(top["parentId"])
 
 
