@@ -827,8 +827,14 @@ def test_applying_the_diff_gives_the_new_record(pair: tuple[Any, Any], legacy: b
     prev, nxt = pair
     snapshot = repr(prev)
     diff = diff_record(prev, nxt, legacy)
-    result = prev if diff is None else apply_object_diff(prev, diff)
-    assert js_equal(result, nxt) or keyed_swap(prev, nxt)
+    try:
+        result = prev if diff is None else apply_object_diff(prev, diff)
+    except ValueError:
+        # keyed diffs of an array that became an object can index past the array's end,
+        # which we refuse (JavaScript would leave holes): only such swaps may do that
+        assert keyed_swap(prev, nxt)
+    else:
+        assert js_equal(result, nxt) or keyed_swap(prev, nxt)
     assert repr(prev) == snapshot
 
 

@@ -67,6 +67,9 @@ MAX_NESTING_DEPTH: Final = 128
 _UNKNOWN: Final = TLSyncErrorCloseEventReason.UNKNOWN_ERROR
 _INVALID_RECORD: Final = TLSyncErrorCloseEventReason.INVALID_RECORD
 _CLIENT_TOO_OLD: Final = TLSyncErrorCloseEventReason.CLIENT_TOO_OLD
+_SERVER_TOO_OLD: Final = TLSyncErrorCloseEventReason.SERVER_TOO_OLD
+#: The newest serialized schema format (``schemaVersion``) we read.
+_SCHEMA_VERSION: Final = 2
 _HYDRATION_TYPES: Final = frozenset({"wipe_all", "wipe_presence"})
 _OBJECT_ACCESS: Final = frozenset({"read", "write"})
 _INCOMPATIBILITY_REASONS: Final = frozenset(r.value for r in TLIncompatibilityReason)
@@ -366,8 +369,19 @@ def _check_schema(schema: object, budget: int) -> None:
     try:
         upgrade_schema(schema)
     except SchemaFormatError as error:
-        raise _Invalid(str(error), _CLIENT_TOO_OLD) from None
+        raise _Invalid(str(error), _schema_mismatch_reason(schema)) from None
     _check_container(schema, budget)
+
+
+def _schema_mismatch_reason(schema: object) -> str:
+    """Why a schema we cannot read is refused, as 5.4.2's ``getVersionMismatchReason`` says:
+    a ``schemaVersion`` above ours (2; compared as JavaScript compares numbers) is a newer
+    client (``SERVER_TOO_OLD``), anything else an older or broken one (``CLIENT_TOO_OLD``)."""
+    if type(schema) is dict:
+        version = schema.get("schemaVersion")
+        if (type(version) is int or type(version) is float) and version > _SCHEMA_VERSION:
+            return _SERVER_TOO_OLD
+    return _CLIENT_TOO_OLD
 
 
 # --------------------------------------------------------------------------------------------

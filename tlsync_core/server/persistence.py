@@ -13,6 +13,7 @@ process being killed (``kill -9``); it may be lost only if the machine loses pow
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
+from tlsync_core.protocol.codec import serialize_message
 from tlsync_core.room.storage import ForwardDiff, RoomSnapshot
 
 SCHEMA_SQL = """
@@ -43,6 +45,29 @@ CREATE TABLE IF NOT EXISTS tombstones (
     PRIMARY KEY (room_id, id)
 ) WITHOUT ROWID;
 """
+
+
+def dumps_json(value: Any) -> bytes:
+    """``value`` as JSON bytes, lone surrogates included.
+
+    orjson refuses strings that are not valid UTF-8, but a record may hold a lone surrogate
+    (JavaScript strings can, and ``JSON.parse`` reads ``"\\ud800"``): those rare values are
+    written as ``JSON.stringify`` writes them (:func:`~tlsync_core.protocol.codec.
+    serialize_message`: escaped as ``\\ud800``), so that what a room holds in memory is what a
+    restart loads.
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return serialize_message(value).encode()
+
+
+def loads_json(data: bytes | str) -> Any:
+    """The value of :func:`dumps_json` output (lone surrogate escapes included)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 class RoomPersistence(Protocol):
@@ -106,7 +131,7 @@ class SQLitePersistence:
             return None
         clock, history, schema = row
         documents = [
-            {"state": orjson.loads(state), "lastChangedClock": changed}
+            {"state": loads_json(state), "lastChangedClock": changed}
             for state, changed in self._db.execute(
                 "SELECT state, last_changed_clock FROM documents WHERE room_id = ?", (room_id,)
             )
@@ -121,7 +146,7 @@ class SQLitePersistence:
             "tombstones": tombstones,
         }
         if schema is not None:
-            snapshot["schema"] = orjson.loads(schema)
+            snapshot["schema"] = loads_json(schema)
         return snapshot
 
     def stage(
@@ -139,7 +164,7 @@ class SQLitePersistence:
         puts: list[tuple[str, str, bytes, int]] = []
         for record_id, put in changes.puts.items():
             record = put[1] if isinstance(put, tuple) else put
-            puts.append((room_id, record_id, orjson.dumps(record), clock))
+            puts.append((room_id, record_id, dumps_json(record), clock))
         if puts:
             db.executemany(
                 "INSERT INTO documents (room_id, id, state, last_changed_clock) VALUES (?, ?, ?, ?)"
@@ -175,7 +200,7 @@ class SQLitePersistence:
             " document_clock = excluded.document_clock,"
             " tombstone_history_starts_at_clock = excluded.tombstone_history_starts_at_clock,"
             " schema = excluded.schema",
-            (room_id, clock, history, None if schema is None else orjson.dumps(schema).decode()),
+            (room_id, clock, history, None if schema is None else dumps_json(schema).decode()),
         )
 
     def save(self, room_id: str, snapshot: RoomSnapshot) -> None:
@@ -189,7 +214,7 @@ class SQLitePersistence:
         db.executemany(
             "INSERT INTO documents (room_id, id, state, last_changed_clock) VALUES (?, ?, ?, ?)",
             [
-                (room_id, d["state"]["id"], orjson.dumps(d["state"]), d["lastChangedClock"])
+                (room_id, d["state"]["id"], dumps_json(d["state"]), d["lastChangedClock"])
                 for d in snapshot["documents"]
             ],
         )
@@ -219,7 +244,7 @@ class MemoryPersistence:
 
     def load(self, room_id: str) -> RoomSnapshot | None:
         snapshot = self._rooms.get(room_id)
-        return None if snapshot is None else orjson.loads(orjson.dumps(snapshot))
+        return None if snapshot is None else loads_json(dumps_json(snapshot))
 
     def stage(
         self,
@@ -252,7 +277,7 @@ class MemoryPersistence:
             snapshot["schema"] = schema
 
     def save(self, room_id: str, snapshot: RoomSnapshot) -> None:
-        self._rooms[room_id] = orjson.loads(orjson.dumps(snapshot))
+        self._rooms[room_id] = loads_json(dumps_json(snapshot))
 
     def commit(self) -> None:
         return None

@@ -1,8 +1,15 @@
-"""The websocket server: rooms at ``ws://HOST:PORT/connect/<room-id>`` (the only network code
-of the server side).
+"""The server: rooms at ``ws://HOST:PORT/connect/<room-id>``, and its ``websockets`` front end.
 
 Theory of operation
 ===================
+
+Front ends.  :class:`TLSyncHost` is the whole server except the network: rooms, sessions,
+frames in and out, group commit, the auth decision and the HTTP routes.  A front end accepts
+websockets and hands each one to :meth:`TLSyncHost.serve_session` wrapped in a
+:class:`SessionTransport` (receive a frame, send a text, close), and answers HTTP requests with
+:meth:`TLSyncHost.handle_http`.  There are two: :class:`TLSyncServer` listens itself (on
+``websockets``), and :class:`tlsync_core.server.asgi.TLSyncASGIApp` is an ASGI application for
+uvicorn, Starlette or FastAPI.  Both behave the same (SPEC §5).
 
 Each websocket is one session of one room.  The server authenticates the upgrade (an
 ``authorize`` hook that may allow, allow read-only, or refuse with a 4099 reason), finds or
@@ -35,7 +42,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
-from typing import Any
+from importlib import resources
+from typing import Any, Protocol, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
@@ -47,12 +55,13 @@ from websockets.http11 import Request, Response
 
 from tlsync_core.protocol.chunking import ChunkAssembler
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventCode, TLSyncErrorCloseEventReason
-from tlsync_core.protocol.codec import parse_client_message, serialize_message
+from tlsync_core.protocol.codec import loads_frame, parse_client_message, serialize_message
 from tlsync_core.protocol.errors import ChunkError, ProtocolError
+from tlsync_core.protocol.versions import negotiate_protocol_version
 from tlsync_core.room.room import TLSyncRoom
-from tlsync_core.room.session import SessionState
+from tlsync_core.room.session import RoomSession, SessionState
 from tlsync_core.room.storage import ForwardDiff
-from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence
+from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence, dumps_json
 from tlsync_core.store import StoreSchema, unique_id
 
 logger = logging.getLogger("tlsync_core.server")
@@ -60,7 +69,12 @@ logger = logging.getLogger("tlsync_core.server")
 Reason = TLSyncErrorCloseEventReason
 _CONNECT_PATH = re.compile(r"^/connect/([^/?#]+)$")
 _SNAPSHOT_PATH = re.compile(r"^/rooms/([^/?#]+)/snapshot$")
+_SCHEMA_PATH = re.compile(r"^/rooms/([^/?#]+)/schema$")  # the live view's connect schema
+_ROOM_PAGE_PATH = re.compile(r"^/rooms/([^/?#]+)$")  # the live view (an HTML page)
+_STATIC_FILES = {"/static/liveview.js": ("liveview.js", "text/javascript; charset=utf-8")}
 GOING_AWAY = 1001
+PROTOCOL_ERROR = 1002
+MESSAGE_TOO_BIG = 1009
 TRY_AGAIN_LATER = 1013
 
 
@@ -108,6 +122,9 @@ class ServerLimits:
     max_outbox_messages: int = 5000
     max_outbox_bytes: int = 64 * 1024 * 1024
     room_unload_grace_seconds: float = 10.0
+    #: Seconds a closing connection may take to deliver its last frames and the close frame;
+    #: a peer that does not read them in time is cut off (its TCP connection aborted).
+    close_timeout: float = 10.0
 
 
 class RoomForId:
@@ -150,17 +167,81 @@ class TLServer(abc.ABC):
         logger.info("%s", dict(event))
 
 
+class TransportClosed(Exception):
+    """Raised by :meth:`SessionTransport.send` once the connection is gone."""
+
+
+class FrameTooLarge(Exception):
+    """Raised by :meth:`SessionTransport.receive` for a frame over the size cap (closes 1009)."""
+
+
+class SessionTransport(Protocol):
+    """One accepted websocket as :meth:`TLSyncHost.serve_session` sees it.
+
+    A front end implements it over its connection type.  Only the session's own coroutine
+    calls :meth:`receive`; only its writer task calls :meth:`send` and :meth:`close` (the
+    session's coroutine closes it before a writer exists, to refuse it).
+    """
+
+    async def receive(self) -> str | bytes | None:
+        """The next frame, or None once the peer closed or the connection dropped."""
+
+    async def send(self, text: str) -> None:
+        """Send a text frame; raises :class:`TransportClosed` once the connection is gone."""
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close with ``code`` and ``reason`` (a connection already gone is left alone)."""
+
+
+@attrs.frozen
+class HttpRequest:
+    """An HTTP request as the shared routes (:meth:`TLSyncHost.handle_http`) see it.
+
+    ``path`` is the percent-encoded path inside the application (without the query string and
+    without the prefix it is mounted under, which is ``root_path``); ``headers`` have
+    lower-case names.
+    """
+
+    path: str
+    query_string: str = ""
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    method: str = "GET"
+    root_path: str = ""
+
+    @property
+    def target(self) -> str:
+        """The path with its query string, as the auth hook sees it."""
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+    @property
+    def query(self) -> dict[str, str]:
+        return _query(self.target)
+
+
+@attrs.frozen
+class HttpResponse:
+    """What a shared route answers; each front end writes it in its own way."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/plain"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
 class _Socket:
     """A session's connection as the room sees it: a bounded outbox drained by a writer task."""
 
-    def __init__(self, ws: ServerConnection, limits: ServerLimits) -> None:
-        self._ws = ws
+    def __init__(self, transport: SessionTransport, limits: ServerLimits) -> None:
+        self._transport = transport
         self._limits = limits
         self._outbox: deque[str] = deque()
         self._outbox_bytes = 0
         self._ready = asyncio.Event()
         self._close: tuple[int, str] | None = None
         self._open = True
+        self._sending = False  # the writer waits for a send (for the peer to read)
+        self._stalled = False  # the writer was told to stop waiting (see _unstick)
+        self._deadline: asyncio.TimerHandle | None = None
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
     @property
@@ -176,7 +257,8 @@ class _Socket:
             text = serialize_message(message)
         self._outbox.append(text)
         self._outbox_bytes += len(text)
-        if (
+        # the caps bound a backlog: one message alone (a big room's connect answer) always goes
+        if len(self._outbox) > 1 and (
             len(self._outbox) > self._limits.max_outbox_messages
             or self._outbox_bytes > self._limits.max_outbox_bytes
         ):
@@ -184,6 +266,7 @@ class _Socket:
             self._outbox.clear()
             self._outbox_bytes = 0
             self.close(TRY_AGAIN_LATER, "outbox full: reconnect to catch up")
+            self._unstick()  # the writer waits for this very peer to read: stop waiting now
             return
         self._ready.set()
 
@@ -191,24 +274,59 @@ class _Socket:
         if self._close is None:
             self._close = (1000 if code is None else code, reason or "")
             self._ready.set()
+            self._arm_deadline()
+
+    def _arm_deadline(self) -> None:
+        """A close waits behind the frames still being sent, but not forever: after the close
+        timeout the writer stops waiting for the peer to read them."""
+        if self._deadline is None and not self.writer.done():
+            loop = asyncio.get_running_loop()
+            self._deadline = loop.call_later(self._limits.close_timeout, self._unstick)
+
+    def _unstick(self) -> None:
+        """Stop waiting for a peer that does not read: the writer skips what is left and closes
+        (the close frame goes after the frames already buffered; the transport's close aborts
+        the connection if the peer does not read that either)."""
+        if self._sending and not self.writer.done():
+            self._stalled = True
+            self.writer.cancel()
 
     async def _write(self) -> None:
         try:
             while True:
                 await self._ready.wait()
                 self._ready.clear()
-                while self._outbox:
-                    text = self._outbox.popleft()
-                    self._outbox_bytes -= len(text)
-                    await self._ws.send(text)
-                    del text  # an idle session must not keep its last (maybe huge) frame
+                await self._send_outbox()
                 if self._close is not None:
-                    await self._ws.close(*self._close)
+                    await self._transport.close(*self._close)
                     return
-        except ConnectionClosed:
+        except TransportClosed:
             pass
         finally:
             self._open = False
+            if self._deadline is not None:
+                self._deadline.cancel()
+
+    async def _send_outbox(self) -> None:
+        try:
+            while self._outbox:
+                text = self._outbox.popleft()
+                self._outbox_bytes -= len(text)
+                self._sending = True
+                try:
+                    await self._transport.send(text)
+                finally:
+                    self._sending = False
+                del text  # an idle session must not keep its last (maybe huge) frame
+        except asyncio.CancelledError:
+            if not self._stalled:
+                raise
+            self._stalled = False
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            self._outbox.clear()
+            self._outbox_bytes = 0
 
     def lost(self) -> None:
         """The connection is gone: stop writing."""
@@ -216,6 +334,7 @@ class _Socket:
         self._ready.set()
         if self._close is None:
             self._close = (1000, "")
+            self._arm_deadline()
 
 
 _encoded: dict[int, tuple[object, str]] = {}
@@ -257,34 +376,40 @@ class _RateLimiter:
         return True
 
 
-class TLSyncServer(TLServer):
-    """A concrete server on ``websockets``: run it, or embed it in an asyncio application.
+class TLSyncHost:
+    """The server without its network: rooms, sessions, group commit, auth and HTTP routes.
 
-    ``async with TLSyncServer(schema=..., persistence=SQLitePersistence("rooms.sqlite")) as
-    server:`` listens (``port=0`` picks a free port; see :attr:`port`).
+    Front ends (:class:`TLSyncServer`, :class:`tlsync_core.server.asgi.TLSyncASGIApp`) accept
+    websockets and call :meth:`serve_session`, and answer HTTP with :meth:`handle_http`; the
+    hooks (:meth:`load_from_database`, :meth:`persist_to_database`, :meth:`log_event`) are
+    overridable the same way under both.  Runs on the event loop of its first connection.
     """
+
+    close_timeout = 5.0
+    """Seconds :meth:`close` waits for the sessions it sent away to end."""
 
     def __init__(
         self,
         *,
         schema: StoreSchema,
         persistence: RoomPersistence | None = None,
-        host: str = "127.0.0.1",
-        port: int = 5858,
         authorize: Authorize | None = None,
         limits: ServerLimits | None = None,
     ) -> None:
         self.schema = schema
         self.persistence: RoomPersistence = persistence or MemoryPersistence()
-        self.host = host
-        self.port = port
         self.authorize = authorize
         self.limits = limits or ServerLimits()
         self._rooms: dict[str, RoomForId] = {}
-        self._server: Server | None = None
+        self._sessions: set[asyncio.Task[Any]] = set()
         self._dirty: set[str] = set()
         self._commit_scheduled = False
         self._closing = False
+
+    @property
+    def closing(self) -> bool:
+        """True once :meth:`close` was called (new sessions are sent away)."""
+        return self._closing
 
     # rooms ----------------------------------------------------------------------------------
 
@@ -304,10 +429,16 @@ class TLSyncServer(TLServer):
         return self._rooms
 
     def load_from_database(self, room_id: str) -> Any:
+        """The stored snapshot of a room, or None (override to load from elsewhere)."""
         return self.persistence.load(room_id)
 
     def persist_to_database(self, room_id: str) -> None:
+        """Persist a room (called when it is unloaded): commits what is staged."""
         self._commit()
+
+    def log_event(self, event: Mapping[str, Any]) -> None:
+        """Room and session lifecycle events (``logging`` at INFO by default)."""
+        logger.info("%s", dict(event))
 
     def _room(self, room_id: str) -> RoomForId:
         entry = self.get_room_for_id(room_id)
@@ -401,16 +532,33 @@ class TLSyncServer(TLServer):
 
     # connections ----------------------------------------------------------------------------
 
-    async def handle_connection(self, ws: ServerConnection, room_id: str) -> None:
-        """Serve one websocket as a session of ``room_id`` until it closes."""
-        request = ws.request
-        assert request is not None
-        decision = await self._authorize(room_id, request)
+    async def serve_session(self, transport: SessionTransport, request: AuthRequest) -> None:
+        """Serve one accepted websocket as a session of ``request.room_id`` until it is over.
+
+        The auth hook decides first (a refusal closes with 4099 and the reason); then frames
+        from ``transport`` go to the room and the room's messages back through a bounded
+        outbox.  Returns once the session ended and its connection was closed.
+        """
+        task = asyncio.current_task()
+        if task is not None:
+            self._sessions.add(task)
+        try:
+            await self._serve_session(transport, request)
+        finally:
+            if task is not None:
+                self._sessions.discard(task)
+
+    async def _serve_session(self, transport: SessionTransport, request: AuthRequest) -> None:
+        room_id = request.room_id
+        decision = await self.authorize_request(request)
         if not decision.allowed:
-            await ws.close(TLSyncErrorCloseEventCode, str(decision.reason or Reason.FORBIDDEN))
+            reason = str(decision.reason or Reason.FORBIDDEN)
+            await transport.close(TLSyncErrorCloseEventCode, reason)
             return
+        if request.query.get("readonly") in ("1", "true"):  # (can only take rights away)
+            decision = attrs.evolve(decision, readonly=True)
         if self._closing:
-            await ws.close(GOING_AWAY, "server shutting down")
+            await transport.close(GOING_AWAY, "server shutting down")
             return
         entry = self._room(room_id)
         room = entry.room
@@ -418,12 +566,16 @@ class TLSyncServer(TLServer):
             1 for s in room.sessions.values() if s.state is not SessionState.AWAITING_REMOVAL
         )
         if live >= self.limits.max_sessions_per_room:
-            await ws.close(TLSyncErrorCloseEventCode, str(Reason.ROOM_FULL))
+            await transport.close(TLSyncErrorCloseEventCode, str(Reason.ROOM_FULL))
             self._maybe_unload_soon(room_id)
             return
-        query = _query(request.path)
-        session_id = query.get("sessionId") or unique_id()
-        socket = _Socket(ws, self.limits)
+        session_id = request.query.get("sessionId") or unique_id()
+        socket = _Socket(transport, self.limits)
+        previous = entry.clients.get(session_id)
+        if previous is not None:
+            # a newer connection takes the session over (a reconnect, usually); the older one
+            # is closed, and nothing it still sends is handled as the newer one's
+            previous.close(1000, "replaced by a newer connection with the same sessionId")
         entry.clients[session_id] = socket
         room.handle_new_session(
             session_id, socket, is_readonly=decision.readonly, meta=decision.meta
@@ -433,15 +585,19 @@ class TLSyncServer(TLServer):
         )
         limiter = _RateLimiter(self.limits.messages_per_second, self.limits.message_burst)
         try:
-            async for frame in ws:
+            while (frame := await transport.receive()) is not None:
+                if self._closing:  # (sent away already: leave the rest to the next session)
+                    break
+                if entry.clients.get(session_id) is not socket:
+                    break  # taken over by a newer connection (see above)
                 if not limiter.allow():
                     room.close_session(session_id, Reason.RATE_LIMITED)
                     break
                 if not self._handle_frame(entry, session_id, assembler, frame):
                     break
                 entry.wake.set()
-        except ConnectionClosed:
-            pass
+        except FrameTooLarge:
+            socket.close(MESSAGE_TOO_BIG, "frame too large")
         finally:
             socket.lost()
             current = room.sessions.get(session_id)
@@ -450,8 +606,17 @@ class TLSyncServer(TLServer):
             if entry.clients.get(session_id) is socket:
                 del entry.clients[session_id]
             entry.wake.set()
-            with contextlib.suppress(Exception):
-                await socket.writer
+            # read (and drop) what the peer still sends while the writer closes: websockets
+            # stops reading a connection whose frames nobody takes, and the peer's close frame
+            # would wait behind them (a flooder's close took the whole close timeout)
+            drain = asyncio.get_running_loop().create_task(_discard_frames(transport))
+            try:
+                with contextlib.suppress(Exception):
+                    await socket.writer
+            finally:
+                drain.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await drain
 
     def _handle_frame(
         self, entry: RoomForId, session_id: str, assembler: ChunkAssembler, frame: str | bytes
@@ -461,6 +626,7 @@ class TLSyncServer(TLServer):
         session = room.sessions.get(session_id)
         if session is None or session.state is SessionState.AWAITING_REMOVAL:
             return False
+        text: str | None = None
         try:
             text = assembler.handle_frame(frame)
             if text is None:
@@ -468,11 +634,16 @@ class TLSyncServer(TLServer):
             dialect = session.dialect if session.state is SessionState.CONNECTED else None
             message = parse_client_message(text, dialect=dialect)  # type: ignore[arg-type]
         except ChunkError as error:
+            # as 5.4.2: the session is cancelled (not rejected), so the client may retry; the
+            # close says why (1002, protocol error)
             logger.info("session %s sent a bad chunk sequence: %s", session_id, error)
+            session.socket.close(PROTOCOL_ERROR, _close_reason(str(error)))
             room.handle_close(session_id)
             return False
         except ProtocolError as error:
             logger.info("session %s sent an invalid message: %s", session_id, error)
+            if session.state is SessionState.AWAITING_CONNECT_MESSAGE and text is not None:
+                _note_legacy_rejection(session, text)
             room.close_session(session_id, error.close_reason)
             return False
         room.handle_message(session_id, dict(message))
@@ -485,15 +656,10 @@ class TLSyncServer(TLServer):
                 self.limits.room_unload_grace_seconds, self._unload, room_id
             )
 
-    async def _authorize(self, room_id: str, request: Request) -> AuthDecision:
+    async def authorize_request(self, auth: AuthRequest) -> AuthDecision:
+        """The auth hook's decision (allow when there is no hook; refuse when it fails)."""
         if self.authorize is None:
             return AuthDecision.allow()
-        auth = AuthRequest(
-            room_id=room_id,
-            path=request.path,
-            query=_query(request.path),
-            headers={k.lower(): v for k, v in request.headers.raw_items()},
-        )
         try:
             decision = self.authorize(auth)
             if not isinstance(decision, AuthDecision):
@@ -505,28 +671,132 @@ class TLSyncServer(TLServer):
 
     # HTTP -----------------------------------------------------------------------------------
 
-    async def _process_request(
-        self, connection: ServerConnection, request: Request
-    ) -> Response | None:
-        path = urlsplit(request.path).path
+    async def handle_http(self, request: HttpRequest) -> HttpResponse | None:
+        """Answer an HTTP request (both front ends); None for a websocket route (upgrade)."""
+        path = request.path
         if path == "/healthz":
-            return _respond(connection, HTTPStatus.OK, b'{"ok":true}', "application/json")
+            return HttpResponse(HTTPStatus.OK, b'{"ok":true}', "application/json")
         match = _SNAPSHOT_PATH.match(path)
         if match:
             room_id = unquote(match.group(1))
-            decision = await self._authorize(room_id, request)
+            decision = await self.authorize_request(_http_auth_request(room_id, request))
             if not decision.allowed:
-                return _respond(
-                    connection, HTTPStatus.FORBIDDEN, str(decision.reason).encode(), "text/plain"
-                )
+                return HttpResponse(HTTPStatus.FORBIDDEN, str(decision.reason).encode())
             entry = self._rooms.get(room_id)
             snapshot = entry.room.get_snapshot() if entry else self.persistence.load(room_id)
             if snapshot is None:
-                return _respond(connection, HTTPStatus.NOT_FOUND, b"no such room", "text/plain")
-            return _respond(connection, HTTPStatus.OK, orjson.dumps(snapshot), "application/json")
+                return HttpResponse(HTTPStatus.NOT_FOUND, b"no such room")
+            return HttpResponse(HTTPStatus.OK, dumps_json(snapshot), "application/json")
+        match = _SCHEMA_PATH.match(path)
+        if match:
+            decision = await self.authorize_request(
+                _http_auth_request(unquote(match.group(1)), request)
+            )
+            if not decision.allowed:
+                return HttpResponse(HTTPStatus.FORBIDDEN, str(decision.reason).encode())
+            schema = orjson.dumps(self.schema.serialize())
+            return HttpResponse(HTTPStatus.OK, schema, "application/json")
+        match = _ROOM_PAGE_PATH.match(path)
+        if match:
+            page = _live_page(unquote(match.group(1)))
+            return HttpResponse(HTTPStatus.OK, page, "text/html; charset=utf-8", _NO_CACHE)
+        if path in _STATIC_FILES:
+            name, content_type = _STATIC_FILES[path]
+            return HttpResponse(HTTPStatus.OK, _static_file(name), content_type, _NO_CACHE)
         if _CONNECT_PATH.match(path):
             return None
-        return _respond(connection, HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+        return HttpResponse(HTTPStatus.NOT_FOUND, b"not found")
+
+    # running --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start serving (nothing to do here: a front end starts its listener)."""
+
+    async def close(self) -> None:
+        """Stop accepting, send everyone away (they reconnect), commit and close storage."""
+        if self._closing:
+            return
+        self._closing = True
+        for entry in list(self._rooms.values()):
+            for socket in list(entry.clients.values()):
+                socket.close(GOING_AWAY, "server shutting down")
+        await self._stop_accepting()
+        current = asyncio.current_task()
+        sessions = [task for task in self._sessions if task is not current and not task.done()]
+        if sessions:
+            await asyncio.wait(sessions, timeout=self.close_timeout)
+        for room_id in list(self._rooms):
+            entry = self._rooms[room_id]
+            if entry.timeout is not None:
+                entry.timeout.cancel()
+            self.delete_room_for_id(room_id)
+            if entry.timer is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await entry.timer
+        self._commit()
+        self.persistence.close()
+
+    async def _stop_accepting(self) -> None:
+        """A front end's hook in :meth:`close`, once every session was sent away: stop taking
+        connections and end the open ones."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+class TLSyncServer(TLSyncHost, TLServer):
+    """The server on its own ``websockets`` listener: run it, or embed it in an asyncio app.
+
+    ``async with TLSyncServer(schema=..., persistence=SQLitePersistence("rooms.sqlite")) as
+    server:`` listens (``port=0`` picks a free port; see :attr:`port`).
+    """
+
+    def __init__(
+        self,
+        *,
+        schema: StoreSchema,
+        persistence: RoomPersistence | None = None,
+        host: str = "127.0.0.1",
+        port: int = 5858,
+        authorize: Authorize | None = None,
+        limits: ServerLimits | None = None,
+    ) -> None:
+        super().__init__(schema=schema, persistence=persistence, authorize=authorize, limits=limits)
+        self.host = host
+        self.port = port
+        self._server: Server | None = None
+
+    async def handle_connection(self, ws: ServerConnection, room_id: str) -> None:
+        """Serve one websocket as a session of ``room_id`` until it closes."""
+        request = ws.request
+        assert request is not None
+        await self.serve_session(
+            _WebsocketsTransport(ws, self.limits.close_timeout), _ws_auth_request(room_id, request)
+        )
+
+    async def _authorize(self, room_id: str, request: Request) -> AuthDecision:
+        return await self.authorize_request(_ws_auth_request(room_id, request))
+
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        parts = urlsplit(request.path)
+        response = await self.handle_http(
+            HttpRequest(
+                path=parts.path,
+                query_string=parts.query,
+                headers={k.lower(): v for k, v in request.headers.raw_items()},
+            )
+        )
+        if response is None:
+            return None
+        return _respond(
+            connection, response.status, response.body, response.content_type, response.headers
+        )
 
     async def _handler(self, ws: ServerConnection) -> None:
         assert ws.request is not None
@@ -536,10 +806,11 @@ class TLSyncServer(TLServer):
             return
         await self.handle_connection(ws, unquote(match.group(1)))
 
-    # running --------------------------------------------------------------------------------
-
     async def start(self) -> None:
-        """Start listening."""
+        """Start listening (once: a server already listening, e.g. also served by an ASGI app
+        whose lifespan starts it, stays as it is)."""
+        if self._server is not None:
+            return
         self._server = await serve(
             self._handler,
             self.host,
@@ -559,44 +830,117 @@ class TLSyncServer(TLServer):
     def url(self) -> str:
         return f"ws://{self.host}:{self.port}"
 
-    async def close(self) -> None:
-        """Stop accepting, send everyone away (they reconnect), commit and close storage."""
-        if self._closing:
-            return
-        self._closing = True
-        for entry in list(self._rooms.values()):
-            for socket in list(entry.clients.values()):
-                socket.close(GOING_AWAY, "server shutting down")
+    async def _stop_accepting(self) -> None:
         if self._server is not None:
             self._server.close(close_connections=False)
             await asyncio.sleep(0)
             self._server.close()
             await self._server.wait_closed()
-        for room_id in list(self._rooms):
-            entry = self._rooms[room_id]
-            if entry.timeout is not None:
-                entry.timeout.cancel()
-            self.delete_room_for_id(room_id)
-            if entry.timer is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await entry.timer
-        self._commit()
-        self.persistence.close()
 
-    async def __aenter__(self) -> TLSyncServer:
-        await self.start()
-        return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+class _WebsocketsTransport:
+    """A ``websockets`` server connection as a :class:`SessionTransport` (its own listener caps
+    frame sizes, with 1009)."""
+
+    __slots__ = ("_close_timeout", "_ws")
+
+    def __init__(self, ws: ServerConnection, close_timeout: float = 10.0) -> None:
+        self._ws = ws
+        self._close_timeout = close_timeout
+
+    async def receive(self) -> str | bytes | None:
+        try:
+            return await self._ws.recv()
+        except ConnectionClosed:
+            return None
+
+    async def send(self, text: str) -> None:
+        try:
+            await self._ws.send(text)
+        except ConnectionClosed as error:
+            raise TransportClosed from error
+
+    async def close(self, code: int, reason: str) -> None:
+        # websockets' close() first waits for the frames before the close frame to drain,
+        # for as long as the peer does not read them; past the close timeout, cut it off
+        try:
+            async with asyncio.timeout(self._close_timeout):
+                await self._ws.close(code, reason)
+        except TimeoutError:
+            self._ws.transport.abort()
+            await self._ws.wait_closed()
+
+
+_NO_CACHE = (("Cache-Control", "no-cache"),)
+
+
+def _static_file(name: str) -> bytes:
+    """A file of the live view (``tlsync_core/tldraw/static``, package data)."""
+    return resources.files("tlsync_core").joinpath("tldraw", "static", name).read_bytes()
+
+
+def _live_page(room_id: str) -> bytes:
+    """The live view of a room: ``static/room.html`` with the room id (a JSON string that
+    cannot end the script element)."""
+    room = orjson.dumps(room_id).decode().replace("<", "\\u003c").replace(">", "\\u003e")
+    return _static_file("room.html").replace(b"/*ROOM_ID*/", room.encode())
+
+
+async def _discard_frames(transport: SessionTransport) -> None:
+    """Receive and drop frames until the connection is closed."""
+    while await transport.receive() is not None:
+        pass
+
+
+def _close_reason(text: str) -> str:
+    """``text`` cut to fit a close frame (at most 123 bytes of UTF-8)."""
+    data = text.encode("utf-8", "replace")
+    if len(data) <= 123:
+        return text
+    return data[:120].decode("utf-8", "ignore") + "..."
+
+
+def _note_legacy_rejection(session: RoomSession, text: str) -> None:
+    """A connect request that failed its checks still says how its client takes a refusal.
+
+    The room learns a session's protocol version from its connect; one that never reached the
+    room (a bad schema, a missing field) from a protocol 3, 5 or 6 client must be refused with
+    an ``incompatibility_error`` all the same, as 5.4.2 refuses it.
+    """
+    try:
+        value = loads_frame(text)
+    except ProtocolError:
+        return
+    if type(value) is dict and value.get("type") == "connect":
+        negotiation = negotiate_protocol_version(value.get("protocolVersion"))
+        session.requires_legacy_rejection = negotiation.requires_legacy_rejection
 
 
 def _query(path: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlsplit(path).query).items()}
 
 
+def _ws_auth_request(room_id: str, request: Request) -> AuthRequest:
+    return AuthRequest(
+        room_id=room_id,
+        path=request.path,
+        query=_query(request.path),
+        headers={k.lower(): v for k, v in request.headers.raw_items()},
+    )
+
+
+def _http_auth_request(room_id: str, request: HttpRequest) -> AuthRequest:
+    return AuthRequest(
+        room_id=room_id, path=request.target, query=request.query, headers=request.headers
+    )
+
+
 def _respond(
-    connection: ServerConnection, status: HTTPStatus, body: bytes, content_type: str
+    connection: ServerConnection,
+    status: int,
+    body: bytes,
+    content_type: str,
+    extra_headers: tuple[tuple[str, str], ...] = (),
 ) -> Response:
     response = connection.respond(status, "")
     headers = Headers(
@@ -608,4 +952,6 @@ def _respond(
     )
     headers["Content-Type"] = content_type
     headers["Content-Length"] = str(len(body))
+    for name, value in extra_headers:
+        headers[name] = value
     return Response(response.status_code, response.reason_phrase, headers, body)

@@ -1,0 +1,71 @@
+// The JS side of the view's differential tests: runs tlsync_core/tldraw/static/liveview.js (the
+// browser live view) under node, and tldraw's own code where there is some to compare with.
+//
+// stdin: one JSON object {"render": [{records, pageId}], "applyObjectDiff": [{object, diff}],
+//                         "applyDiff": [{records, diff}], "decodePoints": [segment]}
+// stdout: one JSON object with the same keys:
+//   render: the SVG texts (liveview.renderSvg)
+//   applyObjectDiff: [{live, tldraw}] (liveview's and @tldraw/sync-core 5.4.2's results)
+//   applyDiff: [{records, changed}]
+//   decodePoints: [{live, tldraw}] (liveview's points and @tldraw/tlschema's b64Vecs.decodePoints)
+//   widget: {first, second, listening} for {"widget": {records, update}}: the anywidget entry
+//     point's drawing of the model's records, after a change of them, and the listeners left
+// The @tldraw packages come from tests/node/node_modules (install them first).
+
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+
+const source = readFileSync(
+	new URL('../../tlsync_core/tldraw/static/liveview.js', import.meta.url),
+	'utf8'
+)
+// liveview.js is an ES module in a package without "type": "module": import it as text
+const live = await import('data:text/javascript;base64,' + Buffer.from(source).toString('base64'))
+const require = createRequire(new URL('../node/package.json', import.meta.url))
+const { applyObjectDiff } = require('@tldraw/sync-core')
+const { b64Vecs } = require('@tldraw/tlschema')
+
+const chunks = []
+for await (const chunk of process.stdin) chunks.push(chunk)
+const request = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+
+const clone = (value) => JSON.parse(JSON.stringify(value))
+const result = {
+	render: (request.render || []).map(({ records, pageId }) =>
+		live.renderSvg(records, { pageId: pageId ?? null })
+	),
+	applyObjectDiff: (request.applyObjectDiff || []).map(({ object, diff }) => ({
+		live: live.applyObjectDiff(clone(object), diff),
+		tldraw: applyObjectDiff(clone(object), diff),
+	})),
+	applyDiff: (request.applyDiff || []).map(({ records, diff }) => {
+		const copy = clone(records)
+		const changed = live.applyDiff(copy, diff)
+		return { records: copy, changed }
+	}),
+	decodePoints: (request.decodePoints || []).map((segment) => ({
+		live: live.decodePoints(segment).map(([x, y]) => ({ x, y })),
+		tldraw: b64Vecs.decodePoints(segment.path, segment.dim).map(({ x, y }) => ({ x, y })),
+	})),
+}
+if (request.widget) result.widget = widget(request.widget)
+process.stdout.write(JSON.stringify(result))
+
+// An anywidget host in miniature: a model with traitlets and change events, an element.
+function widget({ records, update }) {
+	const traits = { records, page_id: null, ws_url: '' }
+	const handlers = new Map()
+	const model = {
+		get: (name) => traits[name],
+		on: (event, fn) => handlers.set(event, fn),
+		off: (event) => handlers.delete(event),
+	}
+	const el = { innerHTML: '', firstElementChild: null }
+	const cleanup = live.default.render({ model, el })
+	const first = el.innerHTML
+	traits.records = update
+	handlers.get('change:records')()
+	const second = el.innerHTML
+	cleanup()
+	return { first, second, listening: handlers.size }
+}

@@ -1,0 +1,1948 @@
+// tlsync live view: draws a page of a tldraw room as SVG and follows the room over the sync
+// protocol (read-only). A dependency-free ES module for pages and anywidgets.
+//
+//   render(el, records, {pageId})        draw records (an object of id -> record, a Map, an array
+//                                        or a room snapshot) into el
+//   renderSvg(records, {pageId})         the SVG text
+//   applyDiff(records, diff)             apply a protocol NetworkDiff to an id -> record object
+//   applyObjectDiff(object, diff)        @tldraw/sync-core's applyObjectDiff (protocol.md B.3)
+//   connectLive(el, wsUrl, {pageId})     join a room read-only and keep el drawn
+//   default export {render}              anywidget: render({model, el}) with the traitlets
+//                                        `records` (dict), `page_id`, `ws_url`
+//
+// renderSvg is a line-by-line port of tlsync_core/tldraw/render.py and must produce the same
+// text byte for byte (tests/view/test_render_differential.py): change both together.
+
+// -- tldraw 5.4.2's default theme (light) ---------------------------------------------------------
+
+export const THEME = { background: '#f9fafb', solid: '#fcfffe', text: '#000000' }
+
+const VARIANTS = [
+	'solid',
+	'semi',
+	'pattern',
+	'linedFill',
+	'frameHeadingStroke',
+	'frameHeadingFill',
+	'frameStroke',
+	'frameFill',
+	'frameText',
+	'noteFill',
+	'noteText',
+	'highlightSrgb',
+]
+// prettier-ignore
+const PALETTE_TABLE = {
+	black: ['#1d1d1d', '#e8e8e8', '#494949', '#363636', '#717171', '#ffffff', '#717171',
+		'#ffffff', '#000000', '#FCE19C', '#000000', '#fddd00'],
+	grey: ['#9fa8b2', '#eceef0', '#bcc3c9', '#bbc1c9', '#aaaaab', '#fbfcfc', '#aaaaab',
+		'#fcfcfd', '#000000', '#C0CAD3', '#000000', '#cbe7f1'],
+	'light-violet': ['#e085f4', '#f5eafa', '#e9acf8', '#e9abf7', '#e59bf5', '#fefaff',
+		'#e59bf5', '#fefbff', '#000000', '#DFB0F9', '#000000', '#ff88ff'],
+	violet: ['#ae3ec9', '#ecdcf2', '#bd63d3', '#be68d4', '#bc62d3', '#fcf7fd', '#bc62d3',
+		'#fdf9fd', '#000000', '#DB91FD', '#000000', '#c77cff'],
+	blue: ['#4465e9', '#dce1f8', '#6681ee', '#6580ec', '#6681ec', '#f9fafe', '#6681ec',
+		'#f9fafe', '#000000', '#8AA3FF', '#000000', '#10acff'],
+	'light-blue': ['#4ba1f1', '#ddedfa', '#6fbbf8', '#7abaf5', '#6cb2f3', '#f8fbfe', '#6cb2f3',
+		'#fafcff', '#000000', '#9BC4FD', '#000000', '#00f4ff'],
+	yellow: ['#f1ac4b', '#f9f0e6', '#fecb92', '#f5c27a', '#f3bb6c', '#fefcf8', '#f3bb6c',
+		'#fffdfa', '#000000', '#FED49A', '#000000', '#fddd00'],
+	orange: ['#e16919', '#f8e2d4', '#f78438', '#ea8643', '#e68544', '#fef9f6', '#e68544',
+		'#fef9f6', '#000000', '#FAA475', '#000000', '#ffa500'],
+	green: ['#099268', '#d3e9e3', '#39a785', '#0bad7c', '#37a684', '#f8fcfa', '#37a684',
+		'#f8fcfa', '#000000', '#6FC896', '#000000', '#00ffc8'],
+	'light-green': ['#4cb05e', '#dbf0e0', '#65cb78', '#7ec88c', '#6dbe7c', '#f8fcf9',
+		'#6dbe7c', '#fafdfa', '#000000', '#98D08A', '#000000', '#65f641'],
+	'light-red': ['#f87777', '#f4dadb', '#fe9e9e', '#f99a9a', '#f89090', '#fffafa', '#f89090',
+		'#fffbfb', '#000000', '#F7A5A1', '#000000', '#ff7fa3'],
+	red: ['#e03131', '#f4dadb', '#e55959', '#e75f5f', '#e55757', '#fef7f7', '#e55757',
+		'#fef9f9', '#000000', '#FC8282', '#000000', '#ff636e'],
+	white: ['#FFFFFF', '#f5f5f5', '#f9f9f9', '#ffffff', '#7d7d7d', '#ffffff', '#7d7d7d',
+		'#ffffff', '#000000', '#FFFFFF', '#000000', '#ffffff'],
+}
+export const PALETTE = {}
+for (const [name, values] of Object.entries(PALETTE_TABLE)) {
+	const entry = {}
+	VARIANTS.forEach((variant, i) => {
+		entry[variant] = values[i]
+	})
+	PALETTE[name] = entry
+}
+
+export const STROKE_SIZES = { s: 2, m: 3.5, l: 5, xl: 10 }
+export const FONT_SIZES = { s: 18, m: 24, l: 36, xl: 44 }
+export const LABEL_FONT_SIZES = { s: 18, m: 22, l: 26, xl: 32 }
+export const ARROW_LABEL_FONT_SIZES = { s: 18, m: 20, l: 24, xl: 28 }
+export const FONT_FAMILIES = {
+	draw: "'tldraw_draw', 'Comic Sans MS', 'Segoe Print', cursive, sans-serif",
+	sans: "'tldraw_sans', 'Inter', 'Helvetica Neue', Arial, sans-serif",
+	serif: "'tldraw_serif', Georgia, 'Times New Roman', serif",
+	mono: "'tldraw_mono', 'IBM Plex Mono', Menlo, Consolas, monospace",
+}
+const LINE_HEIGHT = 1.35
+const LABEL_PADDING = 16
+const NOTE_SIZE = 200
+const CHAR_WIDTH = 0.55
+const PADDING = 32
+const EMPTY_BOX = [0, 0, 640, 480]
+const ARC_SAMPLES = 32
+const HEX = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g
+const NOT_ID = /[^A-Za-z0-9_-]/g
+const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key)
+
+// -- small helpers (each mirrors render.py) -------------------------------------------------------
+
+export function fmt(value) {
+	if (typeof value !== 'number' || !Number.isFinite(value)) return '0'
+	const k = Math.floor(value * 100 + 0.5)
+	if (k === 0) return '0'
+	const sign = k < 0 ? '-' : ''
+	const a = k < 0 ? -k : k
+	const whole = Math.floor(a / 100)
+	const frac = a - whole * 100
+	if (frac === 0) return `${sign}${whole}`
+	if (frac % 10 === 0) return `${sign}${whole}.${frac / 10}`
+	return `${sign}${whole}.${String(frac).padStart(2, '0')}`
+}
+
+function esc(text) {
+	return text
+		.replace(CONTROL, '')
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/"/g, '&quot;')
+}
+
+function num(value, fallback) {
+	return typeof value === 'number' && Number.isFinite(value) ? value : fallback
+}
+
+function str(value, fallback) {
+	return typeof value === 'string' ? value : fallback
+}
+
+function obj(value) {
+	return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {}
+}
+
+function isObj(value) {
+	return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+function get(object, key) {
+	return has(object, key) ? object[key] : undefined
+}
+
+function size(table, value) {
+	return typeof value === 'string' && has(table, value) ? table[value] : table.m
+}
+
+function color(name, variant) {
+	if (typeof name === 'string') {
+		if (has(PALETTE, name)) return PALETTE[name][variant]
+		if (HEX.test(name)) return name
+	}
+	return PALETTE.black[variant]
+}
+
+function font(value) {
+	if (typeof value === 'string' && has(FONT_FAMILIES, value)) return FONT_FAMILIES[value]
+	return FONT_FAMILIES.draw
+}
+
+function cpLen(text) {
+	let n = 0
+	for (const _ of text) n++
+	return n
+}
+
+function pt(p) {
+	return `${fmt(p[0])} ${fmt(p[1])}`
+}
+
+function dashAttrs(dash, strokeWidth) {
+	if (dash === 'dashed') {
+		return ` stroke-dasharray="${fmt(strokeWidth * 2)} ${fmt(strokeWidth * 2)}"`
+	}
+	if (dash === 'dotted') return ` stroke-dasharray="0 ${fmt(strokeWidth * 2)}"`
+	return ''
+}
+
+function strokeAttrs(stroke, strokeWidth, dash) {
+	if (dash === 'none') return ' stroke="none"'
+	return (
+		` stroke="${stroke}" stroke-width="${fmt(strokeWidth)}" stroke-linecap="round"` +
+		` stroke-linejoin="round"${dashAttrs(dash, strokeWidth)}`
+	)
+}
+
+// -- matrices -------------------------------------------------------------------------------------
+
+const IDENTITY = [1, 0, 0, 1, 0, 0]
+
+function mul(m, n) {
+	return [
+		m[0] * n[0] + m[2] * n[1],
+		m[1] * n[0] + m[3] * n[1],
+		m[0] * n[2] + m[2] * n[3],
+		m[1] * n[2] + m[3] * n[3],
+		m[0] * n[4] + m[2] * n[5] + m[4],
+		m[1] * n[4] + m[3] * n[5] + m[5],
+	]
+}
+
+function apply(m, p) {
+	return [m[0] * p[0] + m[2] * p[1] + m[4], m[1] * p[0] + m[3] * p[1] + m[5]]
+}
+
+function invert(m) {
+	const det = m[0] * m[3] - m[1] * m[2]
+	if (det === 0) return IDENTITY
+	return [
+		m[3] / det,
+		-m[1] / det,
+		-m[2] / det,
+		m[0] / det,
+		(m[2] * m[5] - m[3] * m[4]) / det,
+		(m[1] * m[4] - m[0] * m[5]) / det,
+	]
+}
+
+function localMatrix(shape) {
+	const x = num(get(shape, 'x'), 0)
+	const y = num(get(shape, 'y'), 0)
+	const rotation = num(get(shape, 'rotation'), 0)
+	if (rotation === 0) return [1, 0, 0, 1, x, y]
+	const c = Math.cos(rotation)
+	const s = Math.sin(rotation)
+	return [c, s, -s, c, x, y]
+}
+
+function transformAttr(shape) {
+	let out = `translate(${fmt(num(get(shape, 'x'), 0))} ${fmt(num(get(shape, 'y'), 0))})`
+	const rotation = num(get(shape, 'rotation'), 0)
+	if (rotation !== 0) out += ` rotate(${fmt((rotation * 180) / Math.PI)})`
+	return out
+}
+
+// -- rich text ------------------------------------------------------------------------------------
+
+export function richTextLines(rich) {
+	if (typeof rich === 'string') return rich.split('\n')
+	const lines = []
+	if (isObj(rich)) block(rich, '', lines, 0)
+	return lines
+}
+
+function children(node) {
+	const content = get(node, 'content')
+	if (!Array.isArray(content)) return []
+	return content.filter(isObj)
+}
+
+function inlineText(node, depth) {
+	const kind = get(node, 'type')
+	if (kind === 'text') return str(get(node, 'text'), '')
+	if (kind === 'hardBreak') return '\n'
+	if (depth > 64) return ''
+	return children(node)
+		.map((child) => inlineText(child, depth + 1))
+		.join('')
+}
+
+const TEXT_BLOCKS = ['paragraph', 'heading', 'codeBlock', 'text', 'hardBreak']
+
+function block(node, prefix, lines, depth) {
+	if (depth > 64) return
+	const kind = get(node, 'type')
+	const indent = ' '.repeat(prefix.length)
+	if (TEXT_BLOCKS.includes(kind)) {
+		const parts = inlineText(node, depth).split('\n')
+		parts.forEach((part, i) => lines.push((i === 0 ? prefix : indent) + part))
+		return
+	}
+	if (kind === 'bulletList' || kind === 'orderedList') {
+		const start = get(obj(get(node, 'attrs')), 'start')
+		const first = Number.isInteger(start) ? start : 1
+		children(node).forEach((item, i) => {
+			const marker = kind === 'bulletList' ? '• ' : `${first + i}. `
+			block(item, (i === 0 ? prefix : indent) + marker, lines, depth + 1)
+		})
+		return
+	}
+	children(node).forEach((child, i) => block(child, i === 0 ? prefix : indent, lines, depth + 1))
+}
+
+function shapeLines(props) {
+	const lines = has(props, 'richText')
+		? richTextLines(props.richText)
+		: richTextLines(str(get(props, 'text'), ''))
+	for (const line of lines) if (line !== '') return lines
+	return []
+}
+
+function wrapLine(line, maxChars) {
+	if (cpLen(line) <= maxChars) return [line]
+	const out = []
+	let current = ''
+	let started = false
+	for (const word of line.split(' ')) {
+		const candidate = !started ? word : current + ' ' + word
+		if (!started || cpLen(candidate) <= maxChars) {
+			current = candidate
+			started = true
+		} else {
+			out.push(current)
+			current = word
+		}
+	}
+	out.push(current)
+	return out
+}
+
+function wrap(lines, fontSize, width) {
+	if (width === null) return lines
+	const maxChars = Math.max(1, Math.floor(width / (fontSize * CHAR_WIDTH)))
+	const out = []
+	for (const line of lines) out.push(...wrapLine(line, maxChars))
+	return out
+}
+
+function longest(lines) {
+	let best = 0
+	for (const line of lines) best = Math.max(best, cpLen(line))
+	return best
+}
+
+function text(lines, { x, top, fontSize, family, fill, anchor, cls }) {
+	const lh = fontSize * LINE_HEIGHT
+	let out =
+		`<text class="${cls}" x="${fmt(x)}" font-size="${fmt(fontSize)}" font-family="${family}"` +
+		` fill="${fill}" text-anchor="${anchor}" dominant-baseline="central">`
+	lines.forEach((line, i) => {
+		if (line === '') return
+		out += `<tspan x="${fmt(x)}" y="${fmt(top + lh * i + lh / 2)}">${esc(line)}</tspan>`
+	})
+	return out + '</text>'
+}
+
+function truncate(value, maxChars) {
+	if (cpLen(value) <= maxChars) return value
+	if (maxChars <= 1) return '…'
+	return Array.from(value)
+		.slice(0, maxChars - 1)
+		.join('') + '…'
+}
+
+// -- draw shape points (5.4.2 b64 paths) ----------------------------------------------------------
+
+function b64Bytes(value) {
+	try {
+		const binary = atob(value)
+		const bytes = new Uint8Array(binary.length)
+		for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+		return bytes
+	} catch {
+		return new Uint8Array(0)
+	}
+}
+
+const POW2 = []
+{
+	let p = 1
+	for (let i = 0; i < 15; i++) p /= 2
+	for (let i = 0; i < 31; i++) {
+		POW2.push(p)
+		p *= 2
+	}
+}
+
+function float16(view, offset) {
+	const bits = view.getUint16(offset, true)
+	const sign = bits >> 15
+	const exp = (bits >> 10) & 0x1f
+	const frac = bits & 0x3ff
+	let magnitude
+	if (exp === 0) magnitude = (frac / 1024) * POW2[1]
+	else if (exp === 31) return frac ? NaN : sign ? -Infinity : Infinity
+	else magnitude = POW2[exp] * (1 + frac / 1024)
+	return sign ? -magnitude : magnitude
+}
+
+export function decodePoints(segment) {
+	if (!isObj(segment)) return []
+	const path = get(segment, 'path')
+	const points = []
+	if (typeof path === 'string') {
+		const data = b64Bytes(path)
+		const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+		const twoD = get(segment, 'dim') === 2
+		const first = twoD ? 8 : 12
+		const step = twoD ? 4 : 6
+		if (data.length < first) return []
+		let x = view.getFloat32(0, true)
+		let y = view.getFloat32(4, true)
+		points.push([x, y])
+		let offset = first
+		while (offset + 4 <= data.length) {
+			x += float16(view, offset)
+			y += float16(view, offset + 2)
+			points.push([x, y])
+			offset += step
+		}
+		return points
+	}
+	const legacy = get(segment, 'points')
+	if (typeof legacy === 'string') {
+		const data = b64Bytes(legacy)
+		const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+		let offset = 0
+		while (offset + 6 <= data.length) {
+			points.push([float16(view, offset), float16(view, offset + 2)])
+			offset += 6
+		}
+		return points
+	}
+	if (Array.isArray(legacy)) {
+		for (const p of legacy) {
+			if (isObj(p)) points.push([num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
+		}
+	}
+	return points
+}
+
+// -- geometry -------------------------------------------------------------------------------------
+
+function polygonVertices(w, h, sides) {
+	const cx = w / 2
+	const cy = h / 2
+	const points = []
+	let minX = Infinity
+	let maxX = -Infinity
+	let minY = Infinity
+	let maxY = -Infinity
+	for (let i = 0; i < sides; i++) {
+		const t = -Math.PI / 2 + i * ((Math.PI * 2) / sides)
+		const x = cx + cx * Math.cos(t)
+		const y = cy + cy * Math.sin(t)
+		minX = Math.min(minX, x)
+		maxX = Math.max(maxX, x)
+		minY = Math.min(minY, y)
+		maxY = Math.max(maxY, y)
+		points.push([x, y])
+	}
+	const bw = maxX - minX
+	const bh = maxY - minY
+	if (bw === 0 || bh === 0) return points
+	return points.map((p) => [((p[0] - minX) / bw) * w, ((p[1] - minY) / bh) * h])
+}
+
+function starVertices(w, h) {
+	const sides = 5
+	const step = (Math.PI * 2) / sides / 2
+	const right = Math.floor(sides / 4) * 2
+	const left = sides * 2 - right
+	const bottom = Math.floor(sides / 2) * 2
+	const maxX = (Math.cos(-Math.PI / 2 + right * step) * w) / 2
+	const minX = (Math.cos(-Math.PI / 2 + left * step) * w) / 2
+	const minY = (Math.sin(-Math.PI / 2) * h) / 2
+	const maxY = (Math.sin(-Math.PI / 2 + bottom * step) * h) / 2
+	const diffX = w - Math.abs(maxX - minX)
+	const diffY = h - Math.abs(maxY - minY)
+	const offsetX = w / 2 + minX - (w / 2 - maxX)
+	const offsetY = h / 2 + minY - (h / 2 - maxY)
+	const cx = (w - offsetX) / 2
+	const cy = (h - offsetY) / 2
+	const ox = (w + diffX) / 2
+	const oy = (h + diffY) / 2
+	const ix = ox / 2
+	const iy = oy / 2
+	const points = []
+	for (let i = 0; i < sides * 2; i++) {
+		const theta = -Math.PI / 2 + i * step
+		const rx = i % 2 === 1 ? ix : ox
+		const ry = i % 2 === 1 ? iy : oy
+		points.push([cx + rx * Math.cos(theta), cy + ry * Math.sin(theta)])
+	}
+	return points
+}
+
+function geoPolygon(geo, w, h) {
+	if (geo === 'triangle') return [[w / 2, 0], [w, h], [0, h]]
+	if (geo === 'diamond') return [[w / 2, 0], [w, h / 2], [w / 2, h], [0, h / 2]]
+	if (geo === 'pentagon') return polygonVertices(w, h, 5)
+	if (geo === 'hexagon') return polygonVertices(w, h, 6)
+	if (geo === 'octagon') return polygonVertices(w, h, 8)
+	if (geo === 'star') return starVertices(w, h)
+	if (geo === 'rhombus' || geo === 'rhombus-2' || geo === 'trapezoid') {
+		const o = Math.min(w * 0.38, h * 0.38)
+		if (geo === 'rhombus') return [[o, 0], [w, 0], [w - o, h], [0, h]]
+		if (geo === 'rhombus-2') return [[0, 0], [w - o, 0], [w, h], [o, h]]
+		return [[o, 0], [w - o, 0], [w, h], [0, h]]
+	}
+	if (geo === 'arrow-right' || geo === 'arrow-left') {
+		const ox = Math.min(w, h) * 0.38
+		const oy = h * 0.16
+		if (geo === 'arrow-right') {
+			return [[0, oy], [w - ox, oy], [w - ox, 0], [w, h / 2], [w - ox, h], [w - ox, h - oy],
+				[0, h - oy]] // prettier-ignore
+		}
+		return [[ox, 0], [ox, oy], [w, oy], [w, h - oy], [ox, h - oy], [ox, h], [0, h / 2]]
+	}
+	if (geo === 'arrow-up' || geo === 'arrow-down') {
+		const ox = w * 0.16
+		const oy = Math.min(w, h) * 0.38
+		if (geo === 'arrow-up') {
+			return [[w / 2, 0], [w, oy], [w - ox, oy], [w - ox, h], [ox, h], [ox, oy], [0, oy]]
+		}
+		return [[ox, 0], [w - ox, 0], [w - ox, h - oy], [w, h - oy], [w / 2, h], [0, h - oy],
+			[ox, h - oy]] // prettier-ignore
+	}
+	if (geo === 'ellipse' || geo === 'oval' || geo === 'cloud' || geo === 'heart') return null
+	return [[0, 0], [w, 0], [w, h], [0, h]]
+}
+
+function ellipsePoints(w, h, n) {
+	const points = []
+	for (let i = 0; i < n; i++) {
+		points.push([
+			w / 2 + (w / 2) * Math.cos((i * Math.PI * 2) / n),
+			h / 2 + (h / 2) * Math.sin((i * Math.PI * 2) / n),
+		])
+	}
+	return points
+}
+
+function ovalPoints(w, h) {
+	const points = []
+	const n = 12
+	if (w >= h) {
+		const r = h / 2
+		for (let i = 0; i < n + 1; i++) {
+			const a = -Math.PI / 2 + (i * Math.PI) / n
+			points.push([w - r + r * Math.cos(a), r + r * Math.sin(a)])
+		}
+		for (let i = 0; i < n + 1; i++) {
+			const a = Math.PI / 2 + (i * Math.PI) / n
+			points.push([r + r * Math.cos(a), r + r * Math.sin(a)])
+		}
+		return points
+	}
+	const r = w / 2
+	for (let i = 0; i < n + 1; i++) {
+		const a = Math.PI + (i * Math.PI) / n
+		points.push([r + r * Math.cos(a), r + r * Math.sin(a)])
+	}
+	for (let i = 0; i < n + 1; i++) {
+		const a = (i * Math.PI) / n
+		points.push([r + r * Math.cos(a), h - r + r * Math.sin(a)])
+	}
+	return points
+}
+
+function heartCurves(w, h) {
+	const o = w / 4
+	const k = h / 4
+	const center = [w / 2, h]
+	const top = [w / 2, k * 1.1]
+	const left = [0, k * 1.2]
+	const right = [w, k * 1.2]
+	return [
+		[center, [o * 1.5, k * 3], [0, k * 2.5], left],
+		[left, [0, k * -0.32], [o * 1.85, k * -0.32], top],
+		[top, [o * 2.15, k * -0.32], [w, k * -0.32], right],
+		[right, [w, k * 2.5], [o * 2.5, k * 3], center],
+	]
+}
+
+function cubicAt(c, t) {
+	const u = 1 - t
+	const a = u * u * u
+	const b = 3 * u * u * t
+	const d = 3 * u * t * t
+	const e = t * t * t
+	return [
+		a * c[0][0] + b * c[1][0] + d * c[2][0] + e * c[3][0],
+		a * c[0][1] + b * c[1][1] + d * c[2][1] + e * c[3][1],
+	]
+}
+
+function heartPoints(w, h) {
+	const points = []
+	for (const curve of heartCurves(w, h)) {
+		for (let i = 0; i < 12; i++) points.push(cubicAt(curve, i / 12))
+	}
+	return points
+}
+
+function cloudPoints(w, h) {
+	let n = Math.floor((w + h) / 40)
+	n = Math.max(8, Math.min(24, n))
+	const m = Math.min(w, h) * 0.1
+	const rx = w / 2 - m
+	const ry = h / 2 - m
+	if (rx <= 0 || ry <= 0) return ellipsePoints(w, h, 8)
+	const points = []
+	for (let i = 0; i < n; i++) {
+		points.push([
+			w / 2 + rx * Math.cos(-Math.PI / 2 + (i * Math.PI * 2) / n),
+			h / 2 + ry * Math.sin(-Math.PI / 2 + (i * Math.PI * 2) / n),
+		])
+	}
+	return points
+}
+
+function geoOutline(geo, w, h) {
+	const polygon = geoPolygon(geo, w, h)
+	if (polygon !== null) return polygon
+	if (geo === 'oval') return ovalPoints(w, h)
+	if (geo === 'heart') return heartPoints(w, h)
+	if (geo === 'cloud') return cloudPoints(w, h)
+	return ellipsePoints(w, h, 48)
+}
+
+function polygonD(points) {
+	if (points.length === 0) return ''
+	return 'M' + points.map(pt).join(' L') + ' Z'
+}
+
+function geoPath(geo, w, h) {
+	const polygon = geoPolygon(geo, w, h)
+	if (polygon !== null) return polygonD(polygon)
+	if (geo === 'ellipse') {
+		const rx = fmt(w / 2)
+		const ry = fmt(h / 2)
+		return (
+			`M0 ${fmt(h / 2)} A${rx} ${ry} 0 1 1 ${fmt(w)} ${fmt(h / 2)}` +
+			` A${rx} ${ry} 0 1 1 0 ${fmt(h / 2)} Z`
+		)
+	}
+	if (geo === 'oval') {
+		if (w >= h) {
+			const r = h / 2
+			return (
+				`M${fmt(r)} 0 L${fmt(w - r)} 0 A${fmt(r)} ${fmt(r)} 0 0 1 ${fmt(w - r)} ${fmt(h)}` +
+				` L${fmt(r)} ${fmt(h)} A${fmt(r)} ${fmt(r)} 0 0 1 ${fmt(r)} 0 Z`
+			)
+		}
+		const r = w / 2
+		return (
+			`M0 ${fmt(r)} A${fmt(r)} ${fmt(r)} 0 0 1 ${fmt(w)} ${fmt(r)} L${fmt(w)} ${fmt(h - r)}` +
+			` A${fmt(r)} ${fmt(r)} 0 0 1 0 ${fmt(h - r)} Z`
+		)
+	}
+	if (geo === 'heart') {
+		const curves = heartCurves(w, h)
+		let d = `M${pt(curves[0][0])}`
+		for (const c of curves) d += ` C${pt(c[1])} ${pt(c[2])} ${pt(c[3])}`
+		return d + ' Z'
+	}
+	const points = cloudPoints(w, h)
+	let d = `M${pt(points[0])}`
+	for (let i = 0; i < points.length; i++) {
+		const a = points[i]
+		const b = points[(i + 1) % points.length]
+		const r = Math.sqrt((b[0] - a[0]) * (b[0] - a[0]) + (b[1] - a[1]) * (b[1] - a[1])) * 0.6
+		d += ` A${fmt(r)} ${fmt(r)} 0 0 1 ${pt(b)}`
+	}
+	return d + ' Z'
+}
+
+function flipPoints(points, w, h, flipX, flipY) {
+	if (!flipX && !flipY) return points
+	return points.map((p) => [flipX ? w - p[0] : p[0], flipY ? h - p[1] : p[1]])
+}
+
+function segmentHits(p1, p2, outline) {
+	const hits = []
+	const rx = p2[0] - p1[0]
+	const ry = p2[1] - p1[1]
+	const count = outline.length
+	for (let j = 0; j < count; j++) {
+		const q1 = outline[j]
+		const q2 = outline[(j + 1) % count]
+		const sx = q2[0] - q1[0]
+		const sy = q2[1] - q1[1]
+		const denom = rx * sy - ry * sx
+		if (denom === 0) continue
+		const qx = q1[0] - p1[0]
+		const qy = q1[1] - p1[1]
+		const t = (qx * sy - qy * sx) / denom
+		const u = (qx * ry - qy * rx) / denom
+		if (t >= 0 && t <= 1 && u >= 0 && u <= 1) hits.push(t)
+	}
+	return hits
+}
+
+function lerp(a, b, t) {
+	return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]
+}
+
+function firstCrossing(points, outline) {
+	for (let i = 0; i < points.length - 1; i++) {
+		const hits = segmentHits(points[i], points[i + 1], outline)
+		if (hits.length) return i + Math.min(...hits)
+	}
+	return null
+}
+
+function lastCrossing(points, outline) {
+	for (let i = points.length - 1; i > 0; i--) {
+		const hits = segmentHits(points[i - 1], points[i], outline)
+		if (hits.length) return i - 1 + Math.max(...hits)
+	}
+	return null
+}
+
+function pointAt(points, position) {
+	const i = Math.floor(position)
+	if (i >= points.length - 1) return points[points.length - 1]
+	return lerp(points[i], points[i + 1], position - i)
+}
+
+function subPolyline(points, start, end) {
+	const out = [pointAt(points, start)]
+	let k = Math.floor(start) + 1
+	while (k < end) {
+		out.push(points[k])
+		k += 1
+	}
+	out.push(pointAt(points, end))
+	return out
+}
+
+function polylineLength(points) {
+	let total = 0
+	for (let i = 1; i < points.length; i++) {
+		const dx = points[i][0] - points[i - 1][0]
+		const dy = points[i][1] - points[i - 1][1]
+		total += Math.sqrt(dx * dx + dy * dy)
+	}
+	return total
+}
+
+function pointAlong(points, fraction) {
+	const total = polylineLength(points)
+	if (total === 0) return points[0]
+	const target = total * fraction
+	let walked = 0
+	for (let i = 1; i < points.length; i++) {
+		const dx = points[i][0] - points[i - 1][0]
+		const dy = points[i][1] - points[i - 1][1]
+		const seg = Math.sqrt(dx * dx + dy * dy)
+		if (seg > 0 && walked + seg >= target) {
+			return lerp(points[i - 1], points[i], (target - walked) / seg)
+		}
+		walked += seg
+	}
+	return points[points.length - 1]
+}
+
+function unit(dx, dy) {
+	const length = Math.sqrt(dx * dx + dy * dy)
+	if (length === 0) return [1, 0]
+	return [dx / length, dy / length]
+}
+
+function smoothD(points) {
+	const n = points.length
+	if (n === 0) return ''
+	if (n === 1) return `M${pt(points[0])} L${pt(points[0])}`
+	if (n === 2) return `M${pt(points[0])} L${pt(points[1])}`
+	let d = `M${pt(points[0])}`
+	for (let i = 1; i < n - 1; i++) {
+		const a = points[i]
+		const b = points[i + 1]
+		d += ` Q${pt(a)} ${pt([(a[0] + b[0]) / 2, (a[1] + b[1]) / 2])}`
+	}
+	return d + ` L${pt(points[n - 1])}`
+}
+
+function lineD(points) {
+	if (points.length === 0) return ''
+	if (points.length === 1) return `M${pt(points[0])} L${pt(points[0])}`
+	return 'M' + points.map(pt).join(' L')
+}
+
+function cubicSplineD(points) {
+	const n = points.length
+	if (n < 3) return lineD(points)
+	const k = 1.2
+	const last = n - 2
+	let d = `M${pt(points[0])}`
+	for (let i = 0; i < n - 1; i++) {
+		const p0 = i === 0 ? points[0] : points[i - 1]
+		const p1 = points[i]
+		const p2 = points[i + 1]
+		const p3 = i === last ? p2 : points[i + 2]
+		const cp1 =
+			i === 0 ? p0 : [p1[0] + ((p2[0] - p0[0]) / 6) * k, p1[1] + ((p2[1] - p0[1]) / 6) * k]
+		const cp2 =
+			i === last ? p2 : [p2[0] - ((p3[0] - p1[0]) / 6) * k, p2[1] - ((p3[1] - p1[1]) / 6) * k]
+		d += ` C${pt(cp1)} ${pt(cp2)} ${pt(p2)}`
+	}
+	return d
+}
+
+function boundsOf(points) {
+	let minX = Infinity
+	let minY = Infinity
+	let maxX = -Infinity
+	let maxY = -Infinity
+	for (const p of points) {
+		minX = Math.min(minX, p[0])
+		minY = Math.min(minY, p[1])
+		maxX = Math.max(maxX, p[0])
+		maxY = Math.max(maxY, p[1])
+	}
+	if (minX === Infinity) return null
+	return [minX, minY, maxX, maxY]
+}
+
+function boxPoints(box) {
+	return [
+		[box[0], box[1]],
+		[box[2], box[1]],
+		[box[2], box[3]],
+		[box[0], box[3]],
+	]
+}
+
+// -- the renderer ---------------------------------------------------------------------------------
+
+/** Records by id from a Map, an array, a room snapshot or an object of id -> record. */
+export function recordsOf(source) {
+	let items
+	if (source instanceof Map) items = [...source.values()]
+	else if (Array.isArray(source)) items = source
+	else if (isObj(source)) {
+		const documents = get(source, 'documents')
+		items = Array.isArray(documents)
+			? documents.map((doc) => get(obj(doc), 'state'))
+			: Object.values(source)
+	} else items = []
+	const out = {}
+	for (const record of items) {
+		if (isObj(record) && typeof get(record, 'id') === 'string') out[record.id] = record
+	}
+	return out
+}
+
+function compareStrings(a, b) {
+	return a < b ? -1 : a > b ? 1 : 0
+}
+
+function orderCompare(a, b) {
+	const byIndex = compareStrings(str(get(a, 'index'), ''), str(get(b, 'index'), ''))
+	return byIndex || compareStrings(a.id, b.id)
+}
+
+function pushTo(map, key, value) {
+	if (!map.has(key)) map.set(key, [])
+	map.get(key).push(value)
+}
+
+class Renderer {
+	constructor(records, pageId, idPrefix) {
+		this.records = records
+		this.prefix = idPrefix
+		this.shapes = new Map()
+		this.children = new Map()
+		this.bindings = new Map()
+		this.assets = new Map()
+		const pages = []
+		const presence = []
+		for (const recordId of Object.keys(records).sort(compareStrings)) {
+			const record = records[recordId]
+			const kind = get(record, 'typeName')
+			if (kind === 'shape') {
+				this.shapes.set(recordId, record)
+				pushTo(this.children, str(get(record, 'parentId'), ''), record)
+			} else if (kind === 'binding') {
+				pushTo(this.bindings, str(get(record, 'fromId'), ''), record)
+			} else if (kind === 'asset') {
+				this.assets.set(recordId, record)
+			} else if (kind === 'page') {
+				pages.push(record)
+			} else if (kind === 'instance_presence') {
+				presence.push(record)
+			}
+		}
+		for (const siblings of this.children.values()) siblings.sort(orderCompare)
+		pages.sort(orderCompare)
+		this.presence = presence
+		if (pageId === null || pageId === undefined) {
+			if (pages.length) pageId = pages[0].id
+			else {
+				const roots = [...this.children.keys()].filter((p) => !this.shapes.has(p))
+				roots.sort(compareStrings)
+				pageId = roots.length ? roots[0] : 'page:page'
+			}
+		}
+		this.pageId = pageId
+		this.matrices = new Map()
+		this.points = []
+		this.patterns = new Set()
+	}
+
+	// geometry of any shape
+
+	pageMatrix(shapeId) {
+		const cached = this.matrices.get(shapeId)
+		if (cached !== undefined) return cached
+		const chain = []
+		const seen = new Set()
+		let current = shapeId
+		while (current !== null && this.shapes.has(current) && !seen.has(current)) {
+			seen.add(current)
+			const shape = this.shapes.get(current)
+			chain.push(shape)
+			current = str(get(shape, 'parentId'), '') || null
+		}
+		let m = IDENTITY
+		for (const shape of chain.reverse()) m = mul(m, localMatrix(shape))
+		this.matrices.set(shapeId, m)
+		return m
+	}
+
+	localBox(shape, depth = 0) {
+		const kind = get(shape, 'type')
+		const props = obj(get(shape, 'props'))
+		const scale = num(get(props, 'scale'), 1)
+		if (kind === 'geo') {
+			const h = num(get(props, 'h'), 100) + num(get(props, 'growY'), 0)
+			return [0, 0, num(get(props, 'w'), 100), h]
+		}
+		if (kind === 'note') {
+			return [0, 0, NOTE_SIZE * scale, (NOTE_SIZE + num(get(props, 'growY'), 0)) * scale]
+		}
+		if (kind === 'text') return [0, 0, num(get(props, 'w'), 8) * scale, this.textHeight(props)]
+		if (kind === 'line' || kind === 'draw' || kind === 'highlight' || kind === 'arrow') {
+			const box = boundsOf(this.localPoints(shape))
+			return box !== null ? box : [0, 0, 1, 1]
+		}
+		if (kind === 'group') {
+			const points = []
+			if (depth < 32) {
+				for (const child of this.children.get(shape.id) || []) {
+					const m = localMatrix(child)
+					for (const p of boxPoints(this.localBox(child, depth + 1))) {
+						points.push(apply(m, p))
+					}
+				}
+			}
+			const box = boundsOf(points)
+			return box !== null ? box : [0, 0, 1, 1]
+		}
+		return [0, 0, num(get(props, 'w'), 100), num(get(props, 'h'), 100)]
+	}
+
+	localPoints(shape) {
+		const kind = get(shape, 'type')
+		const props = obj(get(shape, 'props'))
+		if (kind === 'line') {
+			return linePoints(props).map((p) => [num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
+		}
+		if (kind === 'draw' || kind === 'highlight') {
+			const sx = num(get(props, 'scaleX'), 1)
+			const sy = num(get(props, 'scaleY'), 1)
+			return drawPoints(props).map((p) => [p[0] * sx, p[1] * sy])
+		}
+		if (kind === 'arrow') {
+			const start = obj(get(props, 'start'))
+			const end = obj(get(props, 'end'))
+			return [
+				[num(get(start, 'x'), 0), num(get(start, 'y'), 0)],
+				[num(get(end, 'x'), 0), num(get(end, 'y'), 0)],
+			]
+		}
+		return boxPoints(this.localBox(shape))
+	}
+
+	outline(shape) {
+		const props = obj(get(shape, 'props'))
+		if (get(shape, 'type') === 'geo') {
+			const box = this.localBox(shape)
+			const points = geoOutline(str(get(props, 'geo'), 'rectangle'), box[2], box[3])
+			const flipX = get(props, 'flipX') === true
+			return flipPoints(points, box[2], box[3], flipX, get(props, 'flipY') === true)
+		}
+		return boxPoints(this.localBox(shape))
+	}
+
+	textHeight(props) {
+		const fontSize = size(FONT_SIZES, get(props, 'size')) * num(get(props, 'scale'), 1)
+		const lines = this.textLines(props)
+		return Math.max(1, lines.length) * fontSize * LINE_HEIGHT
+	}
+
+	textLines(props) {
+		const scale = num(get(props, 'scale'), 1)
+		const fontSize = size(FONT_SIZES, get(props, 'size')) * scale
+		const width = get(props, 'autoSize') !== false ? null : num(get(props, 'w'), 8) * scale
+		return wrap(shapeLines(props), fontSize, width)
+	}
+
+	extend(m, points) {
+		for (const p of points) this.points.push(apply(m, p))
+	}
+
+	// rendering
+
+	render(padding, withPresence) {
+		let body = ''
+		for (const shape of this.children.get(this.pageId) || []) {
+			body += this.shape(shape, IDENTITY, 0)
+		}
+		const cursorPoints = []
+		const cursors = []
+		if (withPresence) {
+			for (const record of this.presence) {
+				const cursor = get(record, 'cursor')
+				const page = get(record, 'currentPageId')
+				if (!isObj(cursor) || (typeof page === 'string' && page !== this.pageId)) continue
+				cursors.push(record)
+				cursorPoints.push([num(get(cursor, 'x'), 0), num(get(cursor, 'y'), 0)])
+			}
+		}
+		const box = boundsOf([...this.points, ...cursorPoints])
+		const view =
+			box === null
+				? EMPTY_BOX
+				: [box[0] - padding, box[1] - padding, box[2] + padding, box[3] + padding]
+		const vw = view[2] - view[0]
+		const vh = view[3] - view[1]
+		const cursorScale = Math.max(1, Math.max(vw, vh) / 1200)
+		let overlay = ''
+		for (const record of cursors) overlay += this.cursor(record, cursorScale)
+		let defs = ''
+		for (const name of [...this.patterns].sort(compareStrings)) defs += this.pattern(name)
+		let out =
+			`<svg xmlns="http://www.w3.org/2000/svg" class="tl-room"` +
+			` viewBox="${fmt(view[0])} ${fmt(view[1])} ${fmt(vw)} ${fmt(vh)}"` +
+			` width="${fmt(vw)}" height="${fmt(vh)}" data-page-id="${esc(this.pageId)}">`
+		if (defs) out += `<defs>${defs}</defs>`
+		out +=
+			`<rect class="tl-background" x="${fmt(view[0])}" y="${fmt(view[1])}"` +
+			` width="${fmt(vw)}" height="${fmt(vh)}" fill="${THEME.background}"/>`
+		out += `<g class="tl-shapes">${body}</g>`
+		out += `<g class="tl-cursors">${overlay}</g>`
+		return out + '</svg>'
+	}
+
+	pattern(name) {
+		return (
+			`<pattern id="${this.prefix}-pattern-${name.replace(NOT_ID, '_')}"` +
+			` width="8" height="8" patternUnits="userSpaceOnUse">` +
+			`<rect width="8" height="8" fill="${THEME.solid}"/>` +
+			`<path d="M0 8 L8 0 M-2 2 L2 -2 M6 10 L10 6" stroke="${color(name, 'pattern')}"` +
+			` stroke-width="1.5"/></pattern>`
+		)
+	}
+
+	fill(colorName, fill) {
+		if (fill === 'semi') return THEME.solid
+		if (fill === 'solid') return color(colorName, 'semi')
+		if (fill === 'fill') return color(colorName, 'solid')
+		if (fill === 'lined-fill') return color(colorName, 'linedFill')
+		if (fill === 'pattern') {
+			const name = typeof colorName === 'string' ? colorName : 'black'
+			this.patterns.add(name)
+			return `url(#${this.prefix}-pattern-${name.replace(NOT_ID, '_')})`
+		}
+		return 'none'
+	}
+
+	shape(shape, parent, depth) {
+		if (depth > 32) return ''
+		const m = mul(parent, localMatrix(shape))
+		this.matrices.set(shape.id, m)
+		const kind = str(get(shape, 'type'), '')
+		const opacity = num(get(shape, 'opacity'), 1)
+		let head =
+			`<g data-shape-id="${esc(shape.id)}" data-shape-type="${esc(kind)}"` +
+			` transform="${transformAttr(shape)}"`
+		if (opacity !== 1) head += ` opacity="${fmt(opacity)}"`
+		const props = obj(get(shape, 'props'))
+		let inner
+		if (kind === 'geo') {
+			head += ` data-geo="${esc(str(get(props, 'geo'), 'rectangle'))}"`
+			inner = this.geo(shape, props, m)
+		} else if (kind === 'text') inner = this.textShape(shape, props, m)
+		else if (kind === 'note') inner = this.note(shape, props, m)
+		else if (kind === 'frame') inner = this.frame(shape, props, m, depth)
+		else if (kind === 'group') {
+			inner = ''
+			for (const child of this.children.get(shape.id) || []) {
+				inner += this.shape(child, m, depth + 1)
+			}
+		} else if (kind === 'line') inner = this.line(shape, props, m)
+		else if (kind === 'draw' || kind === 'highlight') {
+			inner = this.draw(shape, props, m, kind === 'highlight')
+		} else if (kind === 'arrow') inner = this.arrow(shape, props, m)
+		else inner = this.placeholder(shape, props, m, kind)
+		if (kind !== 'frame' && kind !== 'group') {
+			for (const child of this.children.get(shape.id) || []) {
+				inner += this.shape(child, m, depth + 1)
+			}
+		}
+		return `${head}>${inner}</g>`
+	}
+
+	label(props, { w, h, fontSize, fill, scale }) {
+		let lines = shapeLines(props)
+		if (!lines.length) return ''
+		const pad = LABEL_PADDING * scale
+		lines = wrap(lines, fontSize, w - pad * 2)
+		const align = get(props, 'align')
+		let x
+		let anchor
+		if (align === 'start' || align === 'start-legacy') {
+			x = pad
+			anchor = 'start'
+		} else if (align === 'end' || align === 'end-legacy') {
+			x = w - pad
+			anchor = 'end'
+		} else {
+			x = w / 2
+			anchor = 'middle'
+		}
+		const blockHeight = lines.length * fontSize * LINE_HEIGHT
+		const vertical = get(props, 'verticalAlign')
+		let top
+		if (vertical === 'start') top = pad
+		else if (vertical === 'end') top = h - pad - blockHeight
+		else top = (h - blockHeight) / 2
+		const family = font(get(props, 'font'))
+		return text(lines, { x, top, fontSize, family, fill, anchor, cls: 'tl-label' })
+	}
+
+	geo(shape, props, m) {
+		const box = this.localBox(shape)
+		const w = box[2]
+		const h = box[3]
+		this.extend(m, boxPoints(box))
+		const geo = str(get(props, 'geo'), 'rectangle')
+		const scale = num(get(props, 'scale'), 1)
+		const colorName = get(props, 'color')
+		const sw = size(STROKE_SIZES, get(props, 'size')) * scale
+		const stroke = strokeAttrs(color(colorName, 'solid'), sw, get(props, 'dash'))
+		const fill = this.fill(colorName, get(props, 'fill'))
+		const flipX = get(props, 'flipX') === true
+		const flipY = get(props, 'flipY') === true
+		let out = ''
+		if (flipX || flipY) {
+			out +=
+				`<g transform="matrix(${flipX ? -1 : 1} 0 0 ${flipY ? -1 : 1}` +
+				` ${flipX ? fmt(w) : 0} ${flipY ? fmt(h) : 0})">`
+		}
+		out += `<path class="tl-geo" d="${geoPath(geo, w, h)}" fill="${fill}"${stroke}/>`
+		if (geo === 'x-box') {
+			out += `<path d="M0 0 L${pt([w, h])} M${fmt(w)} 0 L0 ${fmt(h)}" fill="none"${stroke}/>`
+		} else if (geo === 'check-box') {
+			const sizeBox = Math.min(w, h) * 0.82
+			const ox = (w - sizeBox) / 2
+			const oy = (h - sizeBox) / 2
+			const check = [
+				[ox + sizeBox * 0.25, oy + sizeBox * 0.52],
+				[ox + sizeBox * 0.45, oy + sizeBox * 0.82],
+				[ox + sizeBox * 0.82, oy + sizeBox * 0.22],
+			]
+			out += `<path d="${lineD(check)}" fill="none"${stroke}/>`
+		}
+		if (flipX || flipY) out += '</g>'
+		const fontSize = size(LABEL_FONT_SIZES, get(props, 'size')) * scale
+		const fillText = color(get(props, 'labelColor'), 'solid')
+		return out + this.label(props, { w, h, fontSize, fill: fillText, scale })
+	}
+
+	textShape(shape, props, m) {
+		const box = this.localBox(shape)
+		this.extend(m, boxPoints(box))
+		const scale = num(get(props, 'scale'), 1)
+		const fontSize = size(FONT_SIZES, get(props, 'size')) * scale
+		const lines = this.textLines(props)
+		const align = get(props, 'textAlign')
+		let x
+		let anchor
+		if (align === 'middle') {
+			x = box[2] / 2
+			anchor = 'middle'
+		} else if (align === 'end') {
+			x = box[2]
+			anchor = 'end'
+		} else {
+			x = 0
+			anchor = 'start'
+		}
+		const family = font(get(props, 'font'))
+		const fill = color(get(props, 'color'), 'solid')
+		return text(lines, { x, top: 0, fontSize, family, fill, anchor, cls: 'tl-text' })
+	}
+
+	note(shape, props, m) {
+		const box = this.localBox(shape)
+		const w = box[2]
+		const h = box[3]
+		this.extend(m, boxPoints(box))
+		const scale = num(get(props, 'scale'), 1)
+		const colorName = get(props, 'color')
+		const out =
+			`<rect class="tl-note-shadow" x="0" y="${fmt(2 * scale)}" width="${fmt(w)}"` +
+			` height="${fmt(h)}" rx="${fmt(2 * scale)}" fill="#000000" fill-opacity="0.1"/>` +
+			`<rect class="tl-note" width="${fmt(w)}" height="${fmt(h)}" rx="${fmt(2 * scale)}"` +
+			` fill="${color(colorName, 'noteFill')}"/>`
+		const adjustment = num(get(props, 'fontSizeAdjustment'), 0)
+		const base = adjustment > 0 ? adjustment : size(LABEL_FONT_SIZES, get(props, 'size'))
+		const labelColor = get(props, 'labelColor')
+		const fill =
+			labelColor === undefined || labelColor === null || labelColor === 'black'
+				? color(colorName, 'noteText')
+				: color(labelColor, 'solid')
+		return out + this.label(props, { w, h, fontSize: base * scale, fill, scale })
+	}
+
+	frame(shape, props, m, depth) {
+		const w = num(get(props, 'w'), 100)
+		const h = num(get(props, 'h'), 100)
+		this.extend(m, [
+			[0, -24],
+			[w, -24],
+			[w, h],
+			[0, h],
+		])
+		const colorName = get(props, 'color')
+		const name = str(get(props, 'name'), '') || 'Frame'
+		const clip = `${this.prefix}-clip-${shape.id.replace(NOT_ID, '_')}`
+		const maxChars = Math.max(1, Math.floor(w / (12 * CHAR_WIDTH)))
+		let out =
+			`<rect class="tl-frame" width="${fmt(w)}" height="${fmt(h)}"` +
+			` fill="${color(colorName, 'frameFill')}" stroke="${color(colorName, 'frameStroke')}"` +
+			` stroke-width="1"/>` +
+			`<text class="tl-frame-heading" x="0" y="-8" font-size="12"` +
+			` font-family="${FONT_FAMILIES.sans}" fill="${color(colorName, 'frameText')}">` +
+			`${esc(truncate(name, maxChars))}</text>` +
+			`<clipPath id="${clip}"><rect width="${fmt(w)}" height="${fmt(h)}"/></clipPath>` +
+			`<g clip-path="url(#${clip})">`
+		for (const child of this.children.get(shape.id) || []) {
+			out += this.shape(child, m, depth + 1)
+		}
+		return out + '</g>'
+	}
+
+	line(shape, props, m) {
+		const points = this.localPoints(shape)
+		this.extend(m, points)
+		const sw = size(STROKE_SIZES, get(props, 'size')) * num(get(props, 'scale'), 1)
+		const d = get(props, 'spline') === 'cubic' ? cubicSplineD(points) : lineD(points)
+		const stroke = strokeAttrs(color(get(props, 'color'), 'solid'), sw, get(props, 'dash'))
+		return `<path class="tl-line" d="${d}" fill="none"${stroke}/>`
+	}
+
+	draw(shape, props, m, highlight) {
+		const points = this.localPoints(shape)
+		this.extend(m, points)
+		const scale = num(get(props, 'scale'), 1)
+		const colorName = get(props, 'color')
+		let d = smoothD(points)
+		if (highlight) {
+			const sw = size(FONT_SIZES, get(props, 'size')) * 1.12 * scale
+			return (
+				`<path class="tl-highlight" d="${d}" fill="none"` +
+				` stroke="${color(colorName, 'highlightSrgb')}" stroke-width="${fmt(sw)}"` +
+				` stroke-linecap="round" stroke-linejoin="round" stroke-opacity="0.7"/>`
+			)
+		}
+		const sw = size(STROKE_SIZES, get(props, 'size')) * scale
+		let fill = 'none'
+		if (get(props, 'isClosed') === true && points.length > 2) {
+			fill = this.fill(colorName, get(props, 'fill'))
+			if (fill !== 'none') d += ' Z'
+		}
+		const stroke = strokeAttrs(color(colorName, 'solid'), sw, get(props, 'dash'))
+		return `<path class="tl-draw" d="${d}" fill="${fill}"${stroke}/>`
+	}
+
+	placeholder(shape, props, m, kind) {
+		const w = num(get(props, 'w'), 100)
+		const h = num(get(props, 'h'), 100)
+		this.extend(m, [
+			[0, 0],
+			[w, 0],
+			[w, h],
+			[0, h],
+		])
+		const asset = this.assets.get(str(get(props, 'assetId'), ''))
+		const assetProps = asset !== undefined ? obj(get(asset, 'props')) : {}
+		let title
+		let detail
+		if (kind === 'image') {
+			title = 'Image'
+			detail = str(get(props, 'altText'), '') || str(get(assetProps, 'name'), '')
+		} else if (kind === 'video') {
+			title = 'Video'
+			detail = str(get(props, 'altText'), '') || str(get(assetProps, 'name'), '')
+		} else if (kind === 'bookmark') {
+			title = 'Bookmark'
+			detail = str(get(assetProps, 'title'), '') || str(get(props, 'url'), '')
+		} else if (kind === 'embed') {
+			title = 'Embed'
+			detail = str(get(props, 'url'), '')
+		} else {
+			title = kind || 'shape'
+			detail = ''
+		}
+		const label = detail ? `${title}: ${detail}` : title
+		const fontSize = 14
+		const maxChars = Math.max(1, Math.floor((w - 16) / (fontSize * CHAR_WIDTH)))
+		return (
+			`<rect class="tl-placeholder" width="${fmt(w)}" height="${fmt(h)}" rx="4"` +
+			` fill="${color('grey', 'semi')}" stroke="${color('grey', 'solid')}"` +
+			` stroke-width="1.5" stroke-dasharray="6 4"/>` +
+			`<text class="tl-placeholder-label" x="${fmt(w / 2)}" y="${fmt(h / 2)}"` +
+			` font-size="${fontSize}" font-family="${FONT_FAMILIES.sans}"` +
+			` fill="${color('black', 'solid')}" text-anchor="middle"` +
+			` dominant-baseline="central">${esc(truncate(label, maxChars))}</text>`
+		)
+	}
+
+	// arrows
+
+	terminal(arrow, name, point, m) {
+		for (const binding of this.bindings.get(arrow.id) || []) {
+			const props = obj(get(binding, 'props'))
+			if (get(binding, 'type') !== 'arrow' || get(props, 'terminal') !== name) continue
+			const target = this.shapes.get(str(get(binding, 'toId'), ''))
+			if (target === undefined || target.id === arrow.id) continue
+			const box = this.localBox(target)
+			let local
+			if (get(props, 'isPrecise') === true) {
+				const anchor = obj(get(props, 'normalizedAnchor'))
+				local = [
+					box[0] + (box[2] - box[0]) * num(get(anchor, 'x'), 0.5),
+					box[1] + (box[3] - box[1]) * num(get(anchor, 'y'), 0.5),
+				]
+			} else {
+				local = [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]
+			}
+			const toArrow = mul(invert(m), this.pageMatrix(target.id))
+			const outline = this.outline(target).map((p) => apply(toArrow, p))
+			return [apply(toArrow, local), outline, get(props, 'isExact') === true]
+		}
+		return [point, null, false]
+	}
+
+	arrow(shape, props, m) {
+		const startProp = obj(get(props, 'start'))
+		const endProp = obj(get(props, 'end'))
+		const [a, startOutline, startExact] = this.terminal(
+			shape,
+			'start',
+			[num(get(startProp, 'x'), 0), num(get(startProp, 'y'), 0)],
+			m
+		)
+		const [b, endOutline, endExact] = this.terminal(
+			shape,
+			'end',
+			[num(get(endProp, 'x'), 0), num(get(endProp, 'y'), 0)],
+			m
+		)
+		const scale = num(get(props, 'scale'), 1)
+		const sw = size(STROKE_SIZES, get(props, 'size')) * scale
+		const stroke = color(get(props, 'color'), 'solid')
+		const bend = num(get(props, 'bend'), 0)
+		const labelPosition = num(get(props, 'labelPosition'), 0.5)
+		let circle = null
+		let path
+		if (get(props, 'kind') === 'elbow') {
+			const mid = num(get(props, 'elbowMidPoint'), 0.5)
+			const midX = a[0] + (b[0] - a[0]) * mid
+			path = [a, [midX, a[1]], [midX, b[1]], b]
+		} else {
+			circle = arcCircle(a, b, bend)
+			if (circle === null) path = [a, b]
+			else {
+				const [cx, cy, r, a0, sweep] = circle
+				path = [a]
+				for (let i = 1; i < ARC_SAMPLES; i++) {
+					const theta = a0 + (sweep * i) / ARC_SAMPLES
+					path.push([cx + r * Math.cos(theta), cy + r * Math.sin(theta)])
+				}
+				path.push(b)
+			}
+		}
+		const segments = path.length - 1
+		let tStart = 0
+		let tEnd = segments
+		if (startOutline !== null && !startExact) {
+			const crossing = firstCrossing(path, startOutline)
+			if (crossing !== null) tStart = crossing
+		}
+		if (endOutline !== null && !endExact) {
+			const crossing = lastCrossing(path, endOutline)
+			if (crossing !== null) tEnd = crossing
+		}
+		if (tEnd <= tStart) {
+			tStart = 0
+			tEnd = segments
+		}
+		path = subPolyline(path, tStart, tEnd)
+		const first = path[0]
+		const last = path[path.length - 1]
+		let d
+		if (circle !== null) {
+			const [, , r, , sweep] = circle
+			const span = (sweep * (tEnd - tStart)) / segments
+			d =
+				`M${pt(first)} A${fmt(r)} ${fmt(r)} 0 ${Math.abs(span) > Math.PI ? 1 : 0}` +
+				` ${sweep > 0 ? 1 : 0} ${pt(last)}`
+		} else {
+			d = lineD(path)
+		}
+		this.extend(m, path)
+		let out =
+			`<path class="tl-arrow-line" d="${d}" fill="none"` +
+			`${strokeAttrs(stroke, sw, get(props, 'dash'))}/>`
+		const length = polylineLength(path)
+		const head = Math.min(sw * 2.5 + 10, length * 0.4)
+		if (path.length >= 2 && head > 0) {
+			const beforeEnd = path[path.length - 2]
+			const endDir = unit(last[0] - beforeEnd[0], last[1] - beforeEnd[1])
+			const startDir = unit(first[0] - path[1][0], first[1] - path[1][1])
+			const startKind = has(props, 'arrowheadStart') ? props.arrowheadStart : 'none'
+			const endKind = has(props, 'arrowheadEnd') ? props.arrowheadEnd : 'arrow'
+			out += arrowhead(startKind, first, startDir, { length: head, sw, color: stroke })
+			out += arrowhead(endKind, last, endDir, { length: head, sw, color: stroke })
+		}
+		const lines = shapeLines(props)
+		if (lines.length) {
+			const fontSize = size(ARROW_LABEL_FONT_SIZES, get(props, 'size')) * scale
+			let at
+			if (circle !== null) {
+				const [cx, cy, r, a0, sweep] = circle
+				const t = tStart + (tEnd - tStart) * labelPosition
+				const theta = a0 + (sweep * t) / segments
+				at = [cx + r * Math.cos(theta), cy + r * Math.sin(theta)]
+			} else {
+				at = pointAlong(path, labelPosition)
+			}
+			const lh = fontSize * LINE_HEIGHT
+			const bw = longest(lines) * fontSize * CHAR_WIDTH + 8 * scale
+			const bh = lines.length * lh
+			out +=
+				`<rect class="tl-arrow-label-bg" x="${fmt(at[0] - bw / 2)}"` +
+				` y="${fmt(at[1] - bh / 2)}" width="${fmt(bw)}" height="${fmt(bh)}" rx="4"` +
+				` fill="${THEME.background}" fill-opacity="0.9"/>`
+			out += text(lines, {
+				x: at[0],
+				top: at[1] - bh / 2,
+				fontSize,
+				family: font(get(props, 'font')),
+				fill: color(get(props, 'labelColor'), 'solid'),
+				anchor: 'middle',
+				cls: 'tl-arrow-label',
+			})
+			this.extend(m, [
+				[at[0] - bw / 2, at[1] - bh / 2],
+				[at[0] + bw / 2, at[1] + bh / 2],
+			])
+		}
+		const pageFirst = apply(m, first)
+		const pageLast = apply(m, last)
+		return (
+			`<g class="tl-arrow" data-start="${fmt(pageFirst[0])},${fmt(pageFirst[1])}"` +
+			` data-end="${fmt(pageLast[0])},${fmt(pageLast[1])}">${out}</g>`
+		)
+	}
+
+	cursor(record, scale) {
+		const cursor = obj(get(record, 'cursor'))
+		const x = num(get(cursor, 'x'), 0)
+		const y = num(get(cursor, 'y'), 0)
+		const fill = color(get(record, 'color'), 'solid')
+		const name = str(get(record, 'userName'), '')
+		let out =
+			`<g class="tl-cursor" data-presence-id="${esc(record.id)}"` +
+			` data-user-name="${esc(name)}" transform="translate(${fmt(x)} ${fmt(y)})` +
+			` scale(${fmt(scale)})">` +
+			`<path d="M0 0 L0 17 L4.5 12.5 L7.5 19 L10.5 17.8 L7.6 11.3 L13 11.3 Z"` +
+			` fill="${fill}" stroke="#ffffff" stroke-width="1.5" stroke-linejoin="round"/>`
+		if (name) {
+			const label = truncate(name, 32)
+			const width = cpLen(label) * 12 * CHAR_WIDTH + 12
+			out +=
+				`<rect x="12" y="18" width="${fmt(width)}" height="20" rx="4" fill="${fill}"/>` +
+				`<text x="18" y="28" font-size="12" font-family="${FONT_FAMILIES.sans}"` +
+				` fill="#ffffff" dominant-baseline="central">${esc(label)}</text>`
+		}
+		return out + '</g>'
+	}
+}
+
+function linePoints(props) {
+	const points = get(props, 'points')
+	let items = []
+	if (isObj(points)) {
+		for (const key of Object.keys(points).sort(compareStrings)) {
+			if (isObj(points[key])) items.push(points[key])
+		}
+	} else if (Array.isArray(points)) {
+		items = points.filter(isObj)
+		return items
+	}
+	items.sort(
+		(p, q) =>
+			compareStrings(str(get(p, 'index'), ''), str(get(q, 'index'), '')) ||
+			compareStrings(str(get(p, 'id'), ''), str(get(q, 'id'), ''))
+	)
+	return items
+}
+
+function drawPoints(props) {
+	const segments = get(props, 'segments')
+	const points = []
+	if (!Array.isArray(segments)) return points
+	for (const segment of segments) {
+		for (const p of decodePoints(segment)) {
+			if (points.length) {
+				const last = points[points.length - 1]
+				if (last[0] === p[0] && last[1] === p[1]) continue
+			}
+			points.push(p)
+		}
+	}
+	return points
+}
+
+function arcCircle(a, b, bend) {
+	if (Math.abs(bend) < 0.01) return null
+	const dx = b[0] - a[0]
+	const dy = b[1] - a[1]
+	const u = unit(dx, dy)
+	if (dx === 0 && dy === 0) return null
+	const mx = (a[0] + b[0]) / 2 - u[1] * bend
+	const my = (a[1] + b[1]) / 2 + u[0] * bend
+	const [ax, ay, bx, by] = [a[0], a[1], b[0], b[1]]
+	const d = 2 * (ax * (my - by) + mx * (by - ay) + bx * (ay - my))
+	if (Math.abs(d) < 1e-9) return null
+	const a2 = ax * ax + ay * ay
+	const m2 = mx * mx + my * my
+	const b2 = bx * bx + by * by
+	const cx = (a2 * (my - by) + m2 * (by - ay) + b2 * (ay - my)) / d
+	const cy = (a2 * (bx - mx) + m2 * (ax - bx) + b2 * (mx - ax)) / d
+	const r = Math.sqrt((ax - cx) * (ax - cx) + (ay - cy) * (ay - cy))
+	const a0 = Math.atan2(ay - cy, ax - cx)
+	const am = Math.atan2(my - cy, mx - cx)
+	const a1 = Math.atan2(by - cy, bx - cx)
+	const toMid = positiveAngle(am - a0)
+	const toEnd = positiveAngle(a1 - a0)
+	const sweep = toMid < toEnd ? toEnd : toEnd - Math.PI * 2
+	return [cx, cy, r, a0, sweep]
+}
+
+function positiveAngle(angle) {
+	const tau = Math.PI * 2
+	while (angle < 0) angle += tau
+	while (angle >= tau) angle -= tau
+	return angle
+}
+
+function arrowhead(kind, tip, direction, { length, sw, color: fill }) {
+	if (typeof kind !== 'string' || kind === 'none') return ''
+	const [dx, dy] = direction
+	const nx = -dy
+	const ny = dx
+	const cos30 = Math.cos(Math.PI / 6)
+	const sin30 = Math.sin(Math.PI / 6)
+	const half = (length * sin30) / cos30
+	const back = [tip[0] - dx * length, tip[1] - dy * length]
+	const left = [back[0] + nx * half, back[1] + ny * half]
+	const right = [back[0] - nx * half, back[1] - ny * half]
+	const stroke =
+		` stroke="${fill}" stroke-width="${fmt(sw)}" stroke-linecap="round"` +
+		' stroke-linejoin="round"'
+	const cls = `class="tl-arrowhead" data-arrowhead="${esc(kind)}"`
+	if (kind === 'arrow') {
+		return `<path ${cls} d="M${pt(left)} L${pt(tip)} L${pt(right)}" fill="none"${stroke}/>`
+	}
+	if (kind === 'triangle') {
+		return `<path ${cls} d="M${pt(left)} L${pt(tip)} L${pt(right)} Z" fill="${fill}"${stroke}/>`
+	}
+	if (kind === 'inverted') {
+		const a = [tip[0] + nx * half, tip[1] + ny * half]
+		const b = [tip[0] - nx * half, tip[1] - ny * half]
+		return `<path ${cls} d="M${pt(a)} L${pt(back)} L${pt(b)} Z" fill="${fill}"${stroke}/>`
+	}
+	if (kind === 'diamond') {
+		const mid = [tip[0] - (dx * length) / 2, tip[1] - (dy * length) / 2]
+		const a = [mid[0] + (nx * half) / 2, mid[1] + (ny * half) / 2]
+		const b = [mid[0] - (nx * half) / 2, mid[1] - (ny * half) / 2]
+		return (
+			`<path ${cls} d="M${pt(tip)} L${pt(a)} L${pt(back)} L${pt(b)} Z" fill="${fill}"` +
+			`${stroke}/>`
+		)
+	}
+	if (kind === 'square') {
+		const s = sw * 1.5 + 3
+		const corners = [
+			[tip[0] + (dx + nx) * s, tip[1] + (dy + ny) * s],
+			[tip[0] + (dx - nx) * s, tip[1] + (dy - ny) * s],
+			[tip[0] + (-dx - nx) * s, tip[1] + (-dy - ny) * s],
+			[tip[0] + (-dx + nx) * s, tip[1] + (-dy + ny) * s],
+		]
+		return `<path ${cls} d="${polygonD(corners)}" fill="${fill}"${stroke}/>`
+	}
+	if (kind === 'dot') {
+		return (
+			`<circle ${cls} cx="${fmt(tip[0])}" cy="${fmt(tip[1])}" r="${fmt(sw * 1.5 + 2)}"` +
+			` fill="${fill}"/>`
+		)
+	}
+	if (kind === 'pipe' || kind === 'bar') {
+		const a = [tip[0] + nx * half, tip[1] + ny * half]
+		const b = [tip[0] - nx * half, tip[1] - ny * half]
+		return `<path ${cls} d="M${pt(a)} L${pt(b)}" fill="none"${stroke}/>`
+	}
+	return ''
+}
+
+// -- public rendering API -------------------------------------------------------------------------
+
+/** One page of a room as SVG text (the same text as render.py's render_svg). */
+export function renderSvg(records, options = {}) {
+	const pageId = options.pageId === undefined ? null : options.pageId
+	const padding = options.padding === undefined ? PADDING : options.padding
+	const presence = options.presence === undefined ? true : options.presence
+	const idPrefix = options.idPrefix === undefined ? 'tl' : options.idPrefix
+	return new Renderer(recordsOf(records), pageId, idPrefix).render(padding, presence)
+}
+
+/** Draw records into `el` (the SVG fills it unless `fit: false`, keeping its aspect ratio);
+ * from an anywidget, `render({model, el})` follows the model. */
+export function render(el, records, options = {}) {
+	if (el && el.model && el.el) return renderWidget(el)
+	el.innerHTML = renderSvg(records, options)
+	const svg = el.firstElementChild
+	if (svg && svg.style && options.fit !== false) {
+		svg.style.width = '100%'
+		svg.style.height = '100%'
+		svg.style.display = 'block'
+	}
+	return svg
+}
+
+// -- diffs (protocol.md B.3) ----------------------------------------------------------------------
+
+function isEqual(a, b) {
+	if (a === b) return true
+	if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b)
+	if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
+	if (Array.isArray(a) !== Array.isArray(b)) return false
+	if (Array.isArray(a)) {
+		if (a.length !== b.length) return false
+		for (let i = 0; i < a.length; i++) if (!isEqual(a[i], b[i])) return false
+		return true
+	}
+	const keys = Object.keys(a)
+	if (keys.length !== Object.keys(b).length) return false
+	for (const key of keys) if (!has(b, key) || !isEqual(a[key], b[key])) return false
+	return true
+}
+
+/** @tldraw/sync-core 5.4.2's applyObjectDiff: copy-on-write; the same object when nothing
+ * changed; appends (arrays and strings) only at the current length; patches only objects. */
+export function applyObjectDiff(object, objectDiff) {
+	if (!object || typeof object !== 'object') return object
+	const isArray = Array.isArray(object)
+	let newObject
+	const set = (k, v) => {
+		if (!newObject) newObject = isArray ? [...object] : { ...object }
+		if (isArray) newObject[Number(k)] = v
+		else newObject[k] = v
+	}
+	for (const [key, op] of Object.entries(objectDiff)) {
+		switch (op[0]) {
+			case 'put': {
+				if (!isEqual(object[key], op[1])) set(key, op[1])
+				break
+			}
+			case 'append': {
+				const value = op[1]
+				const offset = op[2]
+				const current = object[key]
+				if (Array.isArray(current) && Array.isArray(value) && current.length === offset) {
+					set(key, [...current, ...value])
+				} else if (
+					typeof current === 'string' &&
+					typeof value === 'string' &&
+					current.length === offset
+				) {
+					set(key, current + value)
+				}
+				break
+			}
+			case 'patch': {
+				const current = object[key]
+				if (current && typeof current === 'object') {
+					const patched = applyObjectDiff(current, op[1])
+					if (patched !== current) set(key, patched)
+				}
+				break
+			}
+			case 'delete': {
+				if (key in object) {
+					if (!newObject) newObject = isArray ? [...object] : { ...object }
+					delete newObject[key]
+				}
+				break
+			}
+		}
+	}
+	return newObject ?? object
+}
+
+/** Apply a NetworkDiff ({id: ['put', record] | ['patch', diff] | ['remove']}) to `records`
+ * (an object of id -> record, changed in place); returns whether anything changed. */
+export function applyDiff(records, diff) {
+	let changed = false
+	for (const [id, op] of Object.entries(diff || {})) {
+		if (op[0] === 'put') {
+			if (!isEqual(records[id], op[1])) {
+				records[id] = op[1]
+				changed = true
+			}
+		} else if (op[0] === 'patch') {
+			if (has(records, id)) {
+				const patched = applyObjectDiff(records[id], op[1])
+				if (patched !== records[id]) {
+					records[id] = patched
+					changed = true
+				}
+			}
+		} else if (op[0] === 'remove') {
+			if (has(records, id)) {
+				delete records[id]
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
+// -- live connection ------------------------------------------------------------------------------
+
+const PING_INTERVAL = 5000
+const SILENCE_TIMEOUT = 20000
+const MIN_BACKOFF = 250
+const MAX_BACKOFF = 10000
+
+function randomId() {
+	const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'
+	let out = ''
+	for (let i = 0; i < 21; i++) out += chars[Math.floor(Math.random() * chars.length)]
+	return out
+}
+
+/** The schema endpoint next to a room's websocket:
+ * ws://h/connect/<id>?q -> http://h/rooms/<id>/schema?q (the session's own parameters left out) */
+export function schemaUrlFor(wsUrl) {
+	const url = new URL(wsUrl)
+	url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:'
+	url.pathname = url.pathname.replace(/\/connect\/([^/]+)$/, '/rooms/$1/schema')
+	for (const key of ['sessionId', 'storeId', 'readonly']) url.searchParams.delete(key)
+	return url.toString()
+}
+
+/**
+ * Join the room at `wsUrl` read-only (protocol 8) and keep `el` drawn as it changes.
+ * Options: pageId, schema (else fetched from schemaUrl, default schemaUrlFor(wsUrl)),
+ * onStatus(status, detail), onChange(records). Returns {records, close(), status}.
+ */
+export function connectLive(el, wsUrl, options = {}) {
+	const url = new URL(wsUrl)
+	if (!url.searchParams.has('sessionId')) url.searchParams.set('sessionId', randomId())
+	if (!url.searchParams.has('readonly')) url.searchParams.set('readonly', '1')
+	const live = {
+		records: {},
+		status: 'connecting',
+		serverClock: -1,
+		close,
+	}
+	let schema = options.schema || null
+	let socket = null
+	let closed = false
+	let backoff = MIN_BACKOFF
+	let retryTimer = null
+	let pingTimer = null
+	let lastMessageAt = 0
+	let renderQueued = false
+
+	function setStatus(status, detail) {
+		live.status = status
+		if (el && el.dataset) el.dataset.status = status
+		if (options.onStatus) options.onStatus(status, detail)
+	}
+
+	function draw() {
+		renderQueued = false
+		if (el) render(el, live.records, { pageId: options.pageId })
+		if (options.onChange) options.onChange(live.records)
+	}
+
+	function scheduleDraw() {
+		if (renderQueued) return
+		renderQueued = true
+		const visible = typeof document !== 'undefined' && !document.hidden
+		if (typeof requestAnimationFrame === 'function' && visible) {
+			requestAnimationFrame(draw)
+		} else {
+			setTimeout(draw, 16)
+		}
+	}
+
+	function retry() {
+		if (closed) return
+		setStatus('offline')
+		clearTimeout(retryTimer)
+		retryTimer = setTimeout(open, backoff)
+		backoff = Math.min(MAX_BACKOFF, backoff * 2)
+	}
+
+	async function open() {
+		if (closed) return
+		setStatus('connecting')
+		if (!schema) {
+			try {
+				const response = await fetch(options.schemaUrl || schemaUrlFor(url.toString()))
+				if (!response.ok) throw new Error(`schema: HTTP ${response.status}`)
+				schema = await response.json()
+			} catch (error) {
+				if (options.onStatus) options.onStatus('offline', String(error))
+				retry()
+				return
+			}
+			if (closed) return
+		}
+		const ws = new WebSocket(url.toString())
+		socket = ws
+		ws.onopen = () => {
+			lastMessageAt = Date.now()
+			ws.send(
+				JSON.stringify({
+					type: 'connect',
+					connectRequestId: randomId(),
+					schema,
+					protocolVersion: 8,
+					lastServerClock: live.serverClock,
+				})
+			)
+		}
+		ws.onmessage = (event) => {
+			lastMessageAt = Date.now()
+			let message
+			try {
+				message = JSON.parse(event.data)
+			} catch {
+				ws.close()
+				return
+			}
+			handle(message)
+		}
+		ws.onclose = (event) => {
+			if (socket !== ws) return
+			socket = null
+			clearInterval(pingTimer)
+			if (event.code === 4099) {
+				setStatus('error', event.reason || 'UNKNOWN_ERROR')
+				return
+			}
+			retry()
+		}
+		ws.onerror = () => {}
+	}
+
+	function handle(message) {
+		if (message.type === 'connect') {
+			if (message.hydrationType === 'wipe_all') live.records = {}
+			else {
+				for (const id of Object.keys(live.records)) {
+					if (live.records[id].typeName === 'instance_presence') delete live.records[id]
+				}
+			}
+			applyDiff(live.records, message.diff)
+			live.serverClock = message.serverClock
+			backoff = MIN_BACKOFF
+			setStatus('connected')
+			clearInterval(pingTimer)
+			pingTimer = setInterval(() => {
+				if (!socket || socket.readyState !== 1) return
+				if (Date.now() - lastMessageAt > SILENCE_TIMEOUT) {
+					socket.close()
+					return
+				}
+				socket.send(JSON.stringify({ type: 'ping' }))
+			}, PING_INTERVAL)
+			scheduleDraw()
+		} else if (message.type === 'data') {
+			for (const event of message.data || []) handleEvent(event)
+		} else if (message.type === 'patch' || message.type === 'push_result') {
+			handleEvent(message)
+		} else if (message.type === 'incompatibility_error') {
+			setStatus('error', message.reason)
+			closed = true
+			if (socket) socket.close()
+		}
+	}
+
+	function handleEvent(event) {
+		if (event.type !== 'patch') return
+		if (applyDiff(live.records, event.diff)) scheduleDraw()
+		live.serverClock = event.serverClock
+	}
+
+	function close() {
+		closed = true
+		clearTimeout(retryTimer)
+		clearInterval(pingTimer)
+		if (socket) {
+			const ws = socket
+			socket = null
+			ws.close(1000)
+		}
+		setStatus('closed')
+	}
+
+	open()
+	return live
+}
+
+// -- anywidget ------------------------------------------------------------------------------------
+
+function renderWidget({ model, el }) {
+	let live = null
+	const pageId = () => model.get('page_id') || null
+	const draw = () => {
+		if (!live) render(el, model.get('records') || {}, { pageId: pageId() })
+	}
+	const follow = () => {
+		if (live) live.close()
+		live = null
+		const wsUrl = model.get('ws_url')
+		if (wsUrl) live = connectLive(el, wsUrl, { pageId: pageId() })
+		else draw()
+	}
+	model.on('change:records', draw)
+	model.on('change:page_id', follow)
+	model.on('change:ws_url', follow)
+	follow()
+	return () => {
+		model.off('change:records', draw)
+		model.off('change:page_id', follow)
+		model.off('change:ws_url', follow)
+		if (live) live.close()
+	}
+}
+
+export default { render }
