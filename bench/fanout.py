@@ -149,6 +149,7 @@ async def start_server(name: str) -> ServerProcess:
     if name == TLSYNC:
         db = Path(workdir.name) / "rooms.sqlite"
         command = [sys.executable, "-m", "tlsync_core", "serve", "--port", "0", "--db", str(db)]
+        command += ["--schema", "demo"]
         cwd = None
     elif name == TLSYNC_MEMORY:
         command = [sys.executable, "-m", "bench.fanout_server", "--port", "0"]

@@ -23,9 +23,9 @@ from tlsync_client.loop_timers import LoopTimers
 from tlsync_client.sync_client import ClientState, ConnectInfo, PresenceMode, TLSyncClient
 from tlsync_client.websocket import ClientWebSocketAdapter
 from tlsync_core.protocol.versions import CURRENT_PROTOCOL_VERSION, Dialect
-from tlsync_core.server.demo_schema import create_demo_schema
 from tlsync_core.signals import Signal, atom, react, to_observable, transact
 from tlsync_core.store import Record, Store, StoreSchema, unique_id
+from tlsync_core.tldraw import create_tldraw_schema
 
 __all__ = ["RoomConnection", "SyncError", "connect"]
 
@@ -83,6 +83,10 @@ class RoomConnection:
     @property
     def presence(self) -> Signal[Record | None, Any]:
         return self.client.presence_state
+
+    def _repr_svg_(self) -> str:
+        """The room's first page as a picture, for Jupyter."""
+        return self.store._repr_svg_()
 
     def transact(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` in one transaction: its store changes are pushed together."""
@@ -210,7 +214,7 @@ def connect(
     Use as ``async with connect(url) as room:`` (closed on exit) or ``room = await
     connect(url)`` (then ``await room.close()``).
 
-    * ``schema``: the store's schema (default: the built-in demo schema of ``tlsync serve``);
+    * ``schema``: the store's schema (default: tldraw's, :func:`create_tldraw_schema`);
     * ``presence``: this client's presence record, or a signal of it (pushed on change);
     * ``session_id``: sent as the ``sessionId`` query parameter, as tldraw clients do (default:
       a fresh id, kept across reconnects); ``headers``: extra HTTP headers (e.g. auth);
@@ -222,7 +226,7 @@ def connect(
     """
 
     async def opening() -> RoomConnection:
-        store = Store(schema=schema or create_demo_schema())
+        store = Store(schema=schema or create_tldraw_schema())
         sid = session_id or unique_id()
         timers = LoopTimers()
         socket = ClientWebSocketAdapter(

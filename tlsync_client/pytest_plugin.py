@@ -2,7 +2,7 @@
 
 Fixtures:
 
-* ``tlsync_schema``: the schema of the server and the clients (the demo schema; override the
+* ``tlsync_schema``: the schema of the server and the clients (tldraw's; override the
   fixture in your ``conftest.py`` to use another);
 * ``tlsync_server``: a :class:`~tlsync_core.server.TLSyncServer` on a free loopback port with a
   fresh SQLite file in ``tmp_path``, closed after the test;
@@ -28,8 +28,8 @@ import pytest_asyncio
 
 from tlsync_client.connection import RoomConnection, connect
 from tlsync_core.server import SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import create_demo_schema
 from tlsync_core.store import StoreSchema
+from tlsync_core.tldraw import create_tldraw_schema
 
 __all__ = ["ConnectFactory", "tlsync_connect", "tlsync_schema", "tlsync_server"]
 
@@ -39,7 +39,7 @@ ConnectFactory: TypeAlias = Callable[..., Awaitable[RoomConnection]]
 @pytest.fixture
 def tlsync_schema() -> StoreSchema:
     """The schema of ``tlsync_server`` and ``tlsync_connect`` (override to change it)."""
-    return create_demo_schema()
+    return create_tldraw_schema()
 
 
 @pytest_asyncio.fixture

@@ -102,6 +102,9 @@ HEALTH_CHECK_INTERVAL = 10_000.0
 """ms between two health checks."""
 PONG_TIMEOUT = 10_000.0
 """ms of server silence (with a ping overdue) after which the connection is reset."""
+CONNECT_TIMEOUT = 10_000.0
+"""ms without an answer to a connect request after which the client retries (checked by the
+health check, so the retry comes 10-20 s after the request)."""
 MAX_FAILED_HYDRATIONS = 3
 """Consecutive connect answers that fail to apply before the client gives up (UNKNOWN_ERROR)."""
 COLLABORATIVE_FPS = 30.0
@@ -245,6 +248,7 @@ class TLSyncClient:
         self._handshake_completed = False
         self._fallback_reason: str | None = None
         self._failed_hydrations = 0
+        self._connect_sent_at = 0.0
 
         #: the client's state as a signal (published after each event)
         self.status: Atom[ClientState, Any] = atom("TLSyncClient.status", self.state)
@@ -340,6 +344,7 @@ class TLSyncClient:
         if self.dialect != CURRENT_PROTOCOL_VERSION:
             message["instanceId"] = self.instance_id
         self.state = ClientState.CONNECTING
+        self._connect_sent_at = self._timers.now()
         self._send(message)
 
     def _did_reconnect(self, event: dict[str, Any]) -> None:
@@ -517,6 +522,10 @@ class TLSyncClient:
                 if "serverClock" in event:
                     self.last_server_clock = event["serverClock"]
                     break
+        except SyncProtocolViolation as violation:
+            # e.g. a duplicated push_result: the store rolled back, a reconnect converges
+            logger.warning("%s: resetting the connection", violation)
+            self._reset_connection()
         except Exception:
             logger.exception("applying server events failed: resetting the connection")
             self.store.ensure_store_is_usable()
@@ -706,9 +715,20 @@ class TLSyncClient:
         self._send({"type": "ping"})
 
     def _check_health(self) -> None:
+        now = self._timers.now()
+        if (
+            self.state is ClientState.CONNECTING
+            and now - self._connect_sent_at >= CONNECT_TIMEOUT
+            and self.socket.connection_status == "online"
+        ):
+            # the request or its answer was lost (a proxy, a stalled server): try again
+            logger.warning(
+                "no answer to the connect request for %.0f ms: retrying", CONNECT_TIMEOUT
+            )
+            self._reset_connection()
+            return
         if not self.is_connected_to_room:
             return
-        now = self._timers.now()
         silent = now - self.last_server_interaction_timestamp >= PONG_TIMEOUT
         marker = self.first_unanswered_ping_at
         overdue = (

@@ -9,8 +9,7 @@ from tlsync_core.protocol.versions import Dialect
 from tlsync_core.server.demo_schema import create_demo_schema
 from tlsync_core.signals import Atom, atom
 from tlsync_core.store import Record, Store
-from tlsync_core.testing import FakeClock
-from tlsync_core.testing import ScriptedClientSocket
+from tlsync_core.testing import FakeClock, ScriptedClientSocket
 
 SCHEMA = create_demo_schema()
 DOCUMENT: Record = {"id": "document:document", "typeName": "document", "name": "", "meta": {}}

@@ -38,7 +38,7 @@ async def test_connect_returns_a_loaded_room_and_pushes_local_changes(
 ) -> None:
     """connect() returns once the room's records are in the store; a local put is
     acknowledged (wait_for_sync) and is in the server's room."""
-    async with connect(f"{server.url}/connect/r1") as room:
+    async with connect(f"{server.url}/connect/r1", schema=SCHEMA) as room:
         assert room.status.get() is ClientState.CONNECTED
         assert room.store.has("document:document") and room.store.has("page:page")
         room.store.put([SHAPE.create(id="shape:a", x=1)])
@@ -55,7 +55,7 @@ async def test_two_bots_editing_concurrently_converge(server: TLSyncServer) -> N
     """Two bots writing the same and different records at once end with identical
     documents, equal to the server's."""
     url = f"{server.url}/connect/race"
-    async with connect(url) as alice, connect(url) as bob:
+    async with connect(url, schema=SCHEMA) as alice, connect(url, schema=SCHEMA) as bob:
         for n in range(30):
             alice.store.put([SHAPE.create(id=f"shape:a{n}", x=n)])
             bob.store.put([SHAPE.create(id=f"shape:b{n}", x=n)])
@@ -91,7 +91,7 @@ async def test_wait_for_is_reactive_and_raises_on_timeout(server: TLSyncServer) 
     """wait_for resolves when another client's edit makes the predicate true, re-evaluating
     only on changes; it raises TimeoutError when nothing happens."""
     url = f"{server.url}/connect/watch"
-    async with connect(url) as watcher, connect(url) as writer:
+    async with connect(url, schema=SCHEMA) as watcher, connect(url, schema=SCHEMA) as writer:
         calls = 0
 
         def has_shape(store: Store) -> bool:
@@ -121,9 +121,9 @@ async def test_refused_auth_is_a_clear_sync_error(tmp_path: Path) -> None:
 
     async with TLSyncServer(schema=SCHEMA, authorize=authorize, port=0) as server:
         with pytest.raises(SyncError) as refused:
-            await connect(f"{server.url}/connect/private?token=bad")
+            await connect(f"{server.url}/connect/private?token=bad", schema=SCHEMA)
         assert refused.value.reason == "FORBIDDEN"
-        room = await connect(f"{server.url}/connect/private?token=ok")
+        room = await connect(f"{server.url}/connect/private?token=ok", schema=SCHEMA)
         await room.close()
 
 
@@ -136,7 +136,7 @@ async def test_server_restart_mid_session_loses_nothing_acknowledged(tmp_path: P
     first = TLSyncServer(schema=SCHEMA, persistence=SQLitePersistence(db), port=0)
     await first.start()
     port = first.port
-    async with connect(f"{first.url}/connect/keep", **FAST) as bot:
+    async with connect(f"{first.url}/connect/keep", schema=SCHEMA, **FAST) as bot:
         for n in range(10):
             bot.store.put([SHAPE.create(id=f"shape:{n}", x=n)])
         await bot.wait_for_sync(timeout=5)
@@ -164,9 +164,11 @@ async def test_presence_of_other_bots_appears_and_vanishes(server: TLSyncServer)
     """A bot's presence record reaches the other bots' stores, and is removed when it
     leaves."""
     url = f"{server.url}/connect/presence"
-    async with connect(url) as watcher:
+    async with connect(url, schema=SCHEMA) as watcher:
         visitor = await connect(
-            url, presence=PRESENCE.create(id="instance_presence:v", userName="visitor")
+            url,
+            schema=SCHEMA,
+            presence=PRESENCE.create(id="instance_presence:v", userName="visitor"),
         )
         await watcher.wait_for(
             lambda s: any(r["userName"] == "visitor" for r in s.query.exec("instance_presence")),

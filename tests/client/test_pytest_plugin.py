@@ -6,7 +6,7 @@ import pytest
 
 from tlsync_client.pytest_plugin import ConnectFactory
 from tlsync_core.server import SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import SHAPE
+from tlsync_core.tldraw import create_geo
 
 
 @pytest.mark.spec("CA8")
@@ -17,9 +17,9 @@ async def test_fixtures_give_a_server_and_connected_bots(
     reaches another and the server's room."""
     alice = await tlsync_connect()
     bob = await tlsync_connect()
-    alice.store.put([SHAPE.create(id="shape:p", x=5)])
+    box = create_geo(alice.store, x=5, y=5, text="hello")
     await alice.wait_for_sync(timeout=5)
-    await bob.wait_for(lambda store: store.get("shape:p") is not None, timeout=5)
+    await bob.wait_for(lambda store: store.get(box["id"]) is not None, timeout=5)
     assert tlsync_server.rooms["test-room"].room.clock >= 1
     persistence = tlsync_server.persistence
     assert isinstance(persistence, SQLitePersistence)

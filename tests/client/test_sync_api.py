@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from tlsync_client.sync_api import connect_sync
-from tlsync_core.server.demo_schema import SHAPE
+from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.signals import atom
+
+SCHEMA = create_demo_schema()
 
 
 @pytest.fixture
@@ -23,7 +25,16 @@ def server_url(tmp_path: Path) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "tlsync_core", "serve", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "tlsync_core",
+        "serve",
+        "--port",
+        str(port),
+        "--schema",
+        "demo",
+    ]
     command += ["--db", str(tmp_path / "rooms.sqlite")]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -48,7 +59,7 @@ def test_sync_rooms_edit_wait_and_close_from_plain_code(server_url: str) -> None
     """Two synchronous rooms: a put in one is acknowledged (wait_for_sync) and seen by the
     other (wait_for); after close the graph is free for this thread again."""
     url = f"{server_url}/connect/sync"
-    with connect_sync(url) as writer, connect_sync(url) as reader:
+    with connect_sync(url, schema=SCHEMA) as writer, connect_sync(url, schema=SCHEMA) as reader:
         writer.put([SHAPE.create(id="shape:s", x=3)])
         writer.wait_for_sync(timeout=5)
         reader.wait_for(lambda store: store.get("shape:s") is not None, timeout=5)
@@ -66,7 +77,7 @@ def test_sync_rooms_edit_wait_and_close_from_plain_code(server_url: str) -> None
 @pytest.mark.spec("CA7")
 def test_errors_from_the_loop_thread_reach_the_caller(server_url: str) -> None:
     """An invalid record raises in the calling thread and leaves the room usable."""
-    with connect_sync(f"{server_url}/connect/errors") as room:
+    with connect_sync(f"{server_url}/connect/errors", schema=SCHEMA) as room:
         with pytest.raises(Exception, match="x"):
             room.put([{**SHAPE.create(id="shape:bad"), "x": "not a number"}])
         room.put([SHAPE.create(id="shape:good")])

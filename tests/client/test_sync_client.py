@@ -25,8 +25,7 @@ from tlsync_client.sync_client import (
     TLSyncClient,
 )
 from tlsync_core.store import Store
-from tlsync_core.testing import FakeClock
-from tlsync_core.testing import ScriptedClientSocket
+from tlsync_core.testing import FakeClock, ScriptedClientSocket
 
 # --------------------------------------------------------------------------------------------
 # lifecycle
@@ -226,6 +225,20 @@ def test_a_half_open_socket_is_reset() -> None:
     h.clock.advance(HEALTH_CHECK_INTERVAL * 2)
     assert h.socket.restarts == 1
     assert not h.client.is_connected_to_room
+
+
+@pytest.mark.spec("CL15")
+def test_an_unanswered_connect_request_is_retried() -> None:
+    """If no answer to a connect request arrives within 10 s (checked every 10 s), the client
+    restarts the socket and asks again with a fresh request id."""
+    h = Harness(reconnect_on_restart=True)
+    first = h.connect_request()
+    h.clock.advance(HEALTH_CHECK_INTERVAL)
+    assert h.socket.restarts == 1
+    second = h.connect_request()
+    assert second["connectRequestId"] != first["connectRequestId"]
+    h.answer_connect(request=second)
+    assert h.client.is_connected_to_room
 
 
 @pytest.mark.spec("CL10", "CL14")

@@ -255,6 +255,7 @@ async def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     db = tmp_path / "rooms.sqlite"
     port = _free_port()
     command = [sys.executable, "-m", "tlsync_core", "serve", "--port", str(port), "--db", str(db)]
+    command += ["--schema", "demo"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     acknowledged: list[str] = []
     try:

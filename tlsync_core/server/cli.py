@@ -7,22 +7,24 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import random
 import signal
 from collections.abc import Sequence
 
-from tlsync_core.room.room import StoreContext
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
+from tlsync_core.server.demo_schema import create_demo_schema
 from tlsync_core.server.persistence import SQLitePersistence
 from tlsync_core.server.server import TLSyncServer
 from tlsync_core.store import StoreSchema
+from tlsync_core.tldraw import create_tldraw_schema
 
 logger = logging.getLogger("tlsync_core.server")
 
 
 def _load_schema(spec: str | None) -> StoreSchema:
-    """``module:function`` returning a StoreSchema, or the built-in schema."""
-    if not spec:
+    """tldraw's schema (default), ``demo`` (the small built-in schema), or ``module:function``
+    returning a StoreSchema."""
+    if not spec or spec == "tldraw":
+        return create_tldraw_schema()
+    if spec == "demo":
         return create_demo_schema()
     module_name, _, attribute = spec.partition(":")
     factory = getattr(importlib.import_module(module_name), attribute or "create_schema")
@@ -30,44 +32,6 @@ def _load_schema(spec: str | None) -> StoreSchema:
     if not isinstance(schema, StoreSchema):
         raise SystemExit(f"--schema {spec} did not give a StoreSchema")
     return schema
-
-
-async def _demo_bot(server: TLSyncServer, room_id: str, interval: float) -> None:
-    """Keep drawing in ``room_id`` from the server side, so there is always something to see."""
-    rng = random.Random()
-    colors = ["black", "blue", "green", "orange", "red", "violet"]
-    step = 0
-    while True:
-        step += 1
-        entry = server.get_room_for_id(room_id) or server._room(room_id)
-        shape_id = f"shape:demo-{step % 6}"
-        color = rng.choice(colors)
-        x, y = rng.randint(0, 800), rng.randint(0, 500)
-
-        def draw(
-            store: StoreContext,
-            shape_id: str = shape_id,
-            color: str = color,
-            position: tuple[int, int] = (x, y),
-        ) -> None:
-            base = store.get(shape_id) or SHAPE.create(id=shape_id, props={"w": 120, "h": 80})
-            store.put(
-                {
-                    **base,
-                    "x": position[0],
-                    "y": position[1],
-                    "props": {**base["props"], "color": color},
-                }
-            )
-
-        entry.room.update_store(draw)
-        sessions = len(entry.room.sessions)
-        print(
-            f"demo bot: {shape_id} -> ({x}, {y}) {color}; room clock {entry.room.clock},"
-            f" {sessions} session(s) connected",
-            flush=True,
-        )
-        await asyncio.sleep(interval)
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -87,11 +51,18 @@ async def serve(args: argparse.Namespace) -> None:
     print(f"health: http://{args.host}:{server.port}/healthz", flush=True)
     bot: asyncio.Task[None] | None = None
     if args.demo:
-        print(f"demo room: {server.url}/connect/{args.demo}", flush=True)
+        from tlsync_client.demo_bot import run_demo_bot  # noqa: PLC0415 - the bot is a client
+
+        http = f"http://{args.host}:{server.port}"
+        print(f"demo room, live view: {http}/rooms/{args.demo}", flush=True)
         print(
-            f"its snapshot: http://{args.host}:{server.port}/rooms/{args.demo}/snapshot", flush=True
+            f"demo room, websocket for a tldraw app: {server.url}/connect/{args.demo}", flush=True
         )
-        bot = asyncio.create_task(_demo_bot(server, args.demo, args.demo_interval))
+        print(f"demo room, snapshot: {http}/rooms/{args.demo}/snapshot", flush=True)
+        url = f"{server.url}/connect/{args.demo}"
+        bot = asyncio.create_task(
+            run_demo_bot(url, interval=args.demo_interval, report=_print_flushed)
+        )
     try:
         await stop.wait()
     finally:
@@ -104,6 +75,10 @@ async def serve(args: argparse.Namespace) -> None:
         print("stopped.", flush=True)
 
 
+def _print_flushed(line: str) -> None:
+    print(line, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="tlsync", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,7 +88,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve_parser.add_argument(
         "--db", default="tlsync.sqlite", help="SQLite file (created if missing)"
     )
-    serve_parser.add_argument("--schema", help="module:function giving a StoreSchema")
+    serve_parser.add_argument(
+        "--schema", help="tldraw (default), demo, or module:function giving a StoreSchema"
+    )
     serve_parser.add_argument("--demo", metavar="ROOM", help="run a demo bot drawing in ROOM")
     serve_parser.add_argument("--demo-interval", type=float, default=1.0)
     serve_parser.add_argument("--log-level", default="WARNING")

@@ -563,6 +563,12 @@ class Store:
 
         return unsubscribe
 
+    def _repr_svg_(self) -> str:
+        """The first page as a picture, for Jupyter (tldraw records; see tldraw.render)."""
+        from tlsync_core.tldraw.render import svg_of  # noqa: PLC0415 - tldraw imports the store
+
+        return svg_of(self, unique_ids=True)
+
     def changes(
         self, *, source: SourceFilter = "all", scope: ScopeFilter = "all"
     ) -> reactivex.Observable[HistoryEntry]:
