@@ -16,6 +16,8 @@ import itertools
 import json
 import os
 import shutil
+import socket
+import sys
 import urllib.request
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -171,6 +173,38 @@ async def node_sync_client(url: str) -> AsyncIterator[NodeSyncClient]:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(client.call("close"), 2)
         await _stop(process)
+
+
+@contextlib.asynccontextmanager
+async def tlsync_serve(port: int, db: Path) -> AsyncIterator[str]:
+    """``tlsync serve`` (tldraw's schema) as a subprocess on ``port`` with the SQLite file
+    ``db``; yields its ``ws://`` base URL once it listens; SIGTERM on exit."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tlsync_core",
+        "serve",
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+        if "tlsync server on" not in line:
+            raise RuntimeError(f"tlsync serve did not start: {line!r}")
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        await _stop(process)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:

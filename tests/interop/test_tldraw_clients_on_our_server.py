@@ -4,11 +4,12 @@ tldraw schema and a real SQLite file."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from interop_peers import NodeSyncClient, node_sync_client
+from interop_peers import NodeSyncClient, free_port, node_sync_client, tlsync_serve
 from test_bot_on_tldraw_server import geo
 
 from tlsync_client import connect
@@ -66,26 +67,22 @@ async def test_tldraw_clients_and_a_bot_converge_on_our_server(tmp_path: Path) -
 
 
 @pytest.mark.spec("INT4")
-async def test_a_tldraw_client_reconnects_after_our_server_restarts(tmp_path: Path) -> None:
-    """Our server stops and restarts on the same port and SQLite file: the TypeScript client
-    reconnects by itself, keeps what was acknowledged and pushes what it did meanwhile."""
+async def test_a_tldraw_client_reconnects_after_tlsync_serve_restarts(tmp_path: Path) -> None:
+    """`tlsync serve` (a subprocess, tldraw's schema by default) stops and starts again on the
+    same port and SQLite file: the TypeScript client reconnects by itself, keeps what was
+    acknowledged and pushes what it did meanwhile."""
     db = tmp_path / "rooms.sqlite"
-    first = TLSyncServer(schema=SCHEMA, persistence=SQLitePersistence(db), port=0)
-    await first.start()
-    port = first.port
-    url = f"{first.url}/connect/restart"
-    async with node_sync_client(url) as client:
-        await client.call("put", records=[geo("shape:before")])
-        await client.synced()
-        await first.close()
-        await client.wait_until(lambda s: not s["connected"])
-        await client.call("put", records=[geo("shape:offline")])
-        second = TLSyncServer(schema=SCHEMA, persistence=SQLitePersistence(db), port=port)
-        await second.start()
-        try:
-            await client.synced(timeout=20)
-            stored = second.rooms["restart"].room.get_snapshot()
-            ids = {d["state"]["id"] for d in stored["documents"]}
-            assert {"shape:before", "shape:offline"} <= ids
-        finally:
-            await second.close()
+    port = free_port()
+    async with contextlib.AsyncExitStack() as first:
+        base = await first.enter_async_context(tlsync_serve(port, db))
+        url = f"{base}/connect/restart"
+        async with node_sync_client(url) as client:
+            await client.call("put", records=[geo("shape:before")])
+            await client.synced()
+            await first.aclose()  # SIGTERM: sessions are sent away, the server stops
+            await client.wait_until(lambda s: not s["connected"])
+            await client.call("put", records=[geo("shape:offline")])
+            async with tlsync_serve(port, db):
+                await client.synced(timeout=20)
+                async with connect(url, schema=SCHEMA) as bot:
+                    assert {"shape:before", "shape:offline"} <= set(bot.store.serialize())
