@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,10 @@ from websockets.asyncio.client import connect as ws_connect
 from tlsync_client import connect
 from tlsync_core.protocol import diff_record
 from tlsync_core.server import SQLitePersistence, TLSyncServer
+from tlsync_core.store import StoreSchema
 from tlsync_core.tldraw import create_tldraw_schema
+from tlsync_core.tldraw.props import PropsMigrations, ShapeProps
+from tlsync_core.tldraw.shapes import DEFAULT_SHAPE_PROPS
 
 SCHEMA = create_tldraw_schema()
 #: geo 12 (the last geo migration) has a down: a peer announcing 11 gets records without it
@@ -122,3 +125,40 @@ async def _old_peer_transcript_on(servers: Servers, tmp_path: Path) -> dict[str,
     tmp_path.mkdir()
     async with servers(tmp_path) as base:
         return await _old_peer_transcript(base)
+
+
+def _schema_before_flip_props() -> StoreSchema:
+    """tldraw's schema as it was before geo/12 (AddFlipProps): no flipX/flipY on geo shapes."""
+    geo = DEFAULT_SHAPE_PROPS["geo"]
+    assert isinstance(geo.migrations, PropsMigrations) and isinstance(geo.props, Mapping)
+    old_geo = ShapeProps(
+        props={k: v for k, v in geo.props.items() if k not in ("flipX", "flipY")},
+        migrations=PropsMigrations(sequence=geo.migrations.sequence[:-1]),
+    )
+    return create_tldraw_schema(shapes={**DEFAULT_SHAPE_PROPS, "geo": old_geo})
+
+
+@pytest.mark.spec("INT5")
+async def test_our_client_on_an_older_schema_joins_a_tldraw_server() -> None:
+    """A bot whose store is on geo version 11 is accepted by @tldraw/sync-core's server: a
+    current client's geo shape reaches it without the flip props, and the bot's old-format
+    shape reaches the current client migrated up (with them)."""
+    old_schema = _schema_before_flip_props()
+    assert old_schema.serialize()["sequences"]["com.tldraw.shape.geo"] == 11
+    async with node_room_server() as server:
+        url = server.room_url("old-bot")
+        async with connect(url, schema=SCHEMA) as current, connect(url, schema=old_schema) as old:
+            new_box = geo("shape:new")
+            current.store.put([new_box])
+            await old.wait_for(lambda s: s.has("shape:new"), timeout=10)
+            seen = old.store.get("shape:new")
+            assert seen is not None and "flipX" not in seen["props"]
+            old_box = geo("shape:old")
+            old_box["props"] = {
+                k: v for k, v in old_box["props"].items() if k not in ("flipX", "flipY")
+            }
+            old.store.put([old_box])
+            await old.wait_for_sync(timeout=10)
+            await current.wait_for(lambda s: s.has("shape:old"), timeout=10)
+            migrated = current.store.get("shape:old")
+            assert migrated is not None and migrated["props"]["flipX"] is False
