@@ -10,12 +10,13 @@ from interop_peers import node_room_server, node_sync_client
 
 from tlsync_client import connect
 from tlsync_core.tldraw import create_tldraw_schema, to_rich_text
+from tlsync_core.tldraw.helpers import default_props
 
 SCHEMA = create_tldraw_schema()
 
 
 def geo(shape_id: str, **props: Any) -> dict[str, Any]:
-    """A geo shape record with every prop tldraw requires."""
+    """A blue geo shape record with tldraw's default props (``props`` override them)."""
     return {
         "id": shape_id,
         "typeName": "shape",
@@ -29,22 +30,10 @@ def geo(shape_id: str, **props: Any) -> dict[str, Any]:
         "opacity": 1,
         "meta": {},
         "props": {
-            "geo": "rectangle",
-            "dash": "draw",
-            "url": "",
+            **default_props("geo"),
             "w": 100,
             "h": 80,
-            "growY": 0,
-            "scale": 1,
-            "flipX": False,
-            "flipY": False,
-            "labelColor": "black",
             "color": "blue",
-            "fill": "none",
-            "size": "m",
-            "font": "draw",
-            "align": "middle",
-            "verticalAlign": "middle",
             "richText": to_rich_text("hello"),
             **props,
         },
