@@ -22,7 +22,11 @@ from tlsync_core.tldraw._migrators import (
     record_sequence,
     removes,
 )
-from tlsync_core.tldraw.props import ShapeProps, create_asset_validator
+from tlsync_core.tldraw.props import (
+    ShapeProps,
+    create_asset_validator,
+    create_subtyped_record_type,
+)
 
 __all__ = [
     "DEFAULT_ASSET_PROPS",
@@ -36,21 +40,7 @@ __all__ = [
 
 def create_asset_record_type(assets: Mapping[str, ShapeProps]) -> RecordType:
     """The ``asset`` record type for these asset types (a union on ``type``)."""
-    return RecordType(
-        "asset",
-        scope="document",
-        validator=T.model(
-            "asset",
-            T.union(
-                "type",
-                {
-                    asset_type: create_asset_validator(asset_type, info.props, info.meta)
-                    for asset_type, info in assets.items()
-                },
-            ),
-        ),
-        default_properties=lambda: {"meta": {}},
-    )
+    return create_subtyped_record_type("asset", assets, create_asset_validator, {"meta": {}})
 
 
 asset_migrations: Final = record_sequence(

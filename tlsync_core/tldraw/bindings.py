@@ -21,6 +21,7 @@ from tlsync_core.tldraw.props import (
     create_binding_props_migration_sequence,
     create_binding_validator,
     create_shape_props_migration_ids,
+    create_subtyped_record_type,
 )
 
 __all__ = [
@@ -35,21 +36,7 @@ __all__ = [
 
 def create_binding_record_type(bindings: Mapping[str, ShapeProps]) -> RecordType:
     """The ``binding`` record type for these binding types (a union on ``type``)."""
-    return RecordType(
-        "binding",
-        scope="document",
-        validator=T.model(
-            "binding",
-            T.union(
-                "type",
-                {
-                    binding_type: create_binding_validator(binding_type, info.props, info.meta)
-                    for binding_type, info in bindings.items()
-                },
-            ),
-        ),
-        default_properties=lambda: {"meta": {}},
-    )
+    return create_subtyped_record_type("binding", bindings, create_binding_validator, {"meta": {}})
 
 
 ElbowArrowSnap: Final = T.literal_enum("center", "edge-point", "edge", "none")

@@ -13,6 +13,7 @@ Also here: :func:`create_shape_validator` / :func:`create_binding_validator` /
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypeAlias
 
@@ -26,6 +27,7 @@ from tlsync_core.store.migrations import (
     UnknownRecord,
     create_migration_sequence,
 )
+from tlsync_core.store.records import RecordType
 from tlsync_core.store.validators import ObjectValidator, T, Validator
 from tlsync_core.tldraw.ids import (
     asset_id_validator,
@@ -263,3 +265,34 @@ def get_shape_prop_keys_by_style(props: PropsValidators) -> dict[StyleProp[Any],
                 )
             keys[prop] = key
     return keys
+
+
+SubtypeValidatorFactory: TypeAlias = Callable[
+    [str, "PropsValidators | Validator[Any] | None", "PropsValidators | None"], Validator[Any]
+]
+
+
+def create_subtyped_record_type(
+    type_name: str,
+    subtypes: Mapping[str, ShapeProps],
+    create_validator: SubtypeValidatorFactory,
+    defaults: Mapping[str, Any],
+) -> RecordType:
+    """A document record type whose ``type`` picks the props validator of one of ``subtypes``
+    (tldraw's shape, binding and asset record types); ``defaults`` are its default properties
+    (copied for each record)."""
+    return RecordType(
+        type_name,
+        scope="document",
+        validator=T.model(
+            type_name,
+            T.union(
+                "type",
+                {
+                    subtype: create_validator(subtype, info.props, info.meta)
+                    for subtype, info in subtypes.items()
+                },
+            ),
+        ),
+        default_properties=lambda: copy.deepcopy(dict(defaults)),
+    )

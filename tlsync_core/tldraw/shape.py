@@ -11,37 +11,29 @@ from typing import Any, Final
 
 from tlsync_core.store.jsvalue import UNDEFINED
 from tlsync_core.store.records import RecordType
-from tlsync_core.store.validators import T
 from tlsync_core.tldraw._migrators import adds, get, noop, put, record_sequence, removes, to_number
-from tlsync_core.tldraw.props import ShapeProps, create_shape_validator
+from tlsync_core.tldraw.props import (
+    ShapeProps,
+    create_shape_validator,
+    create_subtyped_record_type,
+)
 
 __all__ = ["create_shape_record_type", "root_shape_migrations"]
 
 
+_SHAPE_DEFAULTS: Final = {
+    "x": 0,
+    "y": 0,
+    "rotation": 0,
+    "isLocked": False,
+    "opacity": 1,
+    "meta": {},
+}
+
+
 def create_shape_record_type(shapes: Mapping[str, ShapeProps]) -> RecordType:
     """The ``shape`` record type for these shape types (a union on ``type``)."""
-    return RecordType(
-        "shape",
-        scope="document",
-        validator=T.model(
-            "shape",
-            T.union(
-                "type",
-                {
-                    shape_type: create_shape_validator(shape_type, info.props, info.meta)
-                    for shape_type, info in shapes.items()
-                },
-            ),
-        ),
-        default_properties=lambda: {
-            "x": 0,
-            "y": 0,
-            "rotation": 0,
-            "isLocked": False,
-            "opacity": 1,
-            "meta": {},
-        },
-    )
+    return create_subtyped_record_type("shape", shapes, create_shape_validator, _SHAPE_DEFAULTS)
 
 
 def _hoist_opacity_up(record: dict[str, Any]) -> None:
