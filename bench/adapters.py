@@ -16,9 +16,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from functools import partial
-from importlib import metadata
 from typing import Any, ParamSpec, TypeVar
 
+from bench.runner import dist_version
 from bench.signals_cases import Cell, Derived
 
 T = TypeVar("T")
@@ -26,13 +26,6 @@ P = ParamSpec("P")
 
 TLSYNC_MODULE = "tlsync_core.signals"
 REAKTIV_VERSION = "0.24.2"
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "?"
 
 
 class TlsyncAdapter:
@@ -47,7 +40,7 @@ class TlsyncAdapter:
         self._react: Callable[[str, Callable[[int], object]], Callable[[], object]] = module.react
         self._transact: Callable[[Callable[..., object]], object] = module.transact
         self._stops: list[Callable[[], object]] = []
-        self.version = _version("tlsync")
+        self.version = dist_version("tlsync")
 
     def signal(self, value: T) -> Cell[T]:
         atom = self._atom("signal", value)
@@ -89,7 +82,7 @@ class ReaktivAdapter:
         self._effect_cls: Any = reaktiv.Effect
         self._batch: Any = reaktiv.batch
         self._effects: list[Any] = []
-        self.version = _version("reaktiv")
+        self.version = dist_version("reaktiv")
 
     def signal(self, value: T) -> Cell[T]:
         sig = self._signal(value)

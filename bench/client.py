@@ -47,7 +47,6 @@ import dataclasses
 import gc
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -57,24 +56,31 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final, TypeVar, cast
 
+from bench.records import geo_props
 from bench.runner import (
     NODE_DIR,
     NodeInfo,
     Outcome,
     Results,
-    Skip,
-    clear_progress,
-    csv_arg,
+    Sides,
+    Step,
+    cpython,
+    failed,
+    finish,
     fmt_ms,
     fmt_ratio,
-    json_results,
-    merge,
-    notes,
-    prepare_node,
+    measured,
+    new_results,
+    not_run,
+    prepare_sides,
+    preset,
+    print_header,
     production_env,
-    progress,
     render_table,
     run_node_json,
+    run_rounds,
+    runner_parser,
+    timed,
 )
 from tlsync_client.sync_client import TLSyncClient
 from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocketStatus
@@ -154,23 +160,8 @@ class ClientCaseFailed(Exception):
 # the records and the messages (both sides use these texts)
 # --------------------------------------------------------------------------------------------
 
-GEO_PROPS: Record = {
-    "w": 100,
-    "h": 80,
-    "geo": "rectangle",
-    "dash": "draw",
-    "growY": 0,
-    "url": "",
-    "scale": 1,
-    "color": "black",
-    "labelColor": "black",
-    "fill": "none",
-    "size": "m",
-    "font": "draw",
-    "align": "middle",
-    "verticalAlign": "middle",
-    "richText": {"type": "doc", "content": [{"type": "paragraph"}]},
-}
+#: the demo schema's geo shape has no flipX / flipY
+GEO_PROPS: Record = {k: v for k, v in geo_props().items() if k not in ("flipX", "flipY")}
 
 
 def shape_id(i: int) -> str:
@@ -583,12 +574,7 @@ def measure_python(
 
 
 def _run_python(settings: Settings) -> dict[str, Outcome]:
-    try:
-        samples = measure_python(settings)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        return {case: Outcome(error=error) for case in CASES}
-    return {case: Outcome(samples=samples[case]) for case in CASES}
+    return measured(CASES, lambda: measure_python(settings))
 
 
 # --------------------------------------------------------------------------------------------
@@ -608,17 +594,15 @@ def write_node_input(settings: Settings, directory: Path) -> Path:
 def run_node(settings: Settings, input_path: Path, info: NodeInfo) -> dict[str, Outcome]:
     """One round of every case in a fresh Node process."""
     if info.unavailable is not None:
-        return {case: Outcome(skip=Skip("n/a", info.unavailable)) for case in CASES}
+        return not_run(CASES, info.unavailable)
     report, error = run_node_json(
-        [str(NODE_SCRIPT), "--json", "--input", str(input_path)],
-        settings.node_timeout_s,
-        env=production_env(),
+        NODE_SCRIPT, ["--input", str(input_path)], settings.node_timeout_s, env=production_env()
     )
     if report is None:
-        return {case: Outcome(error=error) for case in CASES}
+        return failed(CASES, error)
     info.library_version = str(report.get("version", "?"))
     if report.get("error"):
-        return {case: Outcome(error=str(report["error"])) for case in CASES}
+        return failed(CASES, str(report["error"]))
     samples: dict[str, list[float]] = report["samples"]
     return {case: Outcome(samples=[float(v) for v in samples[case]]) for case in CASES}
 
@@ -628,38 +612,20 @@ def run_node(settings: Settings, input_path: Path, info: NodeInfo) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 
 
-def run_all(
-    impls: Sequence[str],
-    settings: Settings,
-    *,
-    node_info: NodeInfo,
-    progress: Callable[[str], None],
-) -> Results:
+def run_all(settings: Settings, sides: Sides) -> Results:
     """Every round runs all cases on each implementation, alternating which goes first."""
-    results: Results = {case: {impl: Outcome() for impl in IMPLS} for case in CASES}
-    unavailable = {NODE: node_info.unavailable} if node_info.unavailable is not None else {}
-    for impl in IMPLS:
-        for case in CASES:
-            if impl not in impls:
-                results[case][impl].skip = Skip("—", "not selected (--impls)")
-            elif impl in unavailable:
-                results[case][impl].skip = Skip("n/a", unavailable[impl])
-    active = [impl for impl in IMPLS if impl in impls and impl not in unavailable]
+    results, active = new_results(CASES, IMPLS, sides)
     with tempfile.TemporaryDirectory(prefix="tlsync-client-bench-") as tmp:
         input_path = write_node_input(settings, Path(tmp)) if NODE in active else None
-        for round_no in range(settings.rounds):
-            order = active if round_no % 2 == 0 else list(reversed(active))
-            for impl in order:
-                if any(results[case][impl].error is not None for case in CASES):
-                    continue
-                progress(f"round {round_no + 1}/{settings.rounds}  {IMPL_LABELS[impl]}")
-                if impl == NODE:
-                    assert input_path is not None
-                    parts = run_node(settings, input_path, node_info)
-                else:
-                    parts = _run_python(settings)
-                for case, part in parts.items():
-                    merge(results[case][impl], part)
+
+        def measure(impl: str) -> dict[str, Outcome]:
+            if impl == NODE:
+                assert input_path is not None
+                return run_node(settings, input_path, sides.node)
+            return _run_python(settings)
+
+        steps = [Step("", CASES, measure)]
+        run_rounds(results, active, settings.rounds, steps, IMPL_LABELS)
     return results
 
 
@@ -702,96 +668,58 @@ def _count(value: str) -> int:
     return number
 
 
-def _impls(value: str) -> list[str]:
-    return csv_arg(value, IMPLS, "implementation")
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.client",
-        description="Client benchmark: tlsync's TLSyncClient vs @tldraw/sync-core's (Node).",
+    parser = runner_parser(
+        "python -m bench.client",
+        "Client benchmark: tlsync's TLSyncClient vs @tldraw/sync-core's (Node).",
+        IMPLS,
+        rounds_type=_count,
     )
-    parser.add_argument("--quick", action="store_true", help="1 short round (smoke test)")
-    parser.add_argument("--rounds", type=_count, help="override the number of rounds")
     parser.add_argument("--trials", type=_count, help="override the timed trials of every case")
     parser.add_argument("--shapes", type=_count, help="shapes in the room (default 10000)")
     parser.add_argument("--pending", type=_count, help="pending local records (default 1000)")
     parser.add_argument("--remote", type=_count, help="records in the remote patch (default 100)")
     parser.add_argument("--edits", type=_count, help="edits per edit-to-push trial (default 1000)")
-    parser.add_argument(
-        "--impls",
-        type=_impls,
-        default=list(IMPLS),
-        help="comma-separated implementations (default: all): " + ",".join(IMPLS),
-    )
-    parser.add_argument("--markdown", action="store_true", help="print a markdown table")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write raw results here")
     return parser.parse_args(argv)
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    """The preset (full or quick) with the command line's overrides."""
-    settings = QUICK if args.quick else FULL
-    trials = settings.trials if args.trials is None else dict.fromkeys(CASES, args.trials)
-    settings = dataclasses.replace(
-        settings,
-        rounds=args.rounds or settings.rounds,
-        shapes=args.shapes or settings.shapes,
-        pending=args.pending or settings.pending,
-        remote=args.remote or settings.remote,
-        edits=args.edits or settings.edits,
-        trials=trials,
+def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
+    """The preset (full or quick) with the command line's overrides, and the mode."""
+    settings, mode = preset(
+        args,
+        FULL,
+        QUICK,
+        rounds=args.rounds,
+        shapes=args.shapes,
+        pending=args.pending,
+        remote=args.remote,
+        edits=args.edits,
+        trials=None if args.trials is None else dict.fromkeys(CASES, args.trials),
     )
     if max(settings.pending, settings.remote) > settings.shapes:
         raise SystemExit("--pending and --remote must not exceed --shapes")
-    return settings
+    return settings, mode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = settings_from(args)
-    node_info = NodeInfo()
-    if NODE in args.impls:
-        node_info = prepare_node(NODE_PACKAGE)
+    settings, mode = settings_from(args)
+    sides = prepare_sides(args.impls, NODE, NODE_PACKAGE)
+    results, elapsed = timed(lambda: run_all(settings, sides))
 
-    started = time.perf_counter()
-    results = run_all(args.impls, settings, node_info=node_info, progress=progress)
-    clear_progress()
-    elapsed = time.perf_counter() - started
-
-    versions = [f"CPython {platform.python_version()}"]
-    if NODE in args.impls and node_info.unavailable is None:
-        versions.append(
-            f"@tldraw/sync-core {node_info.library_version} on node {node_info.node_version}"
-        )
-    mode = "quick" if args.quick else "full"
-    print(
+    versions = [cpython()]
+    if sides.runs(NODE):
+        versions.append(sides.node.describe("@tldraw/sync-core"))
+    print_header(
         f"client benchmark ({mode}: {settings.rounds} round(s)) on {os.cpu_count()} CPU(s), "
-        f"{elapsed:.0f} s"
-    )
-    print("; ".join(versions))
-    print(
+        f"{elapsed:.0f} s",
+        "; ".join(versions),
         "medians over all trials; ratios are tlsync ÷ @tldraw/sync-core (above 1: we are "
-        "slower) with their target: ✓ met, ✗ missed"
+        "slower) with their target: ✓ met, ✗ missed",
     )
-    print()
     print(render_table(HEADERS, table_rows(results, settings), args.markdown))
-    extra = notes(results, IMPL_LABELS)
-    if extra:
-        print()
-        for line in extra:
-            print(("- " if args.markdown else "") + line)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "mode": mode,
-            "settings": dataclasses.asdict(settings),
-            "versions": versions,
-            "results": json_results(results),
-        }
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
-    failed = any(cell.error is not None for cells in results.values() for cell in cells.values())
-    return 1 if failed else 0
+    payload = {"mode": mode, "settings": dataclasses.asdict(settings), "versions": versions}
+    return finish(results, IMPL_LABELS, args, payload)
 
 
 if __name__ == "__main__":

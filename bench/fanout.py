@@ -42,182 +42,56 @@ import argparse
 import array
 import asyncio
 import contextlib
-import json
-import math
 import multiprocessing
 import os
-import platform
-import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from bench.runner import NODE_DIR, TIMES, csv_arg, prepare_node, render_table
+from bench.processes import (
+    KILLED,
+    LABELS,
+    NODE,
+    NODE_PACKAGE,
+    PHASE_TIMEOUT_S,
+    SERVERS,
+    TLSYNC,
+    TLSYNC_MEMORY,
+    BenchError,
+    CpuWindow,
+    ServerProcess,
+    Session,
+    geo_shape,
+    now_ms,
+    open_session,
+    percentile,
+    rss_kib,
+    server_stderr,
+    start_server,
+)
+from bench.runner import (
+    TIMES,
+    add_csv_option,
+    add_output_options,
+    cpython,
+    prepare_node,
+    print_header,
+    print_notes,
+    render_table,
+    write_json,
+)
 
-TLSYNC = "tlsync"
-TLSYNC_MEMORY = "tlsync-memory"
-NODE = "node"
-SERVERS = (TLSYNC, TLSYNC_MEMORY, NODE)
-LABELS = {
-    TLSYNC: "tlsync (SQLite)",
-    TLSYNC_MEMORY: "tlsync (memory)",
-    NODE: "@tldraw/sync-core",
-}
-NODE_PACKAGE = "@tldraw/sync-core"
-#: the schema every client announces (both servers serialize theirs to exactly this)
-CLIENT_SCHEMA: dict[str, Any] = {"schemaVersion": 2, "sequences": {}}
 #: default moves per client for each N: about 5-10 s per timed run on the 2-core machine
 DEFAULT_MOVES = {30: 300, 60: 150}
-PHASE_TIMEOUT_S = 60.0
-#: servers that had to be killed (printed as notes)
-KILLED: list[str] = []
-
-
-class BenchError(Exception):
-    """A run went wrong (a server did not start, a client saw a wrong message, a timeout)."""
-
-
-def now_ms() -> float:
-    """The clock of send timestamps and receive times (CLOCK_MONOTONIC, shared by processes)."""
-    return time.monotonic() * 1000.0
-
-
-# --------------------------------------------------------------------------------------------
-# the servers
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ServerProcess:
-    """A running server subprocess: where it listens and its pid (for CPU time and RSS)."""
-
-    name: str
-    process: asyncio.subprocess.Process
-    port: int
-    stderr: IO[bytes]
-    workdir: tempfile.TemporaryDirectory[str]
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def url(self, room: str) -> str:
-        return f"ws://127.0.0.1:{self.port}/connect/{room}"
-
-    async def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it does not exit within 5 s (noted in :data:`KILLED`).
-
-        It first waits half a second, so that the server has handled the clients' closes:
-        ``TLSyncServer.close()`` can hang when a session closes while it shuts down (its room
-        timer's ``asyncio.wait_for`` swallows the cancellation on Python 3.11; see
-        bench/README.md).
-        """
-        if self.process.returncode is None:
-            await asyncio.sleep(0.5)
-            with contextlib.suppress(ProcessLookupError):
-                self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), 5)
-            except TimeoutError:
-                KILLED.append(f"{LABELS[self.name]} did not exit on SIGTERM within 5 s: killed")
-                with contextlib.suppress(ProcessLookupError):
-                    self.process.kill()
-                await self.process.wait()
-        self.stderr.close()
-        self.workdir.cleanup()
-
-
-_PORT_LINE = re.compile(r"ws://[^:/]+:(\d+)/|\"port\":\s*(\d+)")
-
-
-async def start_server(name: str) -> ServerProcess:
-    """Start one server on a free port of 127.0.0.1 and wait until it says where it listens."""
-    workdir = tempfile.TemporaryDirectory(prefix="tlsync-fanout-")
-    env = dict(os.environ)
-    if name == TLSYNC:
-        db = Path(workdir.name) / "rooms.sqlite"
-        command = [sys.executable, "-m", "tlsync_core", "serve", "--port", "0", "--db", str(db)]
-        command += ["--schema", "demo"]
-        cwd = None
-    elif name == TLSYNC_MEMORY:
-        command = [sys.executable, "-m", "bench.fanout_server", "--port", "0"]
-        cwd = None
-    elif name == NODE:
-        command = [shutil.which("node") or "node", "fanout-server.mjs", "--port", "0"]
-        cwd = str(NODE_DIR)
-        env["NODE_ENV"] = "production"
-    else:
-        raise ValueError(f"unknown server {name!r}")
-    stderr = (Path(workdir.name) / "stderr.log").open("w+b")
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=stderr,
-    )
-    server = ServerProcess(name, process, 0, stderr, workdir)
-    assert process.stdout is not None
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            line = await asyncio.wait_for(process.stdout.readline(), deadline - time.monotonic())
-            if not line:
-                raise BenchError(f"{name} exited before listening: {server_stderr(server)}")
-            match = _PORT_LINE.search(line.decode(errors="replace"))
-            if match:
-                server.port = int(match.group(1) or match.group(2))
-                break
-    except (TimeoutError, BenchError):
-        await server.stop()
-        raise
-    # the rest of its stdout (a line at shutdown) must not fill the pipe
-    asyncio.get_running_loop().create_task(_drain(process.stdout))
-    return server
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.read(65536):
-        pass
-
-
-def server_stderr(server: ServerProcess) -> str:
-    """The last lines the server wrote to stderr (for error messages)."""
-    server.stderr.flush()
-    server.stderr.seek(0)
-    lines = server.stderr.read().decode(errors="replace").strip().splitlines()
-    return " | ".join(lines[-5:]) or "(no stderr)"
-
-
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (``/proc/<pid>/stat``)."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-
-
-def rss_kib(pid: int) -> int:
-    """The process's resident set size, ``VmRSS`` in ``/proc/<pid>/status``, in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise BenchError(f"no VmRSS for pid {pid}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,16 +99,14 @@ def rss_kib(pid: int) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-class FanoutClient:
+class FanoutClient(Session):
     """One protocol-8 client of the fan-out run: it pushes its own shape and counts the rest."""
 
     def __init__(self, index: int, ws: ClientConnection, clients: int) -> None:
+        super().__init__(ws, f"client {index}", [])
         self.index = index
-        self.ws = ws
         self.shape_id = f"shape:c{index}"
         self.clients = clients
-        self.clock = 0
-        self._pending: asyncio.Future[dict[str, Any]] | None = None
         self.created = 0
         self.moves_received = 0
         self.expected_moves = 0
@@ -242,64 +114,24 @@ class FanoutClient:
         self.latencies = array.array("d")
         self.last_receive = 0.0
         self.last_result = 0.0
-        self.errors: list[str] = []
         self.all_created = asyncio.Event()
         self.all_moves = asyncio.Event()
-        self.reader: asyncio.Task[None] | None = None
 
     @classmethod
     async def join(cls, url: str, index: int, clients: int) -> FanoutClient:
         """Open the socket, do the protocol-8 handshake, and start reading."""
-        ws = await connect(url, max_size=None, compression=None, ping_interval=None)
-        client = cls(index, ws, clients)
-        await client.send(
-            {
-                "type": "connect",
-                "connectRequestId": f"fanout-{index}",
-                "protocolVersion": 8,
-                "lastServerClock": -1,
-                "schema": CLIENT_SCHEMA,
-            }
-        )
-        hello = orjson.loads(await asyncio.wait_for(ws.recv(), PHASE_TIMEOUT_S))
-        if hello.get("type") != "connect" or hello.get("protocolVersion") != 8:
-            raise BenchError(f"client {index}: unexpected handshake reply {hello!r:.200}")
-        client.reader = asyncio.get_running_loop().create_task(client._read())
+        client = cls(index, await open_session(url, f"fanout-{index}", f"client {index}"), clients)
+        client.start()
         return client
 
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.ws.send(orjson.dumps(message), text=True)
-
-    async def push(self, diff: dict[str, Any]) -> None:
+    async def commit(self, diff: dict[str, Any]) -> None:
         """Push ``diff`` and wait for its ``push_result``, which must be ``commit``."""
-        future = asyncio.get_running_loop().create_future()
-        self._pending = future
-        await self.send({"type": "push", "clientClock": self.clock, "diff": diff})
-        self.clock += 1
-        result = await future
+        result = await self.push(diff)
         if result.get("action") != "commit":
-            self.errors.append(f"client {self.index}: push answered {result!r:.200}")
+            self.errors.append(f"{self.who}: push answered {result!r:.200}")
 
     async def create(self) -> None:
-        await self.push(
-            {
-                self.shape_id: [
-                    "put",
-                    {
-                        "id": self.shape_id,
-                        "typeName": "shape",
-                        "type": "geo",
-                        "parentId": "page:page",
-                        "index": "a1",
-                        "x": 0,
-                        "y": 0,
-                        "rotation": 0,
-                        "props": {"w": 100, "h": 100},
-                        "meta": {},
-                    },
-                ]
-            }
-        )
+        await self.commit({self.shape_id: ["put", geo_shape(self.shape_id)]})
 
     async def move(self, moves: int) -> None:
         """Move the shape ``moves`` times, closed loop; ``x`` carries the send time."""
@@ -308,34 +140,19 @@ class FanoutClient:
             sent: float = round(now_ms(), 3)
             if sent.is_integer():
                 sent = int(sent)  # as a JS client would send it
-            await self.push({shape_id: ["patch", {"x": ["put", sent], "y": ["put", k]}]})
+            await self.commit({shape_id: ["patch", {"x": ["put", sent], "y": ["put", k]}]})
 
-    async def _read(self) -> None:
-        try:
-            async for frame in self.ws:
-                received = now_ms()
-                message = orjson.loads(frame)
-                kind = message.get("type")
-                events = message["data"] if kind == "data" else [message]
-                for event in events:
-                    event_type = event.get("type")
-                    if event_type == "patch":
-                        for record_id, op in event["diff"].items():
-                            self._delivery(record_id, op, received)
-                    elif event_type == "push_result":
-                        self.last_result = received
-                        future, self._pending = self._pending, None
-                        if future is None:
-                            self.errors.append(f"client {self.index}: unexpected push_result")
-                        else:
-                            future.set_result(event)
-                    elif event_type != "pong":
-                        self.errors.append(f"client {self.index}: unexpected {event!r:.200}")
-        except ConnectionClosed:
-            pass
-        finally:
-            if self._pending is not None and not self._pending.done():
-                self._pending.set_exception(BenchError(f"client {self.index}: connection closed"))
+    def on_event(self, event: dict[str, Any], received: float) -> None:
+        event_type = event.get("type")
+        if event_type == "patch":
+            for record_id, op in event["diff"].items():
+                self._delivery(record_id, op, received)
+        elif event_type == "push_result":
+            self.last_result = received
+            if not self.resolve(event):
+                self.errors.append(f"{self.who}: unexpected push_result")
+        elif event_type != "pong":
+            self.errors.append(f"{self.who}: unexpected {event!r:.200}")
 
     def _delivery(self, record_id: str, op: list[Any], received: float) -> None:
         if op[0] == "put" and record_id.startswith("shape:c"):
@@ -344,27 +161,19 @@ class FanoutClient:
                 self.all_created.set()
             return
         if op[0] != "patch":
-            self.errors.append(f"client {self.index}: unexpected op {record_id} {op!r:.200}")
+            self.errors.append(f"{self.who}: unexpected op {record_id} {op!r:.200}")
             return
         patch = op[1]
         move = patch["y"][1]
         previous = self.last_move.get(record_id, 0)
         if move != previous + 1:
-            self.errors.append(f"client {self.index}: {record_id} move {move} after {previous}")
+            self.errors.append(f"{self.who}: {record_id} move {move} after {previous}")
         self.last_move[record_id] = move
         self.latencies.append(received - patch["x"][1])
         self.moves_received += 1
         self.last_receive = received
         if self.moves_received == self.expected_moves:
             self.all_moves.set()
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.ws.close(), 5)
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.reader
 
 
 @dataclass
@@ -392,14 +201,6 @@ class FanoutResult:
     @property
     def deliveries_per_s(self) -> float:
         return self.deliveries / self.delivery_seconds if self.delivery_seconds > 0 else 0.0
-
-
-def percentile(ordered: Sequence[float], fraction: float) -> float:
-    """The nearest-rank percentile of sorted values."""
-    if not ordered:
-        return 0.0
-    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered))))
-    return ordered[rank - 1]
 
 
 async def _wait_all(events: Sequence[asyncio.Event], what: str) -> None:
@@ -581,14 +382,13 @@ async def run_fanout(
         await phase("join")
         await phase("create")
         await phase("wait_created")
-        cpu_server = cpu_seconds(server_pid) if server_pid else 0.0
+        server_cpu = CpuWindow(server_pid)
         started = now_ms()
         await phase("move")
         await phase("wait_moves")
         ended = now_ms()
         window = (ended - started) / 1000
-        if server_pid:
-            result.server_cpu = (cpu_seconds(server_pid) - cpu_server) / window
+        result.server_cpu = server_cpu.share(window)
         reports: list[GroupReport] = await phase("report")
     finally:
         await asyncio.gather(*(group.call("close") for group in groups), return_exceptions=True)
@@ -630,26 +430,6 @@ class IdleResult:
         return (self.rss_after_kib - self.rss_before_kib) / added if added > 0 else 0.0
 
 
-async def _idle_session(url: str, index: int) -> ClientConnection:
-    ws = await connect(url, max_size=None, compression=None, ping_interval=None)
-    await ws.send(
-        orjson.dumps(
-            {
-                "type": "connect",
-                "connectRequestId": f"idle-{index}",
-                "protocolVersion": 8,
-                "lastServerClock": -1,
-                "schema": CLIENT_SCHEMA,
-            }
-        ),
-        text=True,
-    )
-    hello = orjson.loads(await asyncio.wait_for(ws.recv(), PHASE_TIMEOUT_S))
-    if hello.get("type") != "connect":
-        raise BenchError(f"idle session {index}: unexpected handshake reply {hello!r:.200}")
-    return ws
-
-
 async def measure_idle(
     server: ServerProcess, sessions: int, rooms: int, *, settle_s: float = 2.0
 ) -> IdleResult:
@@ -662,7 +442,8 @@ async def measure_idle(
 
     async def join(index: int) -> None:
         async with limit:
-            sockets.append(await _idle_session(urls[index % rooms], index))
+            ws = await open_session(urls[index % rooms], f"idle-{index}", f"idle session {index}")
+            sockets.append(ws)
 
     async def keep_alive() -> None:
         # sessions that say nothing for 20 s are dropped by both servers: ping now and then
@@ -911,12 +692,7 @@ def target_lines(summaries: Sequence[Summary]) -> list[str]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__)
-    parser.add_argument(
-        "--servers",
-        type=lambda v: csv_arg(v, SERVERS, "server"),
-        default=list(SERVERS),
-        help=f"comma-separated, from {', '.join(SERVERS)} (default: all)",
-    )
+    add_csv_option(parser, "--servers", SERVERS, "server")
     parser.add_argument(
         "--sizes",
         type=lambda v: [int(x) for x in v.split(",") if x.strip()],
@@ -940,8 +716,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up runs")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small N, M, sessions")
-    parser.add_argument("--markdown", action="store_true", help="markdown tables")
-    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    add_output_options(parser)
     return parser.parse_args(argv)
 
 
@@ -993,26 +768,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if settings.processes == 1
         else f"{settings.processes} generator processes"
     )
-    print(
+    print_header(
         f"fan-out benchmark on {os.cpu_count()} CPU(s), {settings.rounds} round(s), "
-        f"{elapsed:.0f} s; CPython {platform.python_version()}{node_note}; {generators}; "
-        f"1-min load average {load_before:.2f} before, {load_after:.2f} after"
-    )
-    print(
+        f"{elapsed:.0f} s; {cpython()}{node_note}; {generators}; "
+        f"1-min load average {load_before:.2f} before, {load_after:.2f} after",
         "N clients in one room, each moving its shape M times closed loop; deliveries = patch "
         "records received by all clients; latency = send to receive of each move at each other "
-        "client; CPU = CPU seconds / wall seconds of the timed window; medians over the rounds"
+        "client; CPU = CPU seconds / wall seconds of the timed window; medians over the rounds",
     )
-    print()
     print(render_table(FANOUT_HEADERS, fanout_rows(summaries), args.markdown))
     if settings.idle:
         print()
-        print(
+        print_header(
             f"idle sessions: RSS (VmRSS) after one session in each of the {settings.rooms} rooms, "
             f"then after the rest joined and idled 2 s; KiB/session = the difference / the added "
             "sessions"
         )
-        print()
         print(render_table(IDLE_HEADERS, idle_rows(settings.idle), args.markdown))
     extra = target_lines(summaries)
     extra += [
@@ -1029,25 +800,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"the rounds' deliveries/s agreed within {worst.spread:.0%} "
             f"(worst: {LABELS[worst.server]} at N={worst.clients})"
         )
-    if extra:
-        print()
-        for line in extra:
-            print(("- " if args.markdown else "") + line)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "summary": [asdict(r) for r in summaries],
-            "fanout": [
-                {
-                    **asdict(r),
-                    "pushes_per_s": r.pushes_per_s,
-                    "deliveries_per_s": r.deliveries_per_s,
-                }
-                for r in settings.results
-            ],
-            "idle": [{**asdict(r), "kib_per_session": r.kib_per_session} for r in settings.idle],
-        }
-        args.json.write_text(json.dumps(payload, indent=1))
+    print_notes(extra, args.markdown)
+    payload = {
+        "summary": [asdict(r) for r in summaries],
+        "fanout": [
+            {**asdict(r), "pushes_per_s": r.pushes_per_s, "deliveries_per_s": r.deliveries_per_s}
+            for r in settings.results
+        ],
+        "idle": [{**asdict(r), "kib_per_session": r.kib_per_session} for r in settings.idle],
+    }
+    write_json(args.json, payload)
     failed = any(r.error is not None for r in settings.results) or any(
         r.error is not None for r in settings.idle
     )

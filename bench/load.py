@@ -32,49 +32,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
-import platform
 import random
 import resource
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-import orjson
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.asyncio.client import ClientConnection
 
-from bench.fanout import (
-    CLIENT_SCHEMA,
+from bench.processes import (
+    PHASE_TIMEOUT_S,
     TLSYNC,
     BenchError,
+    CpuWindow,
     ServerProcess,
-    cpu_seconds,
+    Session,
+    geo_shape,
     now_ms,
+    open_session,
     percentile,
     rss_kib,
     start_server,
 )
-from bench.runner import render_table
+from bench.runner import add_output_options, cpython, print_header, render_table, write_json
 
 PROBE_ID = "shape:probe"
-PROBE_SHAPE: dict[str, Any] = {
-    "id": PROBE_ID,
-    "typeName": "shape",
-    "type": "geo",
-    "parentId": "page:page",
-    "index": "a1",
-    "x": 0,
-    "y": 0,
-    "rotation": 0,
-    "props": {"w": 100, "h": 100},
-    "meta": {},
-}
-TIMEOUT_S = 60.0
+PROBE_SHAPE = geo_shape(PROBE_ID)
 
 
 @dataclass
@@ -132,58 +118,24 @@ class Probe:
         return self.received >= self.expected
 
 
-class LoadClient:
+class LoadClient(Session):
     """One idle session: handshake, pings, and a reader that notes probe arrivals."""
 
     def __init__(self, ws: ClientConnection, room: LoadRoom, index: int) -> None:
-        self.ws = ws
+        super().__init__(ws, f"session {index}", room.errors)
         self.room = room
         self.index = index
-        self.clock = 0
         self.pings = 0
         self.pongs = 0
-        self.closing = False
-        self.result: asyncio.Future[dict[str, Any]] | None = None
-        self.reader: asyncio.Task[None] | None = None
-        self.pinger: asyncio.Task[None] | None = None
 
     @classmethod
     async def join(cls, url: str, room: LoadRoom, index: int) -> LoadClient:
-        ws = await connect(url, max_size=None, compression=None, ping_interval=None)
-        client = cls(ws, room, index)
-        try:
-            await ws.send(
-                orjson.dumps(
-                    {
-                        "type": "connect",
-                        "connectRequestId": f"load-{index}",
-                        "protocolVersion": 8,
-                        "lastServerClock": -1,
-                        "schema": CLIENT_SCHEMA,
-                    }
-                ),
-                text=True,
-            )
-            hello = orjson.loads(await asyncio.wait_for(ws.recv(), TIMEOUT_S))
-            if hello.get("type") != "connect":
-                raise BenchError(f"session {index}: unexpected handshake reply {hello!r:.200}")
-        except BaseException:
-            await ws.close()
-            raise
-        client.reader = asyncio.get_running_loop().create_task(client._read())
+        client = cls(await open_session(url, f"load-{index}", f"session {index}"), room, index)
+        client.start()
         return client
 
-    async def push(self, diff: dict[str, Any]) -> dict[str, Any]:
-        """Push and wait for the ``push_result``."""
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self.result = future
-        message = {"type": "push", "clientClock": self.clock, "diff": diff}
-        self.clock += 1
-        await self.ws.send(orjson.dumps(message), text=True)
-        return await asyncio.wait_for(future, TIMEOUT_S)
-
     def start_pinging(self, interval: float) -> None:
-        self.pinger = asyncio.get_running_loop().create_task(self._ping(interval))
+        self.tasks.append(asyncio.get_running_loop().create_task(self._ping(interval)))
 
     async def _ping(self, interval: float) -> None:
         await asyncio.sleep(random.uniform(0, interval))
@@ -192,43 +144,21 @@ class LoadClient:
             self.pings += 1
             await asyncio.sleep(interval)
 
-    async def _read(self) -> None:
-        room = self.room
-        try:
-            async for frame in self.ws:
-                received = now_ms()
-                message = orjson.loads(frame)
-                kind = message.get("type")
-                if kind == "pong":
-                    self.pongs += 1
-                    continue
-                events = message["data"] if kind == "data" else [message]
-                for event in events:
-                    if event.get("type") == "patch":
-                        op = event["diff"].get(PROBE_ID)
-                        if op is not None:
-                            room.arrived(self, op, received)
-                    elif event.get("type") == "push_result":
-                        future, self.result = self.result, None
-                        if future is not None and not future.done():
-                            future.set_result(event)
-        except ConnectionClosed:
-            pass
-        except Exception as error:  # a bug here must fail the run, not vanish
-            room.errors.append(f"session {self.index}: {error!r}")
-        finally:
-            if not self.closing:
-                room.errors.append(f"session {self.index}: the server closed the connection")
+    def on_event(self, event: dict[str, Any], received: float) -> None:
+        kind = event.get("type")
+        if kind == "pong":
+            self.pongs += 1
+        elif kind == "patch":
+            op = event["diff"].get(PROBE_ID)
+            if op is not None:
+                self.room.arrived(self, op, received)
+        elif kind == "push_result":
+            self.resolve(event)  # a probe's result (nobody waits for it) is dropped
 
-    async def close(self) -> None:
-        self.closing = True
-        for task in (self.pinger, self.reader):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.ws.close(), 5)
+    def on_closed(self) -> None:
+        super().on_closed()
+        if not self.closing:
+            self.errors.append(f"{self.who}: the server closed the connection")
 
 
 class LoadRoom:
@@ -265,14 +195,7 @@ class LoadRoom:
         self.seq += 1
         seq = self.seq
         self.probes[seq] = Probe(sent=now_ms(), expected=len(self.clients) - 1)
-        prober = self.prober
-        message = {
-            "type": "push",
-            "clientClock": prober.clock,
-            "diff": {PROBE_ID: ["patch", {"x": ["put", seq], "y": ["put", seq]}]},
-        }
-        prober.clock += 1
-        await prober.ws.send(orjson.dumps(message), text=True)
+        await self.prober.send_push({PROBE_ID: ["patch", {"x": ["put", seq], "y": ["put", seq]}]})
 
 
 def raise_open_files_limit(needed: int) -> int:
@@ -322,12 +245,14 @@ async def run_load(settings: LoadSettings, server: ServerProcess | None = None) 
         await asyncio.gather(*(join(i) for i in range(settings.sessions)))
         for room in rooms:
             room.clients.sort(key=lambda c: c.index)
-            answer = await room.prober.push({PROBE_ID: ["put", PROBE_SHAPE]})
+            answer = await asyncio.wait_for(
+                room.prober.push({PROBE_ID: ["put", PROBE_SHAPE]}), PHASE_TIMEOUT_S
+            )
             if answer.get("action") != "commit":
                 raise BenchError(f"{room.name}: creating the probe shape: {answer!r:.200}")
         await _until(
             lambda: all(r.created >= len(r.clients) - 1 for r in rooms),
-            TIMEOUT_S,
+            PHASE_TIMEOUT_S,
             "every session to see its room's probe shape",
         )
         result.connect_s = time.perf_counter() - started
@@ -337,7 +262,7 @@ async def run_load(settings: LoadSettings, server: ServerProcess | None = None) 
 
         for client in clients:
             client.start_pinging(settings.ping_interval_s)
-        cpu_start, generator_start = cpu_seconds(pid), time.process_time()
+        server_cpu, generator_start = CpuWindow(pid), time.process_time()
         wall_start = time.perf_counter()
         next_rss = wall_start + 1.0
         turn = 0
@@ -352,7 +277,7 @@ async def run_load(settings: LoadSettings, server: ServerProcess | None = None) 
         with contextlib.suppress(BenchError):
             await _until(lambda: all(p.complete for p in all_probes), 10, "the last probes")
         wall = time.perf_counter() - wall_start
-        result.server_cpu = (cpu_seconds(pid) - cpu_start) / wall
+        result.server_cpu = server_cpu.share(wall)
         result.generator_cpu = (time.process_time() - generator_start) / wall
         result.rss_max_kib = max(result.rss_max_kib, rss_kib(pid))
 
@@ -430,8 +355,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--hold", type=float, default=defaults.hold_s, help="seconds (60)")
     parser.add_argument("--ping-interval", type=float, default=defaults.ping_interval_s)
     parser.add_argument("--probe-interval", type=float, default=defaults.probe_interval_s)
-    parser.add_argument("--markdown", action="store_true", help="a markdown table")
-    parser.add_argument("--json", type=Path, help="also write the result to this JSON file")
+    add_output_options(parser)
     return parser.parse_args(argv)
 
 
@@ -447,24 +371,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     result = asyncio.run(run_load(settings))
     load_after = os.getloadavg()[0]
-    print(
-        f"load benchmark on {os.cpu_count()} CPU(s); CPython {platform.python_version()};"
+    print_header(
+        f"load benchmark on {os.cpu_count()} CPU(s); {cpython()};"
         f" tlsync serve (SQLite) in its own process, the clients in this one;"
-        f" 1-min load average {load_before:.2f} before, {load_after:.2f} after"
-    )
-    print(
+        f" 1-min load average {load_before:.2f} before, {load_after:.2f} after",
         f"idle sessions pinging every {settings.ping_interval_s:g} s; a probe patch every"
         f" {settings.probe_interval_s:g} s, rooms in turn; fan-out = send to the last receipt"
-        " in the room; CPU = CPU seconds / wall seconds of the hold"
+        " in the room; CPU = CPU seconds / wall seconds of the hold",
     )
-    print()
     print(render_table(HEADERS, [row(result)], args.markdown))
     for error in result.errors[:20]:
         print(f"FAILED: {error}")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        data = {**asdict(result), "kib_per_session": result.kib_per_session}
-        args.json.write_text(json.dumps(data, indent=2) + "\n")
+    write_json(args.json, {**asdict(result), "kib_per_session": result.kib_per_session})
     return 1 if result.errors else 0
 
 

@@ -25,38 +25,39 @@ the sums (serialize + parse). Target: the patch message within 1.5x of node. The
 
 from __future__ import annotations
 
-import argparse
-import gc
 import json
 import os
-import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
+from bench.records import geo_props, shape_record
 from bench.runner import (
     NODE_DIR,
-    TIMES,
     NodeInfo,
     Outcome,
     Results,
-    Skip,
-    clear_progress,
-    csv_arg,
-    fmt_number,
-    json_results,
-    merge,
-    notes,
-    progress,
+    Sides,
+    case_op_key,
+    cpython,
+    failed,
+    finish,
+    fmt_ms,
+    fmt_ratio,
+    measured,
+    not_run,
+    prepare_sides,
+    preset,
+    print_header,
     render_table,
-    run_node_json,
+    run_case_rounds,
+    run_node_input,
+    runner_parser,
+    sample,
+    timed,
+    tlsync_version,
 )
 from tlsync_core.protocol import make_connect_event, parse_server_message, serialize_message
 
@@ -127,38 +128,8 @@ def shape_id(i: int) -> str:
 
 def geo_shape(i: int) -> dict[str, Any]:
     """A valid 5.4.2 geo shape (every prop present), positioned on a grid."""
-    return {
-        "x": 120.5 * (i % 40) + 0.25,
-        "y": 97.75 * (i // 40) + 0.125,
-        "rotation": 0,
-        "isLocked": False,
-        "opacity": 1,
-        "meta": {},
-        "id": shape_id(i),
-        "type": "geo",
-        "props": {
-            "w": 100,
-            "h": 80,
-            "geo": "rectangle",
-            "dash": "draw",
-            "growY": 0,
-            "url": "",
-            "scale": 1,
-            "color": "black",
-            "labelColor": "black",
-            "fill": "none",
-            "size": "m",
-            "font": "draw",
-            "align": "middle",
-            "verticalAlign": "middle",
-            "richText": {"type": "doc", "content": [{"type": "paragraph"}]},
-            "flipX": False,
-            "flipY": False,
-        },
-        "parentId": "page:page",
-        "index": f"a{i:04d}",
-        "typeName": "shape",
-    }
+    x, y = 120.5 * (i % 40) + 0.25, 97.75 * (i // 40) + 0.125
+    return shape_record(shape_id(i), "geo", geo_props(), x=x, y=y, index=f"a{i:04d}")
 
 
 def make_patch_message() -> dict[str, Any]:
@@ -248,10 +219,6 @@ class CodecCheckFailed(Exception):
     """A message did not survive serialize + parse, or its bytes differ from node's."""
 
 
-def key(case: str, op: str) -> str:
-    return f"{case} {op}"
-
-
 # --------------------------------------------------------------------------------------------
 # measurement
 
@@ -289,29 +256,21 @@ def measure_python(case: str, settings: Settings) -> dict[str, list[float]]:
     for _ in range(settings.warmup[case]):
         serialize_message(message)
         parse_server_message(text)
-    samples: dict[str, list[float]] = {op: [] for op in OPS}
-    for _ in range(settings.samples):
-        gc.collect()
-        samples["serialize"].append(_serialize_us(message, inner))
-        gc.collect()
-        samples["parse"].append(_parse_us(text, inner))
-    return samples
+    timers = {
+        "serialize": lambda: _serialize_us(message, inner),
+        "parse": lambda: _parse_us(text, inner),
+    }
+    return sample(timers, settings.samples)
 
 
 def run_python(case: str, settings: Settings) -> dict[str, Outcome]:
-    try:
-        samples = measure_python(case, settings)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        return {op: Outcome(error=error) for op in OPS}
-    return {op: Outcome(samples=samples[op]) for op in OPS}
+    return measured(OPS, lambda: measure_python(case, settings))
 
 
 def run_node(settings: Settings, info: NodeInfo) -> dict[str, dict[str, Outcome]]:
     """One node process times every case; per case, the samples of each op (or the error)."""
     if info.unavailable is not None:
-        skip = Skip("n/a", info.unavailable)
-        return {case: {op: Outcome(skip=skip) for op in OPS} for case in CASES}
+        return {case: not_run(OPS, info.unavailable) for case in CASES}
     cases = [
         {
             "name": case,
@@ -322,21 +281,16 @@ def run_node(settings: Settings, info: NodeInfo) -> dict[str, dict[str, Outcome]
         }
         for case in CASES
     ]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "cases.json"
-        path.write_text(json.dumps({"cases": cases}), encoding="utf-8")
-        report, error = run_node_json(
-            [str(NODE_SCRIPT), "--json", "--input", str(path)], settings.node_timeout_s
-        )
+    report, error = run_node_input(NODE_SCRIPT, {"cases": cases}, settings.node_timeout_s)
     if report is None:
-        return {case: {op: Outcome(error=error) for op in OPS} for case in CASES}
+        return {case: failed(OPS, error) for case in CASES}
     info.node_version = str(report.get("node", "?"))
     out: dict[str, dict[str, Outcome]] = {}
     for result in report["results"]:
         case = result["name"]
         if not result["identical"]:
             failure = "JSON.stringify of the parsed message differs from serialize_message"
-            out[case] = {op: Outcome(error=failure) for op in OPS}
+            out[case] = failed(OPS, failure)
             continue
         out[case] = {
             "serialize": Outcome(samples=[float(v) for v in result["stringify"]]),
@@ -345,52 +299,16 @@ def run_node(settings: Settings, info: NodeInfo) -> dict[str, dict[str, Outcome]
     return out
 
 
-def prepare(impls: Sequence[str]) -> tuple[NodeInfo, dict[str, str]]:
-    """Node's availability (codec.mjs needs node only, no package)."""
-    unavailable: dict[str, str] = {}
-    info = NodeInfo()
-    if NODE in impls:
-        node = shutil.which("node")
-        if node is None:
-            unavailable[NODE] = "node is not on PATH"
-        else:
-            done = subprocess.run([node, "--version"], capture_output=True, text=True, check=False)
-            info.node_version = done.stdout.strip()
-    return info, unavailable
-
-
-def run_all(
-    impls: Sequence[str],
-    settings: Settings,
-    *,
-    unavailable: dict[str, str],
-    node_info: NodeInfo,
-    progress: Callable[[str], None],
-) -> Results:
+def run_all(settings: Settings, sides: Sides) -> Results:
     """Every round measures every case on tlsync and all cases in one node process, the order
     of the two reversed on odd rounds."""
-    keys = [key(case, op) for case in CASES for op in OPS]
-    results: Results = {k: {impl: Outcome() for impl in IMPLS} for k in keys}
-    for impl in IMPLS:
-        reason = None if impl in impls else "not selected (--impls)"
-        reason = unavailable.get(impl, reason)
-        if reason is not None:
-            for k in keys:
-                results[k][impl].skip = Skip("—" if impl not in impls else "n/a", reason)
-    active = [impl for impl in IMPLS if impl in impls and impl not in unavailable]
-    for round_no in range(settings.rounds):
-        order = active if round_no % 2 == 0 else list(reversed(active))
-        for impl in order:
-            progress(f"round {round_no + 1}/{settings.rounds}  {IMPL_LABELS[impl]}")
-            if impl == NODE:
-                for case, parts in run_node(settings, node_info).items():
-                    for op, part in parts.items():
-                        merge(results[key(case, op)][impl], part)
-            else:
-                for case in CASES:
-                    for op, part in run_python(case, settings).items():
-                        merge(results[key(case, op)][impl], part)
-    return results
+    measures = {
+        TLSYNC: lambda: {case: run_python(case, settings) for case in CASES},
+        NODE: lambda: run_node(settings, sides.node),
+    }
+    return run_case_rounds(
+        measures, CASES, OPS, sides=sides, rounds=settings.rounds, labels=IMPL_LABELS
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,14 +326,6 @@ HEADERS = (
 )
 
 
-def _cell(value: float | None, outcome: Outcome) -> str:
-    if outcome.error is not None:
-        return "FAILED"
-    if outcome.skip is not None:
-        return outcome.skip.label
-    return "n/a" if value is None else fmt_number(value)
-
-
 def rows(results: Results) -> list[list[str]]:
     out: list[list[str]] = []
     for case in CASES:
@@ -423,23 +333,12 @@ def rows(results: Results) -> list[list[str]]:
         row = [CASE_LABELS[case], f"{size:,}"]
         for op in OPS:  # serialize (tlsync, node), then parse (tlsync, node)
             for impl in IMPLS:
-                cell = results[key(case, op)][impl]
-                row.append(_cell(cell.median, cell))
+                row.append(fmt_ms(results[case_op_key(case, op)][impl]))
         totals: dict[str, float | None] = {}
         for impl in IMPLS:
-            parts = [results[key(case, op)][impl].median for op in OPS]
+            parts = [results[case_op_key(case, op)][impl].median for op in OPS]
             totals[impl] = None if None in parts else sum(p or 0.0 for p in parts)
-        ratio = "n/a"
-        tl, nd = totals[TLSYNC], totals[NODE]
-        if tl is not None and nd:
-            value = tl / nd
-            target = TARGETS[case]
-            ratio = f"{value:.2f}{TIMES}"
-            if target is not None:
-                ratio += f" {'✓' if value <= target else '✗'} (≤{target:g})"
-            else:
-                ratio += " (report only)"
-        row.append(ratio)
+        row.append(fmt_ratio(totals[TLSYNC], totals[NODE], TARGETS[case], digits=2))
         out.append(row)
     return out
 
@@ -448,68 +347,28 @@ def rows(results: Results) -> list[list[str]]:
 # command line
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.protocol_codec",
-        description="tlsync's message codec vs node's JSON.stringify / JSON.parse.",
-    )
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 round, fewer calls")
-    parser.add_argument("--markdown", action="store_true", help="print a markdown table")
-    parser.add_argument("--rounds", type=int, default=None, help="override the round count")
-    parser.add_argument(
-        "--impls",
-        type=lambda v: csv_arg(v, IMPLS, "implementation"),
-        default=list(IMPLS),
-        help=f"comma-separated, from {', '.join(IMPLS)} (default: both)",
-    )
-    parser.add_argument("--json", type=Path, default=None, help="also write the raw samples")
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    settings = QUICK if args.quick else FULL
-    if args.rounds is not None:
-        settings = Settings(
-            args.rounds, settings.samples, settings.inner, settings.warmup, settings.node_timeout_s
-        )
-    node_info, unavailable = prepare(args.impls)
-    started = time.perf_counter()
-    results = run_all(
-        args.impls, settings, unavailable=unavailable, node_info=node_info, progress=progress
-    )
-    clear_progress()
-    elapsed = time.perf_counter() - started
-    try:
-        version = metadata.version("tlsync")
-    except metadata.PackageNotFoundError:
-        version = "?"
-    versions = [f"CPython {platform.python_version()}", f"tlsync {version}"]
-    if NODE in args.impls and NODE not in unavailable:
-        versions.append(f"node {node_info.node_version}")
-    mode = "quick" if args.quick else "full"
-    print(
+    args = runner_parser(
+        "python -m bench.protocol_codec",
+        "tlsync's message codec vs node's JSON.stringify / JSON.parse.",
+        IMPLS,
+        quick_help="smoke run: 1 round, fewer calls",
+    ).parse_args(argv)
+    settings, mode = preset(args, FULL, QUICK, rounds=args.rounds)
+    sides = prepare_sides(args.impls, NODE, None)  # codec.mjs needs node only, no package
+    results, elapsed = timed(lambda: run_all(settings, sides))
+    versions = [cpython(), f"tlsync {tlsync_version()}"]
+    if sides.runs(NODE):
+        versions.append(f"node {sides.node.node_version}")
+    print_header(
         f"codec benchmark ({mode}: {settings.rounds} round(s) x {settings.samples} samples) "
-        f"on {os.cpu_count()} CPU(s), {elapsed:.0f} s"
-    )
-    print("; ".join(versions))
-    print(
+        f"on {os.cpu_count()} CPU(s), {elapsed:.0f} s",
+        "; ".join(versions),
         "median µs per call; tlsync parse = JSON parsing + structural checks; the ratio is "
-        "(serialize + parse) tlsync ÷ node"
+        "(serialize + parse) tlsync ÷ node",
     )
-    print()
     print(render_table(HEADERS, rows(results), args.markdown))
-    extra = notes(results, IMPL_LABELS)
-    if extra:
-        print()
-        for line in extra:
-            print(("- " if args.markdown else "") + line)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"mode": mode, "versions": versions, "results": json_results(results)}
-        args.json.write_text(json.dumps(payload, indent=1))
-    failed = any(cell.error is not None for cells in results.values() for cell in cells.values())
-    return 1 if failed else 0
+    return finish(results, IMPL_LABELS, args, {"mode": mode, "versions": versions})
 
 
 if __name__ == "__main__":

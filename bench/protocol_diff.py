@@ -28,37 +28,39 @@ failed.
 
 from __future__ import annotations
 
-import argparse
-import gc
-import json
 import os
-import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
+from bench.records import geo_props, shape_record
 from bench.runner import (
     NODE_DIR,
-    TIMES,
     NodeInfo,
     Outcome,
     Results,
-    Skip,
-    clear_progress,
-    csv_arg,
-    fmt_number,
-    json_results,
-    merge,
-    notes,
-    prepare_node,
-    progress,
+    Sides,
+    case_op_key,
+    cpython,
+    failed,
+    finish,
+    fmt_ms,
+    fmt_times,
+    measured,
+    not_run,
+    prepare_sides,
+    preset,
+    print_header,
+    production_env,
     render_table,
-    run_node_json,
+    run_case_rounds,
+    run_node_input,
+    runner_parser,
+    sample,
+    timed,
+    tlsync_version,
 )
 from tlsync_core.protocol.diff import ObjectDiff, apply_object_diff, diff_record
 from tlsync_core.store.jsvalue import js_equal, json_stringify
@@ -94,45 +96,12 @@ _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def _base(shape_type: str, props: Record) -> Record:
-    return {
-        "x": 412.5078125,
-        "y": 187.26953125,
-        "rotation": 0,
-        "isLocked": False,
-        "opacity": 1,
-        "meta": {},
-        "id": f"shape:{shape_type}Kx3vQ9mWb2LpT7nR",
-        "type": shape_type,
-        "props": props,
-        "parentId": "page:page",
-        "index": "a1V",
-        "typeName": "shape",
-    }
+    shape_id = f"shape:{shape_type}Kx3vQ9mWb2LpT7nR"
+    return shape_record(shape_id, shape_type, props, x=412.5078125, y=187.26953125, index="a1V")
 
 
 def geo_shape() -> Record:
-    return _base(
-        "geo",
-        {
-            "w": 160.5,
-            "h": 90.25,
-            "geo": "rectangle",
-            "dash": "draw",
-            "growY": 0,
-            "url": "",
-            "scale": 1,
-            "color": "black",
-            "labelColor": "black",
-            "fill": "none",
-            "size": "m",
-            "font": "draw",
-            "align": "middle",
-            "verticalAlign": "middle",
-            "richText": {"type": "doc", "content": [{"type": "paragraph"}]},
-            "flipX": False,
-            "flipY": False,
-        },
-    )
+    return _base("geo", geo_props(160.5, 90.25))
 
 
 def frame_shape(name: str) -> Record:
@@ -254,10 +223,6 @@ FULL = Settings(rounds=3, samples=7, inner=20_000, warmup=20_000, node_timeout_s
 QUICK = Settings(rounds=1, samples=3, inner=1_000, warmup=1_000, node_timeout_s=120)
 
 
-def key(case: str, op: str) -> str:
-    return f"{case} {op}"
-
-
 def _time_us(fn: Callable[[], object], inner: int) -> float:
     start = time.perf_counter()
     for _ in range(inner):
@@ -283,22 +248,15 @@ def measure_python(case: str, settings: Settings) -> dict[str, list[float]]:
     for _ in range(settings.warmup):
         run_diff()
         run_apply()
-    samples: dict[str, list[float]] = {op: [] for op in OPS}
-    for _ in range(settings.samples):
-        gc.collect()
-        samples["diff"].append(_time_us(run_diff, settings.inner))
-        gc.collect()
-        samples["apply"].append(_time_us(run_apply, settings.inner))
-    return samples
+    timers = {
+        "diff": lambda: _time_us(run_diff, settings.inner),
+        "apply": lambda: _time_us(run_apply, settings.inner),
+    }
+    return sample(timers, settings.samples)
 
 
 def run_python(case: str, settings: Settings) -> dict[str, Outcome]:
-    try:
-        samples = measure_python(case, settings)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        return {op: Outcome(error=error) for op in OPS}
-    return {op: Outcome(samples=samples[op]) for op in OPS}
+    return measured(OPS, lambda: measure_python(case, settings))
 
 
 def node_cases(settings: Settings) -> list[dict[str, Any]]:
@@ -323,62 +281,37 @@ def node_cases(settings: Settings) -> list[dict[str, Any]]:
 def run_node(settings: Settings, info: NodeInfo) -> dict[str, dict[str, Outcome]]:
     """One node process times every case; per case, the samples of each op (or the error)."""
     if info.unavailable is not None:
-        skip = Skip("n/a", info.unavailable)
-        return {case: {op: Outcome(skip=skip) for op in OPS} for case in CASES}
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "cases.json"
-        path.write_text(json.dumps({"cases": node_cases(settings)}), encoding="utf-8")
-        report, error = run_node_json(
-            [str(NODE_SCRIPT), "--json", "--input", str(path)],
-            settings.node_timeout_s,
-            env={**os.environ, "NODE_ENV": "production"},
-        )
+        return {case: not_run(OPS, info.unavailable) for case in CASES}
+    report, error = run_node_input(
+        NODE_SCRIPT,
+        {"cases": node_cases(settings)},
+        settings.node_timeout_s,
+        env=production_env(),
+    )
     if report is None:
-        return {case: {op: Outcome(error=error) for op in OPS} for case in CASES}
+        return {case: failed(OPS, error) for case in CASES}
     info.node_version = str(report.get("node", "?"))
     info.library_version = str(report.get("version", "?"))
     out: dict[str, dict[str, Outcome]] = {}
     for result in report["results"]:
         case = result["name"]
         if result.get("error"):
-            out[case] = {op: Outcome(error=str(result["error"])) for op in OPS}
+            out[case] = failed(OPS, str(result["error"]))
             continue
         out[case] = {op: Outcome(samples=[float(v) for v in result[op]]) for op in OPS}
     return out
 
 
-def run_all(
-    impls: Sequence[str],
-    settings: Settings,
-    *,
-    unavailable: dict[str, str],
-    node_info: NodeInfo,
-    progress: Callable[[str], None],
-) -> Results:
+def run_all(settings: Settings, sides: Sides) -> Results:
     """Every round measures every case on tlsync and all cases in one node process, the order
     of the two reversed on odd rounds."""
-    keys = [key(case, op) for case in CASES for op in OPS]
-    results: Results = {k: {impl: Outcome() for impl in IMPLS} for k in keys}
-    for impl in IMPLS:
-        reason = None if impl in impls else "not selected (--impls)"
-        reason = unavailable.get(impl, reason)
-        if reason is not None:
-            for k in keys:
-                results[k][impl].skip = Skip("—" if impl not in impls else "n/a", reason)
-    active = [impl for impl in IMPLS if impl in impls and impl not in unavailable]
-    for round_no in range(settings.rounds):
-        order = active if round_no % 2 == 0 else list(reversed(active))
-        for impl in order:
-            progress(f"round {round_no + 1}/{settings.rounds}  {IMPL_LABELS[impl]}")
-            if impl == TLDRAW:
-                for case, parts in run_node(settings, node_info).items():
-                    for op, part in parts.items():
-                        merge(results[key(case, op)][impl], part)
-            else:
-                for case in CASES:
-                    for op, part in run_python(case, settings).items():
-                        merge(results[key(case, op)][impl], part)
-    return results
+    measures = {
+        TLSYNC: lambda: {case: run_python(case, settings) for case in CASES},
+        TLDRAW: lambda: run_node(settings, sides.node),
+    }
+    return run_case_rounds(
+        measures, CASES, OPS, sides=sides, rounds=settings.rounds, labels=IMPL_LABELS
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,23 +321,13 @@ def run_all(
 HEADERS = ("case", "operation", "tlsync µs", "@tldraw/sync-core µs", "tlsync ÷ tldraw")
 
 
-def _cell(outcome: Outcome) -> str:
-    if outcome.error is not None:
-        return "FAILED"
-    if outcome.skip is not None:
-        return outcome.skip.label
-    return "n/a" if outcome.median is None else fmt_number(outcome.median)
-
-
 def rows(results: Results) -> list[list[str]]:
     out: list[list[str]] = []
     for case in CASES:
         for op in OPS:
-            ours, theirs = (results[key(case, op)][impl] for impl in IMPLS)
-            ratio = "n/a"
-            if ours.median is not None and theirs.median:
-                ratio = f"{ours.median / theirs.median:.1f}{TIMES}"
-            out.append([CASE_LABELS[case], OP_LABELS[op], _cell(ours), _cell(theirs), ratio])
+            ours, theirs = (results[case_op_key(case, op)][impl] for impl in IMPLS)
+            ratio = fmt_times(ours.median, theirs.median)
+            out.append([CASE_LABELS[case], OP_LABELS[op], fmt_ms(ours), fmt_ms(theirs), ratio])
     return out
 
 
@@ -413,71 +336,28 @@ def rows(results: Results) -> list[list[str]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.protocol_diff",
-        description="tlsync's diff_record / apply_object_diff vs @tldraw/sync-core 5.4.2's.",
-    )
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 round, fewer calls")
-    parser.add_argument("--markdown", action="store_true", help="print a markdown table")
-    parser.add_argument("--rounds", type=int, default=None, help="override the round count")
-    parser.add_argument(
-        "--impls",
-        type=lambda v: csv_arg(v, IMPLS, "implementation"),
-        default=list(IMPLS),
-        help=f"comma-separated, from {', '.join(IMPLS)} (default: both)",
-    )
-    parser.add_argument("--json", type=Path, default=None, help="also write the raw samples")
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    settings = QUICK if args.quick else FULL
-    if args.rounds is not None:
-        settings = Settings(
-            args.rounds, settings.samples, settings.inner, settings.warmup, settings.node_timeout_s
-        )
-    unavailable: dict[str, str] = {}
-    node_info = NodeInfo()
-    if TLDRAW in args.impls:
-        node_info = prepare_node(NODE_PACKAGE)
-        if node_info.unavailable is not None:
-            unavailable[TLDRAW] = node_info.unavailable
-    started = time.perf_counter()
-    results = run_all(
-        args.impls, settings, unavailable=unavailable, node_info=node_info, progress=progress
-    )
-    clear_progress()
-    elapsed = time.perf_counter() - started
-    try:
-        version = metadata.version("tlsync")
-    except metadata.PackageNotFoundError:
-        version = "?"
-    versions = [f"CPython {platform.python_version()}", f"tlsync {version}"]
-    if TLDRAW in args.impls and TLDRAW not in unavailable:
-        versions.append(f"node {node_info.node_version}")
-        versions.append(f"@tldraw/sync-core {node_info.library_version}")
-    mode = "quick" if args.quick else "full"
-    print(
+    args = runner_parser(
+        "python -m bench.protocol_diff",
+        "tlsync's diff_record / apply_object_diff vs @tldraw/sync-core 5.4.2's.",
+        IMPLS,
+        quick_help="smoke run: 1 round, fewer calls",
+    ).parse_args(argv)
+    settings, mode = preset(args, FULL, QUICK, rounds=args.rounds)
+    sides = prepare_sides(args.impls, TLDRAW, NODE_PACKAGE)
+    results, elapsed = timed(lambda: run_all(settings, sides))
+    versions = [cpython(), f"tlsync {tlsync_version()}"]
+    if sides.runs(TLDRAW):
+        versions.append(f"node {sides.node.node_version}")
+        versions.append(f"@tldraw/sync-core {sides.node.library_version}")
+    print_header(
         f"diff benchmark ({mode}: {settings.rounds} round(s) x {settings.samples} samples of "
-        f"{settings.inner:,} calls) on {os.cpu_count()} CPU(s), {elapsed:.0f} s"
+        f"{settings.inner:,} calls) on {os.cpu_count()} CPU(s), {elapsed:.0f} s",
+        "; ".join(versions),
+        "median µs per call; both sides diffed the same records into the same bytes",
     )
-    print("; ".join(versions))
-    print("median µs per call; both sides diffed the same records into the same bytes")
-    print()
     print(render_table(HEADERS, rows(results), args.markdown))
-    extra = notes(results, IMPL_LABELS)
-    if extra:
-        print()
-        for line in extra:
-            print(("- " if args.markdown else "") + line)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"mode": mode, "versions": versions, "results": json_results(results)}
-        args.json.write_text(json.dumps(payload, indent=1))
-    failed = any(cell.error is not None for cells in results.values() for cell in cells.values())
-    return 1 if failed else 0
+    return finish(results, IMPL_LABELS, args, {"mode": mode, "versions": versions})
 
 
 if __name__ == "__main__":

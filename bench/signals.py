@@ -30,14 +30,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import json
 import os
-import platform
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bench.adapters import (
@@ -48,22 +45,28 @@ from bench.adapters import (
 )
 from bench.runner import (
     NODE_DIR,
-    TIMES,
     NodeInfo,
     Outcome,
     Results,
+    Sides,
     Skip,
-    clear_progress,
-    csv_arg,
+    Step,
+    add_csv_option,
+    cpython,
+    finish,
     fmt_ms,
-    json_results,
-    merge,
-    prepare_node,
-    progress,
+    fmt_ratio,
+    measured,
+    new_results,
+    prepare_sides,
+    preset,
+    print_header,
     render_table,
     run_node_json,
+    run_rounds,
+    runner_parser,
+    timed,
 )
-from bench.runner import notes as runner_notes
 from bench.signals_cases import (
     ALL_CASE_NAMES,
     CELLX_CASES,
@@ -202,9 +205,8 @@ def run_node(case_name: str, settings: Settings, info: NodeInfo) -> Outcome:
         cell.skip = Skip("n/a", info.unavailable)
         return cell
     report, error = run_node_json(
+        NODE_SCRIPT,
         [
-            str(NODE_SCRIPT),
-            "--json",
             "--cases",
             case_name,
             "--trials",
@@ -239,72 +241,35 @@ def run_node(case_name: str, settings: Settings, info: NodeInfo) -> Outcome:
 # --------------------------------------------------------------------------------------------
 
 
-def _run_python(impl: str, case_name: str, settings: Settings) -> Outcome:
-    cell = Outcome()
-    try:
-        kairo = next((c for c in KAIRO_CASES if c.name == case_name), None)
-        if kairo is not None:
-            cell.samples = measure_python_kairo(impl, kairo, settings)
-        else:
-            cellx = next(c for c in CELLX_CASES if c.name == case_name)
-            cell.samples = measure_python_cellx(impl, cellx, settings)
-    except Skip as skip:
-        cell.skip = skip
-    except Exception as exc:
-        cell.error = f"{type(exc).__name__}: {exc}"
-    return cell
+def measure_python(impl: str, case_name: str, settings: Settings) -> list[float]:
+    """The samples of one case on a Python implementation (kairo or cellx)."""
+    kairo = next((c for c in KAIRO_CASES if c.name == case_name), None)
+    if kairo is not None:
+        return measure_python_kairo(impl, kairo, settings)
+    cellx = next(c for c in CELLX_CASES if c.name == case_name)
+    return measure_python_cellx(impl, cellx, settings)
 
 
-def run_all(
-    cases: Sequence[str],
-    impls: Sequence[str],
-    settings: Settings,
-    *,
-    unavailable: dict[str, str],
-    node_info: NodeInfo,
-    progress: Callable[[str], None],
-) -> Results:
+def run_all(cases: Sequence[str], settings: Settings, sides: Sides) -> Results:
     """Every round runs each case on every implementation (interleaved)."""
-    results: Results = {case: {impl: Outcome() for impl in IMPLS} for case in cases}
-    for impl in IMPLS:
-        if impl not in impls:
-            for case in cases:
-                results[case][impl].skip = Skip("—", "not selected (--impls)")
-        elif impl in unavailable:
-            for case in cases:
-                results[case][impl].skip = Skip("n/a", unavailable[impl])
-    active = [impl for impl in IMPLS if impl in impls and impl not in unavailable]
-    for round_no in range(settings.rounds):
-        order = active if round_no % 2 == 0 else list(reversed(active))
-        for case in cases:
-            for impl in order:
-                if results[case][impl].skip is not None or results[case][impl].error is not None:
-                    continue
-                progress(f"round {round_no + 1}/{settings.rounds}  {case:<22} {IMPL_LABELS[impl]}")
-                if impl == TLDRAW:
-                    part = run_node(case, settings, node_info)
-                else:
-                    part = _run_python(impl, case, settings)
-                merge(results[case][impl], part)
+    results, active = new_results(cases, IMPLS, sides)
+
+    def step(case: str) -> Step:
+        def measure(impl: str) -> dict[str, Outcome]:
+            if impl == TLDRAW:
+                return {case: run_node(case, settings, sides.node)}
+            return measured([case], lambda: {case: measure_python(impl, case, settings)})
+
+        return Step(f"{case:<22} ", [case], measure)
+
+    steps = [step(case) for case in cases]
+    run_rounds(results, active, settings.rounds, steps, IMPL_LABELS)
     return results
 
 
 # --------------------------------------------------------------------------------------------
 # the table
 # --------------------------------------------------------------------------------------------
-
-
-def _ratio(num: Outcome, den: Outcome, target: float | None, at_least: bool) -> str:
-    a, b = num.median, den.median
-    if a is None or b is None or b == 0:
-        return "n/a"
-    ratio = a / b
-    text = f"{ratio:.1f}{TIMES}"
-    if target is None:
-        return f"{text} (report only)"
-    ok = ratio >= target if at_least else ratio <= target
-    sign = "≥" if at_least else "≤"
-    return f"{text} {'✓' if ok else '✗'} ({sign}{target:g})"
 
 
 HEADERS = (
@@ -326,19 +291,18 @@ def table_rows(results: Results) -> list[tuple[str, ...]]:
         if case in kairo_targets:
             label = case
             has_targets = kairo_targets[case]
-            vs_reaktiv = _ratio(theirs, ours, KAIRO_TARGETS[0] if has_targets else None, True)
-            vs_tldraw = _ratio(ours, node, KAIRO_TARGETS[1] if has_targets else None, False)
+            reaktiv_target = KAIRO_TARGETS[0] if has_targets else None
+            tldraw_target = KAIRO_TARGETS[1] if has_targets else None
+            vs_reaktiv = fmt_ratio(theirs.median, ours.median, reaktiv_target, at_least=True)
+            vs_tldraw = fmt_ratio(ours.median, node.median, tldraw_target)
         else:
             label = f"{case} (per update)"
-            vs_reaktiv = "n/a" if theirs.skip is not None else _ratio(theirs, ours, None, True)
-            vs_tldraw = _ratio(ours, node, CELLX_TARGET, False)
+            vs_reaktiv = (
+                "n/a" if theirs.skip is not None else fmt_ratio(theirs.median, ours.median, None)
+            )
+            vs_tldraw = fmt_ratio(ours.median, node.median, CELLX_TARGET)
         rows.append((label, fmt_ms(ours), fmt_ms(theirs), fmt_ms(node), vs_reaktiv, vs_tldraw))
     return rows
-
-
-def notes(results: Results) -> list[str]:
-    """Failures, skips and the round-to-round spread, one line each."""
-    return runner_notes(results, IMPL_LABELS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,98 +311,48 @@ def notes(results: Results) -> list[str]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.signals",
-        description="Signals benchmark: tlsync vs reaktiv vs @tldraw/state (Node).",
+    parser = runner_parser(
+        "python -m bench.signals",
+        "Signals benchmark: tlsync vs reaktiv vs @tldraw/state (Node).",
+        IMPLS,
     )
-    parser.add_argument("--quick", action="store_true", help="1 short round (smoke test)")
-    parser.add_argument(
-        "--cases",
-        type=lambda v: csv_arg(v, ALL_CASE_NAMES, "case"),
-        default=list(ALL_CASE_NAMES),
-        help="comma-separated cases (default: all): " + ",".join(ALL_CASE_NAMES),
-    )
-    parser.add_argument(
-        "--impls",
-        type=lambda v: csv_arg(v, IMPLS, "implementation"),
-        default=list(IMPLS),
-        help="comma-separated implementations (default: all): " + ",".join(IMPLS),
-    )
-    parser.add_argument("--markdown", action="store_true", help="print a markdown table")
-    parser.add_argument("--rounds", type=int, help="override the number of rounds")
+    add_csv_option(parser, "--cases", ALL_CASE_NAMES, "case")
     parser.add_argument("--trials", type=int, help="override the trials per round")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write raw results here")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = QUICK if args.quick else FULL
-    if args.rounds is not None or args.trials is not None:
-        settings = dataclasses.replace(
-            settings,
-            rounds=args.rounds or settings.rounds,
-            trials=args.trials or settings.trials,
-        )
+    # 0 (as if not given) keeps the preset's rounds and trials
+    settings, mode = preset(
+        args, FULL, QUICK, rounds=args.rounds or None, trials=args.trials or None
+    )
     order = [c for c in ALL_CASE_NAMES if c in args.cases]
     unavailable: dict[str, str] = {}
     if TLSYNC in args.impls and (reason := tlsync_unavailable_reason()) is not None:
         unavailable[TLSYNC] = reason
     if REAKTIV in args.impls and (reason := reaktiv_unavailable_reason()) is not None:
         unavailable[REAKTIV] = reason
-    node_info = NodeInfo()
-    if TLDRAW in args.impls:
-        node_info = prepare_node(NODE_PACKAGE)
-        if node_info.unavailable is not None:
-            unavailable[TLDRAW] = node_info.unavailable
+    sides = prepare_sides(args.impls, TLDRAW, NODE_PACKAGE, unavailable)
+    results, elapsed = timed(lambda: run_all(order, settings, sides))
 
-    started = time.perf_counter()
-    results = run_all(
-        order,
-        args.impls,
-        settings,
-        unavailable=unavailable,
-        node_info=node_info,
-        progress=progress,
-    )
-    clear_progress()
-    elapsed = time.perf_counter() - started
-
-    versions = [f"CPython {platform.python_version()}"]
-    if TLSYNC not in unavailable and TLSYNC in args.impls:
+    versions = [cpython()]
+    if sides.runs(TLSYNC):
         versions.append(f"tlsync {TlsyncAdapter().version}")
-    if REAKTIV not in unavailable and REAKTIV in args.impls:
+    if sides.runs(REAKTIV):
         versions.append(f"reaktiv {ReaktivAdapter().version}")
-    if TLDRAW not in unavailable and TLDRAW in args.impls:
-        versions.append(
-            f"@tldraw/state {node_info.library_version} on node {node_info.node_version}"
-        )
-    mode = "quick" if args.quick else "full"
-    print(
+    if sides.runs(TLDRAW):
+        versions.append(sides.node.describe("@tldraw/state"))
+    print_header(
         f"signals benchmark ({mode}: {settings.rounds} round(s) x {settings.trials} trials of "
         f"~{settings.trial_ms:g} ms; cellx: {settings.cellx_runs} fresh builds per round, "
-        f"Node {settings.node_cellx_runs}) on {os.cpu_count()} CPU(s), {elapsed:.0f} s"
+        f"Node {settings.node_cellx_runs}) on {os.cpu_count()} CPU(s), {elapsed:.0f} s",
+        "; ".join(versions),
+        "median ms per iter() (cellx: ms per update); ratios show their target, ✓ met, ✗ missed",
     )
-    print("; ".join(versions))
-    print("median ms per iter() (cellx: ms per update); ratios show their target, ✓ met, ✗ missed")
-    print()
     print(render_table(HEADERS, table_rows(results), args.markdown))
-    extra = notes(results)
-    if extra:
-        print()
-        for line in extra:
-            print(("- " if args.markdown else "") + line)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "mode": mode,
-            "settings": dataclasses.asdict(settings),
-            "versions": versions,
-            "results": json_results(results),
-        }
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
-    failed = any(cell.error is not None for cells in results.values() for cell in cells.values())
-    return 1 if failed else 0
+    payload = {"mode": mode, "settings": dataclasses.asdict(settings), "versions": versions}
+    return finish(results, IMPL_LABELS, args, payload)
 
 
 if __name__ == "__main__":

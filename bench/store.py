@@ -33,34 +33,38 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
-import platform
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bench.runner import (
     NODE_DIR,
-    TIMES,
     NodeInfo,
     Outcome,
     Results,
-    Skip,
-    clear_progress,
-    csv_arg,
+    Sides,
+    Step,
+    cpython,
+    failed,
+    finish,
     fmt_ms,
     fmt_number,
-    json_results,
-    merge,
-    notes,
-    prepare_node,
-    progress,
+    fmt_times,
+    measured,
+    new_results,
+    not_run,
+    prepare_sides,
+    preset,
+    print_header,
+    production_env,
     render_table,
     run_node_json,
+    run_rounds,
+    runner_parser,
+    timed,
+    tlsync_version,
 )
 from bench.store_cases import (
     MEMORY_KINDS,
@@ -78,7 +82,6 @@ from bench.store_cases import (
     make_schema,
     measure_memory,
     run_trial,
-    tlsync_version,
 )
 
 NODE_SCRIPT = NODE_DIR / "store.mjs"
@@ -179,21 +182,14 @@ def measure_python(size: int, settings: Settings) -> dict[str, list[float]]:
 
 
 def _run_python(size: int, settings: Settings) -> dict[str, Outcome]:
-    try:
-        samples = measure_python(size, settings)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        return {op: Outcome(error=error) for op in OPS}
-    return {op: Outcome(samples=samples[op]) for op in OPS}
+    return measured(OPS, lambda: measure_python(size, settings))
 
 
 def _run_python_memory(size: int) -> dict[str, Outcome]:
-    try:
-        per_record = measure_memory(size)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        return {kind: Outcome(error=error) for kind in MEMORY_KINDS}
-    return {kind: Outcome(samples=[per_record[kind]]) for kind in MEMORY_KINDS}
+    def measure() -> dict[str, list[float]]:
+        return {kind: [value] for kind, value in measure_memory(size).items()}
+
+    return measured(MEMORY_KINDS, measure)
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,19 +197,15 @@ def _run_python_memory(size: int) -> dict[str, Outcome]:
 # --------------------------------------------------------------------------------------------
 
 
-def _node_env() -> dict[str, str]:
-    """The caller's environment with NODE_ENV=production (no devFreeze, no test-mode timing)."""
-    return {**os.environ, "NODE_ENV": "production"}
-
-
 def _node_report(
     args: list[str], settings: Settings, info: NodeInfo, node_options: Sequence[str] = ()
 ) -> tuple[dict[str, Any] | None, str | None]:
     report, error = run_node_json(
-        [str(NODE_SCRIPT), "--json", *args],
+        NODE_SCRIPT,
+        args,
         settings.node_timeout_s,
         node_options=node_options,
-        env=_node_env(),
+        env=production_env(),
     )
     if report is None:
         return None, error
@@ -232,7 +224,7 @@ def _node_report(
 def run_node(size: int, settings: Settings, info: NodeInfo) -> dict[str, Outcome]:
     """Time one size in a fresh Node process; the samples of every operation (or the error)."""
     if info.unavailable is not None:
-        return {op: Outcome(skip=Skip("n/a", info.unavailable)) for op in OPS}
+        return not_run(OPS, info.unavailable)
     result, error = _node_report(
         [
             "--size",
@@ -250,17 +242,17 @@ def run_node(size: int, settings: Settings, info: NodeInfo) -> dict[str, Outcome
         info,
     )
     if result is None:
-        return {op: Outcome(error=error) for op in OPS}
+        return failed(OPS, error)
     return {op: Outcome(samples=[float(v) for v in result["ms"][op]]) for op in OPS}
 
 
 def run_node_memory(size: int, settings: Settings, info: NodeInfo) -> dict[str, Outcome]:
     """Bytes per record from a fresh ``node --expose-gc`` process."""
     if info.unavailable is not None:
-        return {kind: Outcome(skip=Skip("n/a", info.unavailable)) for kind in MEMORY_KINDS}
+        return not_run(MEMORY_KINDS, info.unavailable)
     result, error = _node_report(["--memory", str(size)], settings, info, ["--expose-gc"])
     if result is None:
-        return {kind: Outcome(error=error) for kind in MEMORY_KINDS}
+        return failed(MEMORY_KINDS, error)
     per_record: dict[str, float] = result["bytesPerRecord"]
     return {kind: Outcome(samples=[float(per_record[kind])]) for kind in MEMORY_KINDS}
 
@@ -270,51 +262,35 @@ def run_node_memory(size: int, settings: Settings, info: NodeInfo) -> dict[str, 
 # --------------------------------------------------------------------------------------------
 
 
-def run_all(
-    impls: Sequence[str],
-    settings: Settings,
-    *,
-    unavailable: dict[str, str],
-    node_info: NodeInfo,
-    progress: Callable[[str], None],
-) -> Results:
+def run_all(settings: Settings, sides: Sides) -> Results:
     """Every round runs each size on every implementation (interleaved), then the memory one."""
     keys = [case_key(op, size) for op in OPS for size in settings.sizes]
     if settings.memory_size > 0:
         keys += [memory_key(kind) for kind in MEMORY_KINDS]
-    results: Results = {key: {impl: Outcome() for impl in IMPLS} for key in keys}
-    for impl in IMPLS:
-        if impl not in impls:
-            for key in keys:
-                results[key][impl].skip = Skip("—", "not selected (--impls)")
-        elif impl in unavailable:
-            for key in keys:
-                results[key][impl].skip = Skip("n/a", unavailable[impl])
-    active = [impl for impl in IMPLS if impl in impls and impl not in unavailable]
-    for round_no in range(settings.rounds):
-        order = active if round_no % 2 == 0 else list(reversed(active))
-        for size in settings.sizes:
-            for impl in order:
-                if any(results[case_key(op, size)][impl].error is not None for op in OPS):
-                    continue
-                progress(f"round {round_no + 1}/{settings.rounds}  N={size:<8} {IMPL_LABELS[impl]}")
-                if impl == TLDRAW:
-                    parts = run_node(size, settings, node_info)
-                else:
-                    parts = _run_python(size, settings)
-                for op, part in parts.items():
-                    merge(results[case_key(op, size)][impl], part)
-        if settings.memory_size > 0:
-            for impl in order:
-                if any(results[memory_key(k)][impl].error is not None for k in MEMORY_KINDS):
-                    continue
-                progress(f"round {round_no + 1}/{settings.rounds}  memory   {IMPL_LABELS[impl]}")
-                if impl == TLDRAW:
-                    parts = run_node_memory(settings.memory_size, settings, node_info)
-                else:
-                    parts = _run_python_memory(settings.memory_size)
-                for kind, part in parts.items():
-                    merge(results[memory_key(kind)][impl], part)
+    results, active = new_results(keys, IMPLS, sides)
+
+    def time_step(size: int) -> Step:
+        def measure(impl: str) -> dict[str, Outcome]:
+            if impl == TLDRAW:
+                parts = run_node(size, settings, sides.node)
+            else:
+                parts = _run_python(size, settings)
+            return {case_key(op, size): part for op, part in parts.items()}
+
+        return Step(f"N={size:<8} ", [case_key(op, size) for op in OPS], measure)
+
+    def measure_memory_step(impl: str) -> dict[str, Outcome]:
+        if impl == TLDRAW:
+            parts = run_node_memory(settings.memory_size, settings, sides.node)
+        else:
+            parts = _run_python_memory(settings.memory_size)
+        return {memory_key(kind): part for kind, part in parts.items()}
+
+    steps = [time_step(size) for size in settings.sizes]
+    if settings.memory_size > 0:
+        memory_keys = [memory_key(kind) for kind in MEMORY_KINDS]
+        steps.append(Step("memory   ", memory_keys, measure_memory_step))
+    run_rounds(results, active, settings.rounds, steps, IMPL_LABELS)
     return results
 
 
@@ -338,12 +314,6 @@ MEMORY_HEADERS = (
     "@tldraw/store bytes/record",
     "tlsync ÷ tldraw",
 )
-
-
-def _ratio(ours: float | None, theirs: float | None) -> str:
-    if ours is None or theirs is None or theirs <= 0 or ours < 0:
-        return "n/a"
-    return f"{ours / theirs:.1f}{TIMES}"
 
 
 def _per_record(value: float | None, size: int) -> str:
@@ -370,7 +340,7 @@ def time_rows(results: Results, sizes: Sequence[int]) -> list[tuple[str, ...]]:
                     fmt_ms(node),
                     _per_record(ours.median, size),
                     _per_record(node.median, size),
-                    _ratio(ours.median, node.median),
+                    fmt_times(ours.median, node.median),
                 )
             )
     for label, with_listener, without in LISTEN_OVERHEADS:
@@ -389,18 +359,14 @@ def time_rows(results: Results, sizes: Sequence[int]) -> list[tuple[str, ...]]:
                     _fmt_signed(node_ms),
                     "n/a" if ours_ms is None else _fmt_signed(ours_ms * 1000 / size),
                     "n/a" if node_ms is None else _fmt_signed(node_ms * 1000 / size),
-                    _ratio(ours_ms, node_ms),
+                    fmt_times(ours_ms, node_ms),
                 )
             )
     return rows
 
 
 def _fmt_bytes(cell: Outcome) -> str:
-    if cell.error is not None:
-        return "FAILED"
-    if cell.skip is not None:
-        return cell.skip.label
-    return "n/a" if cell.median is None else f"{cell.median:.0f}"
+    return fmt_ms(cell, lambda value: f"{value:.0f}")
 
 
 def memory_rows(results: Results, size: int) -> list[tuple[str, ...]]:
@@ -414,20 +380,10 @@ def memory_rows(results: Results, size: int) -> list[tuple[str, ...]]:
                 f"{size:,}",
                 _fmt_bytes(ours),
                 _fmt_bytes(node),
-                _ratio(ours.median, node.median),
+                fmt_times(ours.median, node.median),
             )
         )
     return rows
-
-
-def _json_payload(results: Results, settings: Settings, mode: str, versions: list[str]) -> str:
-    payload = {
-        "mode": mode,
-        "settings": dataclasses.asdict(settings),
-        "versions": versions,
-        "results": json_results(results),
-    }
-    return json.dumps(payload, indent=2) + "\n"
 
 
 # --------------------------------------------------------------------------------------------
@@ -445,16 +401,10 @@ def _sizes(value: str) -> tuple[int, ...]:
     return sizes
 
 
-def _impls(value: str) -> list[str]:
-    return csv_arg(value, IMPLS, "implementation")
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.store",
-        description="Store benchmark: tlsync's Store vs @tldraw/store (Node).",
+    parser = runner_parser(
+        "python -m bench.store", "Store benchmark: tlsync's Store vs @tldraw/store (Node).", IMPLS
     )
-    parser.add_argument("--quick", action="store_true", help="1 short round (smoke test)")
     parser.add_argument(
         "--sizes", type=_sizes, help="comma-separated record counts (default 10000,100000)"
     )
@@ -463,94 +413,50 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         help="record count of the memory measurement (default: the largest size; 0: skip it)",
     )
-    parser.add_argument(
-        "--impls",
-        type=_impls,
-        default=list(IMPLS),
-        help="comma-separated implementations (default: all): " + ",".join(IMPLS),
-    )
-    parser.add_argument("--markdown", action="store_true", help="print markdown tables")
-    parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--trials", type=int, help="override the trials per round")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write raw results here")
     return parser.parse_args(argv)
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    """The preset (full or quick) with the command line's overrides."""
-    settings = QUICK if args.quick else FULL
-    sizes: tuple[int, ...] = args.sizes or settings.sizes
-    memory_size = args.memory_size if args.memory_size is not None else max(sizes)
+def settings_from(args: argparse.Namespace) -> tuple[Settings, str]:
+    """The preset (full or quick) with the command line's overrides, and the mode."""
+    # --rounds 0 and --trials 0 (as if not given) keep the preset's
+    rounds, trials = args.rounds or None, args.trials or None
+    settings, mode = preset(args, FULL, QUICK, rounds=rounds, trials=trials, sizes=args.sizes)
+    memory_size = args.memory_size if args.memory_size is not None else max(settings.sizes)
     if memory_size < 0:
         raise SystemExit("--memory-size must be at least 0")
-    return dataclasses.replace(
-        settings,
-        rounds=args.rounds or settings.rounds,
-        trials=args.trials or settings.trials,
-        sizes=sizes,
-        memory_size=memory_size,
-    )
+    return dataclasses.replace(settings, memory_size=memory_size), mode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = settings_from(args)
-    unavailable: dict[str, str] = {}
-    node_info = NodeInfo()
-    if TLDRAW in args.impls:
-        node_info = prepare_node(NODE_PACKAGE)
-        if node_info.unavailable is not None:
-            unavailable[TLDRAW] = node_info.unavailable
+    settings, mode = settings_from(args)
+    sides = prepare_sides(args.impls, TLDRAW, NODE_PACKAGE)
+    results, elapsed = timed(lambda: run_all(settings, sides))
 
-    started = time.perf_counter()
-    results = run_all(
-        args.impls,
-        settings,
-        unavailable=unavailable,
-        node_info=node_info,
-        progress=progress,
-    )
-    clear_progress()
-    elapsed = time.perf_counter() - started
-
-    versions = [f"CPython {platform.python_version()}"]
-    if TLSYNC in args.impls:
+    versions = [cpython()]
+    if sides.runs(TLSYNC):
         versions.append(f"tlsync {tlsync_version()}")
-    if TLDRAW not in unavailable and TLDRAW in args.impls:
-        versions.append(
-            f"@tldraw/store {node_info.library_version} on node {node_info.node_version}"
-        )
-    mode = "quick" if args.quick else "full"
-    print(
+    if sides.runs(TLDRAW):
+        versions.append(sides.node.describe("@tldraw/store"))
+    print_header(
         f"store benchmark ({mode}: {settings.rounds} round(s) x {settings.trials} trials per size, "
-        f"each on a fresh store) on {os.cpu_count()} CPU(s), {elapsed:.0f} s"
-    )
-    print("; ".join(versions))
-    print(
+        f"each on a fresh store) on {os.cpu_count()} CPU(s), {elapsed:.0f} s",
+        "; ".join(versions),
         "median ms per operation over all records; µs/record = ms × 1000 ÷ N; "
-        "ratios are tlsync ÷ @tldraw/store (above 1: we are slower)"
+        "ratios are tlsync ÷ @tldraw/store (above 1: we are slower)",
     )
-    print()
     print(render_table(TIME_HEADERS, time_rows(results, settings.sizes), args.markdown))
     if settings.memory_size > 0:
         print()
-        print(
+        print_header(
             "memory per record (tlsync: tracemalloc; @tldraw/store: heapUsed after GC); "
             "above 1: we use more"
         )
-        print()
         rows = memory_rows(results, settings.memory_size)
         print(render_table(MEMORY_HEADERS, rows, args.markdown))
-    extra = notes(results, IMPL_LABELS)
-    if extra:
-        print()
-        for line in extra:
-            print(("- " if args.markdown else "") + line)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(_json_payload(results, settings, mode, versions))
-    failed = any(cell.error is not None for cells in results.values() for cell in cells.values())
-    return 1 if failed else 0
+    payload = {"mode": mode, "settings": dataclasses.asdict(settings), "versions": versions}
+    return finish(results, IMPL_LABELS, args, payload)
 
 
 if __name__ == "__main__":

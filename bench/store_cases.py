@@ -33,7 +33,6 @@ import gc
 import time
 import tracemalloc
 from collections.abc import Callable
-from importlib import metadata
 
 from tlsync_core.store import HistoryEntry, Record, RecordType, Store, StoreSchema
 
@@ -242,11 +241,3 @@ def measure_memory(n: int) -> dict[str, float]:
         MEMORY_STORE: (with_store - with_records) / n,
         MEMORY_RECORDS: (with_records - base) / n,
     }
-
-
-def tlsync_version() -> str:
-    """The installed tlsync's version (``?`` when it is not installed)."""
-    try:
-        return metadata.version("tlsync")
-    except metadata.PackageNotFoundError:
-        return "?"

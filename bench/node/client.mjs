@@ -37,11 +37,11 @@
 // T.dict, T.jsonValue, ...), and an integrity checker that, like the Python one, scans every
 // record for a page after each mergeRemoteChanges. It is not tldraw's full schema.
 
-import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { Store, StoreSchema, createRecordType } from '@tldraw/store'
 import { TLSyncClient } from '@tldraw/sync-core'
 import { T } from '@tldraw/validate'
+import { errorText, median, readInput, reportHead, writeReport } from './common.mjs'
 
 const CASES = ['hydrate', 'rebase_one_push', 'rebase_many_pushes', 'edit_to_push']
 
@@ -362,33 +362,10 @@ function measure(input) {
 // --------------------------------------------------------------------------------------------
 // main
 
-function libraryVersion() {
-	const url = new URL('./node_modules/@tldraw/sync-core/package.json', import.meta.url)
-	return JSON.parse(readFileSync(url, 'utf8')).version
-}
-
-function argValue(name) {
-	const i = process.argv.indexOf(name)
-	return i === -1 ? undefined : process.argv[i + 1]
-}
-
-function median(values) {
-	const s = [...values].sort((a, b) => a - b)
-	const m = s.length >> 1
-	return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-
 function main() {
-	const inputPath = argValue('--input')
-	if (!inputPath) {
-		console.error('usage: node client.mjs [--json] --input client-input.json')
-		process.exit(2)
-	}
-	const input = JSON.parse(readFileSync(inputPath, 'utf8'))
+	const input = readInput('node client.mjs [--json] --input client-input.json')
 	const report = {
-		library: '@tldraw/sync-core',
-		version: libraryVersion(),
-		runtime: `node ${process.version}`,
+		...reportHead('@tldraw/sync-core'),
 		nodeEnv: process.env.NODE_ENV ?? null,
 		samples: null,
 		error: null,
@@ -396,14 +373,11 @@ function main() {
 	try {
 		report.samples = measure(input)
 	} catch (err) {
-		report.error = `${err?.name ?? 'Error'}: ${err?.message ?? err}`
+		report.error = errorText(err)
 	} finally {
 		for (const client of openClients) client.close() // its intervals would keep node alive
 	}
-	if (process.argv.includes('--json')) {
-		process.stdout.write(JSON.stringify(report) + '\n')
-	} else {
-		console.log(`${report.library} ${report.version} on ${report.runtime}`)
+	if (!writeReport(report, process.argv.includes('--json'))) {
 		if (report.error) console.log(`FAILED ${report.error}`)
 		for (const name of CASES) {
 			if (!report.samples) break

@@ -12,13 +12,8 @@
 // It prints one JSON line: {"node", "results": [{"name", "identical", "stringify": [µs per
 // call, ...], "parse": [...]}]}.
 
-import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
-
-function argValue(name) {
-	const i = process.argv.indexOf(name)
-	return i === -1 ? undefined : process.argv[i + 1]
-}
+import { median, readInput } from './common.mjs'
 
 let sink = 0
 
@@ -42,18 +37,12 @@ function runCase({ name, text, inner, samples, warmup }) {
 	return result
 }
 
-const input = argValue('--input')
-if (!input) {
-	console.error('usage: node codec.mjs [--json] --input cases.json')
-	process.exit(2)
-}
-const { cases } = JSON.parse(readFileSync(input, 'utf8'))
+const { cases } = readInput('node codec.mjs [--json] --input cases.json')
 const results = cases.map(runCase)
 if (process.argv.includes('--json')) {
 	console.log(JSON.stringify({ node: process.version, sink: sink > 0, results }))
 } else {
 	for (const r of results) {
-		const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 		console.log(
 			`${r.name}: stringify ${median(r.stringify).toFixed(3)} µs, parse ${median(r.parse).toFixed(3)} µs, identical ${r.identical}`
 		)

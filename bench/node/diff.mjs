@@ -13,19 +13,12 @@
 // [{"name", "diff": [µs per call, ...], "apply": [...]} or {"name", "error"}]}.
 // Run it with NODE_ENV=production, as the runner does.
 
-import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { applyObjectDiff, diffRecord } from '@tldraw/sync-core'
 import { isEqual } from '@tldraw/utils'
+import { libraryVersion, median, readInput } from './common.mjs'
 
-const version = JSON.parse(
-	readFileSync(new URL('./node_modules/@tldraw/sync-core/package.json', import.meta.url), 'utf8')
-).version
-
-function argValue(name) {
-	const i = process.argv.indexOf(name)
-	return i === -1 ? undefined : process.argv[i + 1]
-}
+const version = libraryVersion('@tldraw/sync-core')
 
 // next, with every part equal to the same part of prev replaced by that part
 function share(prev, next) {
@@ -68,17 +61,11 @@ function runCase({ name, prev, next: nextJson, expected, inner, samples, warmup 
 	return result
 }
 
-const input = argValue('--input')
-if (!input) {
-	console.error('usage: node diff.mjs [--json] --input cases.json')
-	process.exit(2)
-}
-const { cases } = JSON.parse(readFileSync(input, 'utf8'))
+const { cases } = readInput('node diff.mjs [--json] --input cases.json')
 const results = cases.map(runCase)
 if (process.argv.includes('--json')) {
 	console.log(JSON.stringify({ node: process.version, version, sink: sink > 0, results }))
 } else {
-	const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 	for (const r of results) {
 		if (r.error) console.log(`${r.name}: FAILED ${r.error}`)
 		else

@@ -15,9 +15,9 @@
 // it promotes the whole graph to the old generation and made the steady state 20-30% slower
 // (cellx: several times slower), so the harness runs without it, like the reference numbers.
 
-import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { atom, computed, react, transact } from '@tldraw/state'
+import { errorText, median, parseOptions, reportHead, writeReport } from './common.mjs'
 
 // ---------------------------------------------------------------------------------------------
 // adapter (the js-reactivity-benchmark framework interface)
@@ -394,12 +394,6 @@ function measureCellx(layers, opts) {
 	return { kind: 'cellx', ms }
 }
 
-function median(values) {
-	const s = [...values].sort((a, b) => a - b)
-	const m = s.length >> 1
-	return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-
 function parseArgs(argv) {
 	const opts = {
 		json: false,
@@ -417,25 +411,11 @@ function parseArgs(argv) {
 		'--cellx-runs': 'cellxRuns',
 		'--cellx-warmup': 'cellxWarmup',
 	}
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i]
-		if (arg === '--json') opts.json = true
-		else if (arg === '--cases') opts.cases = argv[++i].split(',').filter(Boolean)
-		else if (arg in numeric) {
-			const value = Number(argv[++i])
-			if (!Number.isFinite(value) || value < 0) throw new Error(`bad value for ${arg}`)
-			opts[numeric[arg]] = value
-		} else throw new Error(`unknown argument ${arg}`)
-	}
+	parseOptions(argv, opts, { numeric, lists: { '--cases': 'cases' } })
 	for (const name of opts.cases) {
 		if (!(name in KAIRO_CASES) && !(name in CELLX_CASES)) throw new Error(`unknown case ${name}`)
 	}
 	return opts
-}
-
-function libraryVersion() {
-	const url = new URL('./node_modules/@tldraw/state/package.json', import.meta.url)
-	return JSON.parse(readFileSync(url, 'utf8')).version
 }
 
 function main() {
@@ -448,21 +428,15 @@ function main() {
 					? measureKairo(KAIRO_CASES[name], opts)
 					: measureCellx(CELLX_CASES[name], opts)
 		} catch (err) {
-			results[name] = { kind: 'error', error: `${err?.name ?? 'Error'}: ${err?.message ?? err}` }
+			results[name] = { kind: 'error', error: errorText(err) }
 		}
 	}
 	const report = {
-		library: '@tldraw/state',
-		version: libraryVersion(),
-		runtime: `node ${process.version}`,
+		...reportHead('@tldraw/state'),
 		gcExposed: typeof globalThis.gc === 'function',
 		results,
 	}
-	if (opts.json) {
-		process.stdout.write(JSON.stringify(report) + '\n')
-		return
-	}
-	console.log(`${report.library} ${report.version} on ${report.runtime}`)
+	if (writeReport(report, opts.json)) return
 	for (const [name, r] of Object.entries(results)) {
 		if (r.kind === 'error') console.log(`${name.padEnd(22)} FAILED ${r.error}`)
 		else if (r.kind === 'kairo')

@@ -29,9 +29,9 @@
 // The records are not frozen: devFreeze only runs when NODE_ENV is development or test, and the
 // Python runner sets NODE_ENV=production. The report says whether records came out frozen.
 
-import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { Store, StoreSchema, createRecordType } from '@tldraw/store'
+import { errorText, median, parseOptions, reportHead, writeReport } from './common.mjs'
 
 const OPS = ['putAll', 'putEach', 'updateEach', 'putEachListen', 'updateEachListen', 'removeAll']
 
@@ -200,12 +200,6 @@ function measureMemory(n) {
 	}
 }
 
-function median(values) {
-	const s = [...values].sort((a, b) => a - b)
-	const m = s.length >> 1
-	return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-
 function parseArgs(argv) {
 	const opts = {
 		json: false,
@@ -224,31 +218,18 @@ function parseArgs(argv) {
 		'--warmup-runs': 'warmupRuns',
 		'--warmup-size': 'warmupSize',
 	}
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i]
-		if (arg === '--json') opts.json = true
-		else if (arg in numeric) {
-			const value = Number(argv[++i])
-			if (!Number.isInteger(value) || value < 0) throw new Error(`bad value for ${arg}`)
-			opts[numeric[arg]] = value
-		} else throw new Error(`unknown argument ${arg}`)
-	}
+	parseOptions(argv, opts, { numeric, integers: true })
 	for (const key of ['size', 'memory', 'warmupSize']) {
 		if (opts[key] !== null && opts[key] < 1) throw new Error(`--${key} must be at least 1`)
 	}
 	return opts
 }
 
-function libraryVersion() {
-	const url = new URL('./node_modules/@tldraw/store/package.json', import.meta.url)
-	return JSON.parse(readFileSync(url, 'utf8')).version
-}
-
 function run(fn) {
 	try {
 		return fn()
 	} catch (err) {
-		return { kind: 'error', error: `${err?.name ?? 'Error'}: ${err?.message ?? err}` }
+		return { kind: 'error', error: errorText(err) }
 	}
 }
 
@@ -259,18 +240,12 @@ function main() {
 	const sizes = opts.size !== null ? [opts.size] : opts.memory !== null ? [] : [10000, 100000]
 	for (const size of sizes) results.push(run(() => measureTime({ ...opts, size })))
 	const report = {
-		library: '@tldraw/store',
-		version: libraryVersion(),
-		runtime: `node ${process.version}`,
+		...reportHead('@tldraw/store'),
 		nodeEnv: process.env.NODE_ENV ?? null,
 		gcExposed: typeof globalThis.gc === 'function',
 		results,
 	}
-	if (opts.json) {
-		process.stdout.write(JSON.stringify(report) + '\n')
-		return
-	}
-	console.log(`${report.library} ${report.version} on ${report.runtime}`)
+	if (writeReport(report, opts.json)) return
 	for (const r of results) {
 		if (r.kind === 'error') console.log(`FAILED ${r.error}`)
 		else if (r.kind === 'memory') {

@@ -10,6 +10,7 @@ import importlib.util
 from collections.abc import Callable
 
 import pytest
+from bench_harness import run_main
 
 from bench import signals as runner
 from bench.adapters import TlsyncAdapter
@@ -99,8 +100,5 @@ def test_checks_catch_a_wrong_effect_count() -> None:
 @needs_tlsync
 def test_runner_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     """``python -m bench.signals --quick`` runs end to end (tlsync only, one case, no Node)."""
-    status = runner.main(["--quick", "--impls", "tlsync", "--cases", "triangle", "--markdown"])
-    out = capsys.readouterr().out
-    assert status == 0, out
-    assert "| triangle |" in out
-    assert "FAILED" not in out
+    argv = ["--quick", "--impls", "tlsync", "--cases", "triangle", "--markdown"]
+    assert "| triangle |" in run_main(runner.main, argv, capsys)

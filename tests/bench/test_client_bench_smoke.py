@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from bench_harness import needs_node, run_main
 
 from bench import client as runner
-from bench.runner import NODE_DIR
+from bench.runner import production_env, run_node_process
 from tlsync_core.protocol.codec import serialize_message
 from tlsync_core.server.demo_schema import create_demo_schema
 
@@ -94,38 +93,14 @@ def test_check_catches_a_rebase_that_lost_the_local_changes() -> None:
 
 def test_runner_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     """``python -m bench.client`` runs end to end on tlsync alone (tiny sizes, no Node)."""
-    status = runner.main(
-        [
-            "--quick",
-            "--impls",
-            "tlsync",
-            "--shapes",
-            "20",
-            "--pending",
-            "5",
-            "--remote",
-            "4",
-            "--edits",
-            "3",
-            "--markdown",
-        ]
-    )
-    out = capsys.readouterr().out
-    assert status == 0, out
+    sizes = ["--shapes", "20", "--pending", "5", "--remote", "4", "--edits", "3"]
+    out = run_main(runner.main, ["--quick", "--impls", "tlsync", *sizes, "--markdown"], capsys)
     assert "| hydrate (connect text → on_load) | 20 shapes | ms |" in out
     assert "| rebase, 5 pushes pending | 5 pending, 4 remote | ms |" in out
     assert "| edit-to-push | 3 edits | µs/change |" in out
-    assert "FAILED" not in out
 
 
-@pytest.mark.skipif(
-    not os.environ.get("CI")
-    and (
-        shutil.which("node") is None
-        or not (NODE_DIR / "node_modules" / "@tldraw/sync-core").is_dir()
-    ),
-    reason="node or bench/node/node_modules (scripts/npm-ensure bench/node) is missing",
-)
+@needs_node("@tldraw/sync-core")
 def test_node_side_passes_its_checks(tmp_path: Path) -> None:
     """``bench/node/client.mjs`` runs every case on @tldraw/sync-core's TLSyncClient with the
     same message texts, every check passing, and reports the timed trials of each; its checks
@@ -149,12 +124,6 @@ def test_node_side_passes_its_checks(tmp_path: Path) -> None:
 
 
 def _run_node(input_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["node", "client.mjs", "--json", "--input", str(input_path)],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "NODE_ENV": "production"},
+    return run_node_process(
+        ["client.mjs", "--json", "--input", str(input_path)], env=production_env()
     )

@@ -7,15 +7,13 @@ runner work, so that every number the benchmark reports comes from a correct run
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from bench_harness import needs_node, run_main
 
 from bench import protocol_codec as runner
-from bench.runner import NODE_DIR
+from bench.runner import run_node_process
 from tlsync_core.protocol import parse_server_message, serialize_message, validate_server_message
 
 
@@ -46,17 +44,12 @@ def test_check_catches_a_message_that_does_not_survive() -> None:
 
 def test_runner_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     """``python -m bench.protocol_codec --quick`` runs end to end on tlsync alone."""
-    status = runner.main(["--quick", "--impls", "tlsync", "--markdown"])
-    out = capsys.readouterr().out
-    assert status == 0, out
+    out = run_main(runner.main, ["--quick", "--impls", "tlsync", "--markdown"], capsys)
     assert "| data: patch of a moved geo shape | 160 |" in out
     assert "| connect: hydrate 1,000 geo shapes |" in out
-    assert "FAILED" not in out
 
 
-@pytest.mark.skipif(
-    not os.environ.get("CI") and shutil.which("node") is None, reason="node is not installed"
-)
+@needs_node()
 def test_node_side_times_the_same_bytes(tmp_path: Path) -> None:
     """``bench/node/codec.mjs`` re-serializes our text to the same bytes and times both ops."""
     cases = [
@@ -71,14 +64,7 @@ def test_node_side_times_the_same_bytes(tmp_path: Path) -> None:
     ]
     path = tmp_path / "cases.json"
     path.write_text(json.dumps({"cases": cases}), encoding="utf-8")
-    done = subprocess.run(
-        ["node", "codec.mjs", "--json", "--input", str(path)],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = run_node_process(["codec.mjs", "--json", "--input", str(path)])
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)["results"]
     assert [r["name"] for r in results] == list(runner.CASES)

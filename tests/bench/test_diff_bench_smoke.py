@@ -7,15 +7,13 @@ work, so that every number the benchmark reports comes from a correct run.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from bench_harness import needs_node, run_main
 
 from bench import protocol_diff as runner
-from bench.runner import NODE_DIR
+from bench.runner import production_env, run_node_process
 from tlsync_core.protocol.diff import diff_record
 
 
@@ -43,36 +41,19 @@ def test_check_catches_a_wrong_diff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_runner_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     """``python -m bench.protocol_diff --quick`` runs end to end on tlsync alone."""
-    status = runner.main(["--quick", "--impls", "tlsync", "--markdown", "--rounds", "1"])
-    out = capsys.readouterr().out
-    assert status == 0, out
+    argv = ["--quick", "--impls", "tlsync", "--markdown", "--rounds", "1"]
+    out = run_main(runner.main, argv, capsys)
     assert "| geo shape moved and resized | diff_record |" in out
     assert "| draw, points array +1 of 200 | apply_object_diff |" in out
-    assert "FAILED" not in out
 
 
-@pytest.mark.skipif(
-    not os.environ.get("CI")
-    and (
-        shutil.which("node") is None
-        or not (NODE_DIR / "node_modules" / "@tldraw" / "sync-core").is_dir()
-    ),
-    reason="node or bench/node/node_modules (scripts/npm-ensure bench/node) is missing",
-)
+@needs_node("@tldraw/sync-core")
 def test_node_side_diffs_into_the_same_bytes(tmp_path: Path) -> None:
     """``bench/node/diff.mjs`` gets the expected diff for every case and times both ops."""
     settings = runner.Settings(rounds=1, samples=2, inner=2, warmup=1, node_timeout_s=120)
     path = tmp_path / "cases.json"
     path.write_text(json.dumps({"cases": runner.node_cases(settings)}), encoding="utf-8")
-    done = subprocess.run(
-        ["node", "diff.mjs", "--json", "--input", str(path)],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "NODE_ENV": "production"},
-    )
+    done = run_node_process(["diff.mjs", "--json", "--input", str(path)], env=production_env())
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["version"] == "5.4.2"

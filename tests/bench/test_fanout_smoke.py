@@ -1,5 +1,5 @@
-"""Smoke tests for the fan-out benchmark (bench/fanout.py, bench/fanout_server.py and
-bench/node/fanout-server.mjs).
+"""Smoke tests for the fan-out benchmark (bench/fanout.py, bench/processes.py,
+bench/fanout_server.py and bench/node/fanout-server.mjs).
 
 No timing is asserted: these prove, at tiny sizes, that the servers start, that the load
 generator's checks pass (every move reaches every other client exactly once and in order) and
@@ -9,25 +9,16 @@ correct run.
 
 from __future__ import annotations
 
-import os
-import shutil
 from typing import cast
 
 import pytest
+from bench_harness import needs_node, run_main
 from websockets.asyncio.client import ClientConnection
 
-from bench import fanout
-from bench.fanout import NODE, TLSYNC, TLSYNC_MEMORY, FanoutClient, FanoutResult
-from bench.runner import NODE_DIR, prepare_node
-
-needs_node = pytest.mark.skipif(
-    not os.environ.get("CI")
-    and (
-        shutil.which("node") is None
-        or not (NODE_DIR / "node_modules" / "@tldraw/sync-core").is_dir()
-    ),
-    reason="node or bench/node/node_modules (scripts/npm-ensure bench/node) is missing",
-)
+from bench import fanout, processes
+from bench.fanout import FanoutClient, FanoutResult
+from bench.processes import NODE, TLSYNC, TLSYNC_MEMORY
+from bench.runner import prepare_node
 
 
 def assert_complete(result: FanoutResult, clients: int, moves: int) -> None:
@@ -54,7 +45,7 @@ async def test_fanout_with_two_generator_processes() -> None:
 
 async def test_idle_memory_measurement() -> None:
     """Idle sessions join their rooms, and the server's RSS is read before and after."""
-    server = await fanout.start_server(TLSYNC_MEMORY)
+    server = await processes.start_server(TLSYNC_MEMORY)
     try:
         result = await fanout.measure_idle(server, sessions=12, rooms=3, settle_s=0.1)
     finally:
@@ -63,13 +54,13 @@ async def test_idle_memory_measurement() -> None:
     assert result.rss_before_kib > 0 and result.rss_after_kib > 0
 
 
-@needs_node
+@needs_node(processes.NODE_PACKAGE)
 async def test_fanout_on_node_tlsocketroom() -> None:
     """The node peer server (TLSocketRoom) takes the same messages: a complete fan-out."""
-    assert prepare_node(fanout.NODE_PACKAGE).unavailable is None
+    assert prepare_node(processes.NODE_PACKAGE).unavailable is None
     result = await fanout.run_one_fanout(NODE, 3, 4, warmup=False)
     assert_complete(result, 3, 4)
-    server = await fanout.start_server(NODE)
+    server = await processes.start_server(NODE)
     try:
         idle = await fanout.measure_idle(server, sessions=6, rooms=2, settle_s=0.1)
     finally:
@@ -92,31 +83,15 @@ def test_client_checks_catch_a_lost_or_reordered_move() -> None:
 def test_percentile_is_nearest_rank() -> None:
     """p50 and p99 are nearest-rank percentiles of the sorted latencies."""
     values = [float(v) for v in range(1, 101)]
-    assert fanout.percentile(values, 0.50) == 50.0
-    assert fanout.percentile(values, 0.99) == 99.0
-    assert fanout.percentile([7.0], 0.99) == 7.0
+    assert processes.percentile(values, 0.50) == 50.0
+    assert processes.percentile(values, 0.99) == 99.0
+    assert processes.percentile([7.0], 0.99) == 7.0
 
 
 def test_runner_prints_both_tables(capsys: pytest.CaptureFixture[str]) -> None:
     """``python -m bench.fanout`` runs end to end on our server (tiny N, no node)."""
-    status = fanout.main(
-        [
-            "--quick",
-            "--servers",
-            "tlsync-memory",
-            "--sizes",
-            "3",
-            "--moves",
-            "3",
-            "--sessions",
-            "6",
-            "--rooms",
-            "2",
-            "--markdown",
-        ]
-    )
-    out = capsys.readouterr().out
-    assert status == 0, out
+    sizes = ["--sizes", "3", "--moves", "3", "--sessions", "6", "--rooms", "2"]
+    argv = ["--quick", "--servers", "tlsync-memory", *sizes, "--markdown"]
+    out = run_main(fanout.main, argv, capsys)
     assert "| tlsync (memory) | 3 | 3 |" in out
     assert "| tlsync (memory) | 6 | 2 |" in out
-    assert "FAILED" not in out

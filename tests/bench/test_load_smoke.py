@@ -8,6 +8,7 @@ of its room exactly once, and that the runner prints its table.
 from __future__ import annotations
 
 import pytest
+from bench_harness import run_main
 
 from bench import load
 from bench.load import LoadClient, LoadRoom, LoadSettings, Probe
@@ -47,22 +48,6 @@ def test_probes_count_each_receipt_once() -> None:
 
 def test_the_runner_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
     """``python -m bench.load`` runs end to end (tiny numbers) and prints a markdown row."""
-    status = load.main(
-        [
-            "--sessions",
-            "6",
-            "--rooms",
-            "2",
-            "--hold",
-            "0.6",
-            "--ping-interval",
-            "0.2",
-            "--probe-interval",
-            "0.1",
-            "--markdown",
-        ]
-    )
-    out = capsys.readouterr().out
-    assert status == 0, out
-    assert "| 6 | 2 | 1 |" in out
-    assert "FAILED" not in out
+    argv = ["--sessions", "6", "--rooms", "2", "--hold", "0.6", "--markdown"]
+    intervals = ["--ping-interval", "0.2", "--probe-interval", "0.1"]
+    assert "| 6 | 2 | 1 |" in run_main(load.main, [*argv, *intervals], capsys)

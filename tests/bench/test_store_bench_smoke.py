@@ -7,14 +7,12 @@ sizes, so that every number the benchmark reports comes from a correct run.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 
 import pytest
+from bench_harness import needs_node, run_main
 
 from bench import store as runner
-from bench.runner import NODE_DIR
+from bench.runner import production_env, run_node_process
 from bench.store_cases import (
     MEMORY_KINDS,
     OPS,
@@ -63,40 +61,22 @@ def test_memory_measurement_gives_bytes_per_record() -> None:
 
 def test_runner_prints_both_tables(capsys: pytest.CaptureFixture[str]) -> None:
     """``python -m bench.store`` runs end to end on tlsync alone (tiny N, no Node)."""
-    status = runner.main(
-        ["--quick", "--impls", "tlsync", "--sizes", "30", "--memory-size", "30", "--markdown"]
-    )
-    out = capsys.readouterr().out
-    assert status == 0, out
+    argv = ["--quick", "--impls", "tlsync", "--sizes", "30", "--memory-size", "30", "--markdown"]
+    out = run_main(runner.main, argv, capsys)
     assert "| put N new records (one call) | 30 |" in out
     assert "| listen overhead: update each | 30 |" in out
     assert "| records + store | 30 |" in out
-    assert "FAILED" not in out
 
 
-@pytest.mark.skipif(
-    not os.environ.get("CI")
-    and (
-        shutil.which("node") is None or not (NODE_DIR / "node_modules" / "@tldraw/store").is_dir()
-    ),
-    reason="node or bench/node/node_modules (scripts/npm-ensure bench/node) is missing",
-)
+@needs_node("@tldraw/store")
 def test_node_side_passes_its_checks() -> None:
     """``bench/node/store.mjs`` runs a tiny trial and a memory measurement, every check passing."""
-    env = {**os.environ, "NODE_ENV": "production"}
     for args in (
         ["--size", "20", "--trials", "1", "--warmup-runs", "1", "--warmup-size", "5"],
         ["--memory", "50"],
     ):
-        done = subprocess.run(
-            ["node", "--expose-gc", "store.mjs", "--json", *args],
-            cwd=NODE_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-            env=env,
-        )
+        command = ["--expose-gc", "store.mjs", "--json", *args]
+        done = run_node_process(command, timeout_s=60, env=production_env())
         assert done.returncode == 0, done.stderr
         (result,) = json.loads(done.stdout)["results"]
         assert result["kind"] in ("time", "memory"), result
