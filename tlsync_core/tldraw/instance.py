@@ -6,6 +6,7 @@ shapes, so the record type is built for a set of styles (:func:`create_instance_
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -21,6 +22,7 @@ from tlsync_core.tldraw._migrators import (
     spread,
     to_number,
 )
+from tlsync_core.tldraw.generated import RECORD_TYPES
 from tlsync_core.tldraw.ids import TLINSTANCE_ID, page_id_validator
 from tlsync_core.tldraw.misc import (
     box_model_validator,
@@ -39,37 +41,9 @@ _NOT_EPHEMERAL: Final = ("currentPageId", "meta")
 
 
 def _default_properties() -> dict[str, Any]:
-    """tldraw's defaults (``devicePixelRatio`` is 1, as without a window)."""
-    return {
-        "followingUserId": None,
-        "opacityForNextShape": 1,
-        "stylesForNextShape": {},
-        "brush": None,
-        "scribbles": [],
-        "cursor": {"type": "default", "rotation": 0},
-        "isFocusMode": False,
-        "exportBackground": True,
-        "isDebugMode": False,
-        "isToolLocked": False,
-        "screenBounds": {"x": 0, "y": 0, "w": 1080, "h": 720},
-        "insets": [False, False, False, False],
-        "zoomBrush": None,
-        "isGridMode": False,
-        "isPenMode": False,
-        "chatMessage": "",
-        "isChatting": False,
-        "highlightedUserIds": [],
-        "isFocused": False,
-        "devicePixelRatio": 1,
-        "isCoarsePointer": False,
-        "isHoveringCanvas": None,
-        "openMenus": [],
-        "isChangingStyle": False,
-        "isReadonly": False,
-        "meta": {},
-        "duplicateProps": None,
-        "cameraState": "idle",
-    }
+    """tldraw's defaults, from the generated data (``devicePixelRatio`` is 1 there, as in
+    tldraw without a window)."""
+    return copy.deepcopy(dict(RECORD_TYPES["instance"]["defaults"]))
 
 
 def create_instance_record_type(styles_by_id: Mapping[str, StyleProp[Any]]) -> RecordType:
