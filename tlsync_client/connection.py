@@ -92,14 +92,18 @@ class RoomConnection:
         """Run ``fn`` in one transaction: its store changes are pushed together."""
         return transact(fn)
 
-    async def wait_for_sync(self, timeout: float | None = None) -> None:
-        """Wait until every local change made so far is acknowledged by the server.
+    async def wait_for_sync(self, timeout: float | None = None) -> int:
+        """Wait until every local change made so far is acknowledged by the server; returns
+        how many pushes the server refused meanwhile (``discard``, e.g. on a read-only
+        session: their changes were undone locally), 0 when everything was committed.
 
         Raises :class:`SyncError` if the session ends for good, ``TimeoutError`` after
         ``timeout`` seconds.
         """
+        discarded_before = self.client.discarded_pushes
         self.store.flush_history()
         await self._until(self.client.is_synced.get, timeout)
+        return self.client.discarded_pushes - discarded_before
 
     async def wait_for(
         self, predicate: Callable[[Store], bool], timeout: float | None = None

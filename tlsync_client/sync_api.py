@@ -116,9 +116,10 @@ class SyncRoom:
     def update(self, record_id: str, fn: Callable[[Record], Record]) -> None:
         self.call(lambda store: store.update(record_id, fn))
 
-    def wait_for_sync(self, timeout: float | None = None) -> None:
-        """Block until every local change so far is acknowledged by the server."""
-        self._run(self._room.wait_for_sync(timeout))
+    def wait_for_sync(self, timeout: float | None = None) -> int:
+        """Block until every local change so far is acknowledged by the server; returns how
+        many pushes it refused meanwhile (see :meth:`RoomConnection.wait_for_sync`)."""
+        return self._run(self._room.wait_for_sync(timeout))
 
     def wait_for(self, predicate: Callable[[Store], bool], timeout: float | None = None) -> None:
         """Block until ``predicate(store)`` (evaluated on the loop thread) is true."""

@@ -240,6 +240,8 @@ class TLSyncClient:
         self.last_server_interaction_timestamp = timers.now()
         self.first_unanswered_ping_at: float | None = None
         self.sync_error: str | None = None
+        #: pushes of document changes the server refused (``discard``): their changes were undone
+        self.discarded_pushes = 0
         self.is_readonly = False
         self._unsent_diff: RecordsDiff | None = None
         self._unsent_presence: Record | None = None
@@ -517,7 +519,10 @@ class TLSyncClient:
         size = sum(len(e.get("diff") or ()) for e in events) + _size(self.speculative_changes)
         try:
             with gc_paused(size >= BULK_RECORDS):
-                self.store.merge_remote_changes(lambda: self._apply_server_events(events))
+                discarded = self.store.merge_remote_changes(
+                    lambda: self._apply_server_events(events)
+                )
+            self.discarded_pushes += discarded
             for event in reversed(events):
                 if "serverClock" in event:
                     self.last_server_clock = event["serverClock"]
@@ -532,9 +537,12 @@ class TLSyncClient:
             self._reset_connection()
         self._publish()
 
-    def _apply_server_events(self, events: list[dict[str, Any]]) -> None:
+    def _apply_server_events(self, events: list[dict[str, Any]]) -> int:
+        """Apply a batch of server events (see :meth:`_rebase`); returns how many pushes with
+        document changes the server discarded."""
         self._undo(self.speculative_changes)
         confirmed: list[Mapping[str, list[Any]]] = []
+        discarded = 0
         for event in events:
             if event["type"] == "patch":
                 confirmed.append(event["diff"])
@@ -553,7 +561,10 @@ class TLSyncClient:
             if action == "commit":
                 if front.diff is not None:
                     confirmed.append(front.diff)
-            elif action != "discard":
+            elif action == "discard":
+                if front.diff is not None:
+                    discarded += 1
+            else:
                 confirmed.append(action["rebaseWithDiff"])
         self._apply_network_diffs(confirmed)
         try:
@@ -562,6 +573,7 @@ class TLSyncClient:
             logger.exception("re-applying local changes failed: dropping them and resetting")
             self.speculative_changes = RecordsDiff()
             self._reset_connection()
+        return discarded
 
     def _reapply_pending(self) -> None:
         diffs = [r.diff for r in self.pending_push_requests if r.diff is not None]

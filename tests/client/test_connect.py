@@ -176,3 +176,19 @@ async def test_presence_of_other_bots_appears_and_vanishes(server: TLSyncServer)
         )
         await visitor.close()
         await watcher.wait_for(lambda s: not s.query.exec("instance_presence"), timeout=10)
+
+
+@pytest.mark.spec("CA1")
+async def test_wait_for_sync_reports_refused_changes(server: TLSyncServer) -> None:
+    """On a read-only session a local put is refused: wait_for_sync returns 1 and the put is
+    undone; on a writable session it returns 0."""
+    url = f"{server.url}/connect/refusals"
+    async with (
+        connect(url, schema=SCHEMA) as writer,
+        connect(url + "?readonly=1", schema=SCHEMA) as viewer,
+    ):
+        viewer.store.put([SHAPE.create(id="shape:v")])
+        assert await viewer.wait_for_sync(timeout=5) == 1
+        assert not viewer.store.has("shape:v")
+        writer.store.put([SHAPE.create(id="shape:w")])
+        assert await writer.wait_for_sync(timeout=5) == 0

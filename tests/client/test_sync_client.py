@@ -499,6 +499,20 @@ def test_discard_reverts_the_local_change() -> None:
 
 
 @pytest.mark.spec("CR3")
+def test_discarded_pushes_are_counted() -> None:
+    """Each discarded push of document changes counts once in discarded_pushes; a committed
+    one does not."""
+    h = Harness()
+    h.answer_connect()
+    h.store.put([shape("shape:a")])
+    h.store.put([shape("shape:b")])
+    h.pushes()
+    h.data(discard(0, 2), commit(1, 3))
+    assert h.client.discarded_pushes == 1
+    assert "shape:a" not in h.store and "shape:b" in h.store
+
+
+@pytest.mark.spec("CR3")
 def test_rebase_with_diff_applies_the_servers_version() -> None:
     """rebaseWithDiff replaces the local change by the server's version of it."""
     h = Harness()
