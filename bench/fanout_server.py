@@ -1,6 +1,6 @@
 """Our server with in-memory persistence, for the fan-out benchmark (``bench/fanout.py``).
 
-``python -m bench.fanout_server [--port P]`` runs :class:`TLSyncServer` on the built-in schema
+``python -m bench.fanout_server [--port P]`` runs :class:`TLSyncServer` on the demo schema
 with :class:`MemoryPersistence` (the same server as ``tlsync serve``, minus SQLite), prints
 ``{"port": P, "pid": ...}`` on one stdout line once listening, and stops on SIGTERM / SIGINT.
 Like ``@tldraw/sync-core``'s default ``InMemorySyncStorage``, nothing is written to disk.

@@ -1,4 +1,4 @@
-"""A small built-in schema for ``tlsync serve`` until the full tldraw schema lands.
+"""A small built-in schema (`tlsync serve --schema demo`): a few record types for tests and demos.
 
 Documents, pages and shapes with free-form props, and a presence record: enough for bots and
 tests to sync real data through a real server.
