@@ -523,12 +523,18 @@ class TLSyncHost:
         while True:
             deadline = room.next_deadline()
             timeout = None if deadline is None else max(0.0, deadline / 1000.0 - time.monotonic())
+            timed_out = False
             # (asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation)
-            with contextlib.suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(timeout):
                     await entry.wake.wait()
+            except TimeoutError:
+                timed_out = True
             entry.wake.clear()
-            room.tick()
+            # a wake-up (a message arrived) only means the deadline may have moved: the loop
+            # recomputes it; ticking is for when something is due (a tick scans every session)
+            if timed_out or (deadline is not None and deadline <= time.monotonic() * 1000.0):
+                room.tick()
 
     # connections ----------------------------------------------------------------------------
 
