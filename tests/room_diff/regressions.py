@@ -866,4 +866,43 @@ REGRESSIONS: list[Regression] = [
             {"t": "close", "s": "a"},
         ],
     ),
+    Regression(
+        name="data_for_a_dead_socket_while_batching",
+        why=(
+            "a push_result that would only have joined the pending batch of a session whose "
+            "socket had died did not end the session; tldraw checks the socket before batching "
+            "and cancels the session (found by a fresh random seed, 2144947363)"
+        ),
+        fixed_in="room",
+        snapshot="rich",
+        events=[
+            {"t": "open", "s": "s11", "readonly": False},
+            {
+                "t": "msg",
+                "s": "s11",
+                "m": {
+                    "type": "connect",
+                    "connectRequestId": "s11-r1",
+                    "lastServerClock": -1,
+                    "protocolVersion": 8,
+                    "schema": "$schema",
+                },
+            },
+            {
+                "t": "msg",
+                "s": "s11",
+                "m": {
+                    "type": "push",
+                    "clientClock": 0,
+                    "presence": ["patch", {"userName": ["put", "blind"]}],
+                },
+            },
+            {"t": "drop", "s": "s11"},
+            {
+                "t": "msg",
+                "s": "s11",
+                "m": {"type": "push", "clientClock": 1, "diff": {"shape:t2": ["remove"]}},
+            },
+        ],
+    ),
 ]

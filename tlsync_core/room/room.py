@@ -810,6 +810,11 @@ class TLSyncRoom:
         if not self._durable and clock > self.durable_clock:
             self._held.append((clock, session, message))
             return
+        if not session.socket.is_open:
+            # as tldraw: a message for a dead socket ends the session, even one that would only
+            # have joined the batch
+            self._cancel_session(session.id)
+            return
         if session.dialect == 3:
             self._send_now(session, message)
         elif session.flush_at is None:
