@@ -88,7 +88,11 @@ from websockets.datastructures import HeadersLike
 from websockets.exceptions import ConnectionClosed
 
 from tlsync_client.loop_timers import LoopTimers
-from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocketStatus
+from tlsync_core.client_socket import (
+    Listeners,
+    SocketStatusEvent,
+    TLPersistentClientSocketStatus,
+)
 from tlsync_core.protocol.chunking import MAX_SAFE_MESSAGE_SIZE, split_message
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventCode, close_reason_or_default
 from tlsync_core.protocol.codec import parse_server_message, serialize_message
@@ -297,10 +301,9 @@ class ClientWebSocketAdapter:
         }
         self._state = ConnectionState.INITIAL
         self._status: TLPersistentClientSocketStatus = "offline"
-        self._message_listeners: dict[int, Callable[[dict[str, Any]], None]] = {}
-        self._status_listeners: dict[int, Callable[[SocketStatusEvent], None]] = {}
-        self._close_listeners: dict[int, Callable[[], None]] = {}
-        self._next_key = 0
+        self._message_listeners: Listeners[Callable[[dict[str, Any]], None]] = Listeners()
+        self._status_listeners: Listeners[Callable[[SocketStatusEvent], None]] = Listeners()
+        self._close_listeners: Listeners[Callable[[], None]] = Listeners()
         self._attempt: _Attempt | None = None
         self._attempts_started = 0
         self._timer: TimerHandle | None = None
@@ -351,11 +354,11 @@ class ClientWebSocketAdapter:
 
     def on_receive_message(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         """Call ``callback(message)`` for every server message; returns the unsubscriber."""
-        return self._add(self._message_listeners, callback)
+        return self._message_listeners.add(callback)
 
     def on_status_change(self, callback: Callable[[SocketStatusEvent], None]) -> Callable[[], None]:
         """Call ``callback(event)`` on every change of status; returns the unsubscriber."""
-        return self._add(self._status_listeners, callback)
+        return self._status_listeners.add(callback)
 
     @property
     def messages(self) -> reactivex.Observable[dict[str, Any]]:
@@ -413,7 +416,7 @@ class ClientWebSocketAdapter:
         self._shutdown = self._loop.create_task(self._drain_tasks(), name="tlsync-ws-shutdown")
         if self._status == "online":
             self._set_status("offline")
-        for complete in list(self._close_listeners.values()):
+        for complete in self._close_listeners:
             try:
                 complete()
             except Exception:
@@ -445,16 +448,6 @@ class ClientWebSocketAdapter:
     # --------------------------------------------------------------------------------------
     # listeners
 
-    def _add(self, listeners: dict[int, _T], callback: _T) -> Callable[[], None]:
-        key = self._next_key
-        self._next_key += 1
-        listeners[key] = callback
-
-        def unsubscribe() -> None:
-            listeners.pop(key, None)
-
-        return unsubscribe
-
     def _observable(
         self, register: Callable[[Callable[[_T], None]], Callable[[], None]]
     ) -> reactivex.Observable[_T]:
@@ -465,7 +458,7 @@ class ClientWebSocketAdapter:
                 observer.on_completed()
                 return Disposable()
             stop_values = register(observer.on_next)
-            stop_completion = self._add(self._close_listeners, observer.on_completed)
+            stop_completion = self._close_listeners.add(observer.on_completed)
 
             def dispose() -> None:
                 stop_values()
@@ -476,12 +469,9 @@ class ClientWebSocketAdapter:
         return reactivex.create(subscribe)
 
     @staticmethod
-    def _notify(listeners: dict[int, Callable[[_T], None]], value: _T) -> None:
+    def _notify(listeners: Listeners[Callable[[_T], None]], value: _T) -> None:
         """Call each listener that is still subscribed when its turn comes; log what raises."""
-        for key in list(listeners):
-            callback = listeners.get(key)
-            if callback is None:
-                continue
+        for callback in listeners:
             try:
                 callback(value)
             except Exception:

@@ -18,12 +18,14 @@ close (``TLSyncErrorCloseEventReason``).  Implementations: the websocket adapter
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Literal, Protocol, TypeAlias
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar
 
 import attrs
 
 TLPersistentClientSocketStatus: TypeAlias = Literal["online", "offline", "error"]
+
+C = TypeVar("C", bound=Callable[..., Any])
 
 
 @attrs.frozen
@@ -51,3 +53,38 @@ class TLPersistentClientSocket(Protocol):
     ) -> Callable[[], None]: ...
 
     def restart(self) -> None: ...
+
+
+class Listeners(Generic[C]):
+    """The callbacks subscribed to one kind of event of a socket (the seed's ``SubscribingFn``).
+
+    ``add(callback)`` returns an idempotent unsubscribe callable.  Iterating yields the
+    callbacks subscribed when the iteration began, skipping any unsubscribed before its turn,
+    so a callback may (un)subscribe others, or itself, while an event is delivered.
+    """
+
+    def __init__(self) -> None:
+        self._callbacks: dict[int, C] = {}
+        self._next_key = 0
+
+    def add(self, callback: C) -> Callable[[], None]:
+        key = self._next_key
+        self._next_key += 1
+        self._callbacks[key] = callback
+
+        def unsubscribe() -> None:
+            self._callbacks.pop(key, None)
+
+        return unsubscribe
+
+    def __iter__(self) -> Iterator[C]:
+        for key in list(self._callbacks):
+            callback = self._callbacks.get(key)
+            if callback is not None:
+                yield callback
+
+    def __len__(self) -> int:
+        return len(self._callbacks)
+
+    def clear(self) -> None:
+        self._callbacks.clear()

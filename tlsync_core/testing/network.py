@@ -86,7 +86,11 @@ from typing import Any, Final, Literal, NamedTuple, TypeAlias, cast
 
 import attrs
 
-from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocketStatus
+from tlsync_core.client_socket import (
+    Listeners,
+    SocketStatusEvent,
+    TLPersistentClientSocketStatus,
+)
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventCode, close_reason_or_default
 from tlsync_core.protocol.codec import (
     parse_client_message,
@@ -223,14 +227,6 @@ class _Connection:
         self.room_notified = False
 
 
-class _Subscription:
-    __slots__ = ("active", "callback")
-
-    def __init__(self, callback: Callable[[Any], None]) -> None:
-        self.callback = callback
-        self.active = True
-
-
 class MemoryRoomSocket:
     """The room's end of one connection (a :class:`~tlsync_core.room.session.TLRoomSocket`).
 
@@ -295,8 +291,8 @@ class MemoryClientSocket:
         self._session_options = session_options
         self._status: TLPersistentClientSocketStatus = "offline"
         self._error_reason: str | None = None
-        self._message_listeners: list[_Subscription] = []
-        self._status_listeners: list[_Subscription] = []
+        self._message_listeners: Listeners[Callable[[dict[str, Any]], None]] = Listeners()
+        self._status_listeners: Listeners[Callable[[SocketStatusEvent], None]] = Listeners()
         self._connection: _Connection | None = None
         self._closed = False
         self._open_seq: int | None = None  # a queued (re)connection
@@ -333,10 +329,10 @@ class MemoryClientSocket:
         self._network._enqueue(connection, "to_room", serialize_message(message))
 
     def on_receive_message(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-        return self._subscribe(self._message_listeners, callback)
+        return self._message_listeners.add(callback)
 
     def on_status_change(self, callback: Callable[[SocketStatusEvent], None]) -> Callable[[], None]:
-        return self._subscribe(self._status_listeners, callback)
+        return self._status_listeners.add(callback)
 
     def restart(self) -> None:
         """Drop the connection (status ``"offline"`` now) and reconnect on a later step."""
@@ -381,19 +377,6 @@ class MemoryClientSocket:
     # ------------------------------------------------------------------------------------------
     # internals
 
-    def _subscribe(
-        self, listeners: list[_Subscription], callback: Callable[[Any], None]
-    ) -> Callable[[], None]:
-        subscription = _Subscription(callback)
-        listeners.append(subscription)
-
-        def unsubscribe() -> None:
-            if subscription.active:
-                subscription.active = False
-                listeners.remove(subscription)
-
-        return unsubscribe
-
     def _set_status(
         self, status: TLPersistentClientSocketStatus, reason: str | None = None
     ) -> None:
@@ -402,14 +385,12 @@ class MemoryClientSocket:
         self._status = status
         self._error_reason = reason if status == "error" else None
         event = SocketStatusEvent(status, self._error_reason)
-        for subscription in list(self._status_listeners):
-            if subscription.active:
-                subscription.callback(event)
+        for callback in self._status_listeners:
+            callback(event)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        for subscription in list(self._message_listeners):
-            if subscription.active:
-                subscription.callback(message)
+        for callback in self._message_listeners:
+            callback(message)
 
     def _cancel_reconnect_timer(self) -> None:
         if self._reconnect_timer is not None:

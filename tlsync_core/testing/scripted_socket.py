@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocketStatus
+from tlsync_core.client_socket import Listeners, SocketStatusEvent, TLPersistentClientSocketStatus
 from tlsync_core.protocol.codec import parse_client_message, parse_server_message, serialize_message
 
 __all__ = ["ScriptedClientSocket"]
@@ -39,8 +39,8 @@ class ScriptedClientSocket:
         self.sent: list[dict[str, Any]] = []
         self.dropped = 0
         self.restarts = 0
-        self._message_listeners: list[Callable[[dict[str, Any]], None]] = []
-        self._status_listeners: list[Callable[[SocketStatusEvent], None]] = []
+        self._message_listeners: Listeners[Callable[[dict[str, Any]], None]] = Listeners()
+        self._status_listeners: Listeners[Callable[[SocketStatusEvent], None]] = Listeners()
 
     # the TLPersistentClientSocket protocol ---------------------------------------------------
 
@@ -57,10 +57,10 @@ class ScriptedClientSocket:
         self.sent.append(orjson.loads(text))
 
     def on_receive_message(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-        return _subscribe(self._message_listeners, callback)
+        return self._message_listeners.add(callback)
 
     def on_status_change(self, callback: Callable[[SocketStatusEvent], None]) -> Callable[[], None]:
-        return _subscribe(self._status_listeners, callback)
+        return self._status_listeners.add(callback)
 
     def restart(self) -> None:
         self.restarts += 1
@@ -83,7 +83,7 @@ class ScriptedClientSocket:
     def deliver(self, message: Mapping[str, Any]) -> None:
         """Hand a server message to the client, as it would arrive over the wire."""
         parsed = parse_server_message(serialize_message(message))
-        for callback in list(self._message_listeners):
+        for callback in self._message_listeners:
             callback(dict(parsed))
 
     def go_online(self) -> None:
@@ -100,15 +100,5 @@ class ScriptedClientSocket:
         if event.status == self._status:
             return
         self._status = event.status
-        for callback in list(self._status_listeners):
+        for callback in self._status_listeners:
             callback(event)
-
-
-def _subscribe(listeners: list[Any], callback: Any) -> Callable[[], None]:
-    listeners.append(callback)
-
-    def unsubscribe() -> None:
-        if callback in listeners:
-            listeners.remove(callback)
-
-    return unsubscribe
