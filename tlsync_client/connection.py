@@ -162,10 +162,6 @@ class RoomConnection:
 
     # wiring, used by connect() ----------------------------------------------------------------
 
-    def _on_load(self, _client: TLSyncClient) -> None:
-        if not self._loaded.done() and self.client.is_connected_to_room:
-            self._loaded.set_result(None)
-
     def _on_after_connect(self, _client: TLSyncClient, info: ConnectInfo) -> None:
         self.connect_info = info
         if not self._loaded.done():
@@ -251,7 +247,6 @@ def connect(
                 socket=socket,
                 instance_id=f"instance:{sid}",
                 timers=timers,
-                on_load=room._on_load,
                 on_load_error=room._on_error,
                 on_sync_error=room._on_error,
                 on_after_connect=room._on_after_connect,

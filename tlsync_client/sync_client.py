@@ -257,7 +257,8 @@ class TLSyncClient:
         #: True while connected with every local change acknowledged (published after each event)
         self.is_synced: Atom[bool, Any] = atom("TLSyncClient.is_synced", False)
 
-        self._throttle = _Throttle(timers, fps if fps is None else self._fps_for_mode())
+        # (the throttle_rate reaction below sets the rate from the presence mode at once)
+        self._throttle = _Throttle(timers, fps)
         self._timer_handles: dict[str, TimerHandle] = {}
         self._disposers: list[Callable[[], None]] = [
             store.listen(self._on_local_change, source="user", scope="document"),
@@ -440,11 +441,7 @@ class TLSyncClient:
     def _follow_presence_mode(self, _last_epoch: int) -> None:
         mode = self.presence_mode.get()
         if self._throttle.fps is not None:
-            self._throttle.fps = self._fps_for_mode(mode)
-
-    def _fps_for_mode(self, mode: PresenceMode | None = None) -> float:
-        mode = mode or self.presence_mode.get()
-        return SOLO_FPS if mode == "solo" else COLLABORATIVE_FPS
+            self._throttle.fps = SOLO_FPS if mode == "solo" else COLLABORATIVE_FPS
 
     def _push_presence(self, presence: Record) -> None:
         self.store.flush_history()
