@@ -60,6 +60,7 @@ from bench.runner import (
     tlsync_version,
 )
 from tlsync_core.protocol import make_connect_event, parse_server_message, serialize_message
+from tlsync_core.tldraw.generated import SCHEMA_SEQUENCES
 
 NODE_SCRIPT = NODE_DIR / "codec.mjs"
 TLSYNC = "tlsync"
@@ -79,39 +80,7 @@ OPS = ("serialize", "parse")
 TARGETS: dict[str, float | None] = {PATCH: 1.5, CONNECT: None}
 
 #: createTLSchema().serialize() of @tldraw/tlschema 5.4.2
-TLDRAW_SCHEMA: dict[str, Any] = {
-    "schemaVersion": 2,
-    "sequences": {
-        "com.tldraw.store": 5,
-        "com.tldraw.asset": 1,
-        "com.tldraw.camera": 1,
-        "com.tldraw.document": 2,
-        "com.tldraw.instance": 26,
-        "com.tldraw.instance_page_state": 5,
-        "com.tldraw.page": 1,
-        "com.tldraw.instance_presence": 6,
-        "com.tldraw.pointer": 1,
-        "com.tldraw.shape": 4,
-        "com.tldraw.user": 1,
-        "com.tldraw.asset.image": 6,
-        "com.tldraw.asset.video": 5,
-        "com.tldraw.asset.bookmark": 2,
-        "com.tldraw.shape.arrow": 8,
-        "com.tldraw.shape.bookmark": 2,
-        "com.tldraw.shape.draw": 5,
-        "com.tldraw.shape.embed": 4,
-        "com.tldraw.shape.frame": 1,
-        "com.tldraw.shape.geo": 12,
-        "com.tldraw.shape.group": 0,
-        "com.tldraw.shape.highlight": 4,
-        "com.tldraw.shape.image": 5,
-        "com.tldraw.shape.line": 5,
-        "com.tldraw.shape.note": 13,
-        "com.tldraw.shape.text": 4,
-        "com.tldraw.shape.video": 4,
-        "com.tldraw.binding.arrow": 1,
-    },
-}
+TLDRAW_SCHEMA: dict[str, Any] = {"schemaVersion": 2, "sequences": dict(SCHEMA_SEQUENCES)}
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
 

@@ -13,51 +13,19 @@ import struct
 from base64 import b64encode
 from typing import Any
 
+from tlsync_core.tldraw.generated import STYLES
+from tlsync_core.tldraw.helpers import default_props
+
 Record = dict[str, Any]
 
 PAGE_ID = "page:page"
-GEO_KINDS = [
-    "cloud",
-    "rectangle",
-    "ellipse",
-    "triangle",
-    "diamond",
-    "pentagon",
-    "hexagon",
-    "octagon",
-    "star",
-    "rhombus",
-    "rhombus-2",
-    "oval",
-    "trapezoid",
-    "arrow-right",
-    "arrow-left",
-    "arrow-up",
-    "arrow-down",
-    "x-box",
-    "check-box",
-    "heart",
-]
-COLORS = [
-    "black",
-    "grey",
-    "light-violet",
-    "violet",
-    "blue",
-    "light-blue",
-    "yellow",
-    "orange",
-    "green",
-    "light-green",
-    "light-red",
-    "red",
-    "white",
-]
-FILLS = ["none", "semi", "solid", "pattern", "fill", "lined-fill"]
-DASHES = ["draw", "solid", "dashed", "dotted"]
-SIZES = ["s", "m", "l", "xl"]
-FONTS = ["draw", "sans", "serif", "mono"]
-ARROWHEADS = ["arrow", "triangle", "square", "dot", "pipe", "diamond", "inverted", "bar", "none"]
+GEO_KINDS = list(STYLES["tldraw:geo"]["values"])
+COLORS = list(STYLES["tldraw:color"]["values"])
+FILLS = list(STYLES["tldraw:fill"]["values"])
+DASHES = [dash for dash in STYLES["tldraw:dash"]["values"] if dash != "none"]  # the drawn ones
+SIZES = list(STYLES["tldraw:size"]["values"])
+FONTS = list(STYLES["tldraw:font"]["values"])
+ARROWHEADS = list(STYLES["tldraw:arrowheadStart"]["values"])
 
 
 def rich(text: str) -> dict[str, Any]:
@@ -106,27 +74,8 @@ def shape(
 
 
 def geo_props(**overrides: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "geo": "rectangle",
-        "dash": "draw",
-        "url": "",
-        "w": 100,
-        "h": 100,
-        "growY": 0,
-        "scale": 1,
-        "flipX": False,
-        "flipY": False,
-        "labelColor": "black",
-        "color": "black",
-        "fill": "none",
-        "size": "m",
-        "font": "draw",
-        "align": "middle",
-        "verticalAlign": "middle",
-        "richText": rich(""),
-    }
-    props.update(overrides)
-    return props
+    """tldraw's default geo props with ``overrides``."""
+    return {**default_props("geo"), **overrides}
 
 
 def geo(shape_id: str, *, x: float = 0, y: float = 0, index: str = "a1", **props: Any) -> Record:
