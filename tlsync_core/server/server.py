@@ -78,6 +78,11 @@ MESSAGE_TOO_BIG = 1009
 TRY_AGAIN_LATER = 1013
 
 
+def _room_clock() -> float:
+    """The rooms' ``now()``: monotonic milliseconds (deadlines are in it too)."""
+    return time.monotonic() * 1000.0
+
+
 @attrs.frozen
 class AuthRequest:
     """What the ``authorize`` hook sees of a connection or HTTP request."""
@@ -455,7 +460,7 @@ class TLSyncHost:
         room = TLSyncRoom(
             self.schema,
             snapshot,
-            now=lambda: time.monotonic() * 1000.0,
+            now=_room_clock,
             durable=False,
             on_commit=on_commit,
             log_event=lambda event: self._room_event(room_id, event),
@@ -522,7 +527,7 @@ class TLSyncHost:
         room = entry.room
         while True:
             deadline = room.next_deadline()
-            timeout = None if deadline is None else max(0.0, deadline / 1000.0 - time.monotonic())
+            timeout = None if deadline is None else max(0.0, (deadline - _room_clock()) / 1000.0)
             timed_out = False
             # (asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation)
             try:
@@ -533,7 +538,7 @@ class TLSyncHost:
             entry.wake.clear()
             # a wake-up (a message arrived) only means the deadline may have moved: the loop
             # recomputes it; ticking is for when something is due (a tick scans every session)
-            if timed_out or (deadline is not None and deadline <= time.monotonic() * 1000.0):
+            if timed_out or (deadline is not None and deadline <= _room_clock()):
                 room.tick()
 
     # connections ----------------------------------------------------------------------------
