@@ -19,29 +19,35 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import reactivex
 
+from tlsync_client.errors import RoomUnreachableError, SyncError
 from tlsync_client.loop_timers import LoopTimers
 from tlsync_client.sync_client import ClientState, ConnectInfo, PresenceMode, TLSyncClient
-from tlsync_client.websocket import ClientWebSocketAdapter
+from tlsync_client.websocket import (
+    ClientWebSocketAdapter,
+    describe_connect_error,
+    is_permanent_connect_error,
+    redacted_uri,
+)
 from tlsync_core.protocol.versions import CURRENT_PROTOCOL_VERSION, Dialect
+from tlsync_core.schemas import SchemaLike, resolve_schema
 from tlsync_core.signals import Signal, atom, react, to_observable, transact
-from tlsync_core.store import Record, Store, StoreSchema, unique_id
-from tlsync_core.tldraw import create_tldraw_schema
+from tlsync_core.store import Record, Store, unique_id
 
-__all__ = ["RoomConnection", "SyncError", "connect"]
+__all__ = [
+    "DEFAULT_LOAD_TIMEOUT",
+    "DEFAULT_SYNC_TIMEOUT",
+    "RoomConnection",
+    "RoomUnreachableError",
+    "SyncError",
+    "connect",
+]
 
 T = TypeVar("T")
 
 DEFAULT_LOAD_TIMEOUT = 30.0
 """Seconds :func:`connect` waits for the room to load before giving up."""
-
-
-class SyncError(Exception):
-    """The room refused or ended this client for good (``reason`` is the close reason, e.g.
-    ``FORBIDDEN``, ``NOT_FOUND``, ``CLIENT_TOO_OLD``)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"the sync room ended the session: {reason}")
-        self.reason = reason
+DEFAULT_SYNC_TIMEOUT = 30.0
+"""Seconds :meth:`RoomConnection.wait_for_sync` waits by default (``None``: no limit)."""
 
 
 class RoomConnection:
@@ -52,10 +58,14 @@ class RoomConnection:
     ``is_synced`` is true while every local change is acknowledged.
     """
 
-    def __init__(self, store: Store, socket: ClientWebSocketAdapter, session_id: str) -> None:
+    def __init__(
+        self, store: Store, socket: ClientWebSocketAdapter, session_id: str, url: str
+    ) -> None:
         self.store = store
         self.socket = socket
         self.session_id = session_id
+        #: the room's URL without its query (where tokens live): error messages name it
+        self.url = url
         self.connect_info: ConnectInfo | None = None
         self._loaded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._client: TLSyncClient | None = None
@@ -92,17 +102,19 @@ class RoomConnection:
         """Run ``fn`` in one transaction: its store changes are pushed together."""
         return transact(fn)
 
-    async def wait_for_sync(self, timeout: float | None = None) -> int:
-        """Wait until every local change made so far is acknowledged by the server; returns
-        how many pushes the server refused meanwhile (``discard``, e.g. on a read-only
-        session: their changes were undone locally), 0 when everything was committed.
+    async def wait_for_sync(self, timeout: float | None = DEFAULT_SYNC_TIMEOUT) -> int:
+        """Wait until every local change made so far is acknowledged by the server (at once
+        when there is none: writes that changed nothing included); returns how many pushes the
+        server refused meanwhile (``discard``, e.g. on a read-only session: their changes were
+        undone locally), 0 when everything was committed.
 
-        Raises :class:`SyncError` if the session ends for good, ``TimeoutError`` after
-        ``timeout`` seconds.
+        Raises :class:`SyncError` if the session ends for good, ``TimeoutError`` (saying what is
+        still unacknowledged) after ``timeout`` seconds (:data:`DEFAULT_SYNC_TIMEOUT`; ``None``
+        waits as long as it takes).
         """
         discarded_before = self.client.discarded_pushes
         self.store.flush_history()
-        await self._until(self.client.is_synced.get, timeout)
+        await self._until(self.client.is_synced.get, timeout, self._unsynced_description)
         return self.client.discarded_pushes - discarded_before
 
     async def wait_for(
@@ -113,19 +125,36 @@ class RoomConnection:
         The predicate runs in a reaction: it is evaluated again whenever a record (or signal)
         it read changes, not by polling.  An exception it raises is raised here.
         """
-        await self._until(lambda: predicate(self.store), timeout)
+        name = getattr(predicate, "__name__", "the predicate")
+        await self._until(lambda: predicate(self.store), timeout, lambda: f"{name} is still false")
 
-    async def _until(self, condition: Callable[[], bool], timeout: float | None) -> None:
+    def _unsynced_description(self) -> str:
+        client = self.client
+        return (
+            f"local changes still unacknowledged ({len(client.pending_push_requests)} push(es)"
+            f" in flight; the client is {client.state.value})"
+        )
+
+    def _sync_error(self) -> SyncError:
+        client = self.client
+        return SyncError(
+            client.sync_error or "closed",
+            url=self.url,
+            detail=client.sync_error_detail,
+            schema=self.store.schema,
+        )
+
+    async def _until(
+        self, condition: Callable[[], bool], timeout: float | None, waiting: Callable[[], str]
+    ) -> None:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
         def check(_epoch: int) -> None:
             self.client.status.get()  # wake up when the client closes too
             if self.client.is_closed:
-                error = self.client.sync_error
-                outcome: BaseException = SyncError(error) if error else SyncError("closed")
                 if not done.done():
-                    done.set_exception(outcome)
+                    done.set_exception(self._sync_error())
                 return
             try:
                 if condition() and not done.done():
@@ -137,6 +166,8 @@ class RoomConnection:
         stop = react("RoomConnection.wait", check)
         try:
             await asyncio.wait_for(asyncio.shield(done), timeout)
+        except TimeoutError:
+            raise TimeoutError(f"{self.url}: after {timeout:g} s, {waiting()}") from None
         finally:
             stop()
 
@@ -169,7 +200,29 @@ class RoomConnection:
 
     def _on_error(self, error: Exception | str) -> None:
         if not self._loaded.done():
-            self._loaded.set_exception(SyncError(error) if isinstance(error, str) else error)
+            self._loaded.set_exception(self._sync_error() if isinstance(error, str) else error)
+
+    def _on_attempt_failed(self, error: Exception) -> None:
+        """Before the room loads, a failure that retrying cannot fix ends ``connect()``."""
+        if not self._loaded.done() and is_permanent_connect_error(error):
+            cause = describe_connect_error(error)
+            self._loaded.set_exception(RoomUnreachableError(self.url, cause))
+
+    async def _load(self, timeout: float | None) -> None:
+        """Wait for the first connect answer (see :func:`connect`)."""
+        try:
+            await asyncio.wait_for(asyncio.shield(self._loaded), timeout)
+        except TimeoutError:
+            error = self.socket.last_error
+            if self.socket.connection_status == "online":
+                why = "the websocket is open but the server sent no connect answer"
+            elif error is not None:
+                why = f"the last attempt failed: {describe_connect_error(error)}"
+            else:
+                why = "no websocket could be opened"
+            raise TimeoutError(
+                f"{self.url}: the room did not load within {timeout:g} s; {why}"
+            ) from None
 
 
 class _Connecting:
@@ -199,7 +252,7 @@ class _Connecting:
 def connect(
     url: str,
     *,
-    schema: StoreSchema | None = None,
+    schema: SchemaLike | None = None,
     presence: Record | Signal[Record | None, Any] | None = None,
     presence_mode: Signal[PresenceMode, Any] | None = None,
     session_id: str | None = None,
@@ -214,19 +267,26 @@ def connect(
     Use as ``async with connect(url) as room:`` (closed on exit) or ``room = await
     connect(url)`` (then ``await room.close()``).
 
-    * ``schema``: the store's schema (default: tldraw's, :func:`create_tldraw_schema`);
+    * ``schema``: the store's schema, or its name (``"tldraw"``, the default; ``"demo"``;
+      ``"module:function"``: see :func:`~tlsync_core.schemas.resolve_schema`);
     * ``presence``: this client's presence record, or a signal of it (pushed on change);
     * ``session_id``: sent as the ``sessionId`` query parameter, as tldraw clients do (default:
       a fresh id, kept across reconnects); ``headers``: extra HTTP headers (e.g. auth);
     * ``dialect``: 8 (tldraw 5.x, the default; falls back to 3 for seed servers) or 3;
     * ``socket_options``: passed to :class:`ClientWebSocketAdapter` (backoff, timeouts...).
 
-    Raises :class:`SyncError` if the room refuses the client, ``TimeoutError`` if it does not
-    load within ``load_timeout`` seconds.
+    Failing fast: a URL that is not ``ws``/``wss``/``http``/``https`` raises ``ValueError``
+    before anything is tried; what retrying cannot fix (an HTTP error status on the upgrade, a
+    host that does not resolve) raises :class:`RoomUnreachableError` at the first attempt; a
+    refusal by the room (4099: ``FORBIDDEN``, ``CLIENT_TOO_OLD``...) raises :class:`SyncError`.
+    What may pass (connection refused or reset) is retried until ``load_timeout`` seconds,
+    then ``TimeoutError``; every message names the URL and the cause.
     """
+    _check_scheme(url)
+    store_schema = resolve_schema(schema)
 
     async def opening() -> RoomConnection:
-        store = Store(schema=schema or create_tldraw_schema())
+        store = Store(schema=store_schema)
         sid = session_id or unique_id()
         timers = LoopTimers()
         socket = ClientWebSocketAdapter(
@@ -235,7 +295,8 @@ def connect(
             additional_headers=dict(headers) if headers else None,
             **socket_options,
         )
-        room = RoomConnection(store, socket, sid)
+        room = RoomConnection(store, socket, sid, redacted_uri(url))
+        stop_watching = socket.on_attempt_failed(room._on_attempt_failed)
         presence_signal: Signal[Record | None, Any] | None
         if presence is None or isinstance(presence, Signal):
             presence_signal = presence
@@ -255,13 +316,26 @@ def connect(
                 presence_mode=presence_mode,
                 dialect=dialect,
             )
-            await asyncio.wait_for(asyncio.shield(room._loaded), load_timeout)
+            await room._load(load_timeout)
         except BaseException:
             await room.close()
             raise
+        finally:
+            stop_watching()
         return room
 
     return _Connecting(opening)
+
+
+def _check_scheme(url: str) -> None:
+    if not isinstance(url, str):
+        raise TypeError(f"the room's URL must be a str, not {type(url).__name__}")
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("ws", "wss", "http", "https"):
+        raise ValueError(
+            f"not a room URL: {redacted_uri(url)!r} (expected ws://, wss://, http:// or https://,"
+            " e.g. ws://127.0.0.1:5858/connect/my-room)"
+        )
 
 
 def _with_session(url: str, session_id: str, *, store_id: str) -> str:

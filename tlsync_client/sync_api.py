@@ -1,24 +1,32 @@
-"""A synchronous facade for scripts: ``with connect_sync(url) as room: room.put([...])``.
+"""A synchronous facade for scripts: ``with connect_sync(url) as room: create_geo(room.store)``.
 
 The room lives on an event loop in one background thread, shared by every synchronous room of
 the process.  The signals graph has a single owner thread, so while a synchronous room is open
 the graph belongs to that thread: the facade runs every store operation there and hands back
-the result (records are immutable dicts, safe to read anywhere).  When the last synchronous
-room closes, the loop stops and the graph is released to whichever thread writes next.
-Use :func:`tlsync_client.connect` instead inside async code or Jupyter.
+the result (records are immutable dicts, safe to read anywhere).  ``room.store`` is a proxy of
+the room's store that does exactly that for each call, so the tldraw helpers take it as they
+take a store (``create_geo(room.store, ...)``: the helper's single transaction runs on the loop
+thread); callbacks given to it (``room.store.listen``) run on the loop thread.  When the last
+synchronous room closes, the loop stops and the graph is released to whichever thread writes
+next.  Use :func:`tlsync_client.connect` instead inside async code or Jupyter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import threading
 from collections.abc import Callable, Coroutine, Iterable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from tlsync_client.connection import RoomConnection, connect
-from tlsync_core.signals import bind_thread, transact
+from tlsync_client.connection import DEFAULT_SYNC_TIMEOUT, RoomConnection, connect
+from tlsync_client.sync_client import ClientState
+from tlsync_core.signals import Signal, bind_thread, transact
 from tlsync_core.store import Record, Store
+from tlsync_core.store.queries import StoreQueries
+from tlsync_core.store.side_effects import StoreSideEffects
 
 __all__ = ["SyncRoom", "connect_sync"]
 
@@ -34,7 +42,8 @@ class _BackgroundLoop:
         self._thread: threading.Thread | None = None
         self._users = 0
 
-    def acquire(self) -> asyncio.AbstractEventLoop:
+    def acquire(self) -> tuple[asyncio.AbstractEventLoop, int]:
+        """The loop (started if need be) and its thread's id; pair with :meth:`release`."""
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
@@ -51,7 +60,8 @@ class _BackgroundLoop:
                 ready.wait()
                 self._loop = loop
             self._users += 1
-            return self._loop
+            assert self._thread is not None and self._thread.ident is not None
+            return self._loop, self._thread.ident
 
     def release(self) -> None:
         with self._lock:
@@ -71,6 +81,42 @@ class _BackgroundLoop:
 _BACKGROUND = _BackgroundLoop()
 
 
+# objects of the room that hold signals: reached through the proxy, they are proxied too
+_LIVE_TYPES: tuple[type, ...] = (Store, StoreQueries, StoreSideEffects, Signal)
+
+
+class _LoopThreadProxy:
+    """``target`` usable from any thread: attribute reads and calls run on the loop thread
+    (directly when already there), and objects holding signals come back proxied too."""
+
+    __slots__ = ("_run", "_target")
+
+    def __init__(self, target: object, run: Callable[[Callable[[], Any]], Any]) -> None:
+        self._target = target
+        self._run = run
+
+    def __getattr__(self, name: str) -> Any:
+        value = self._run(lambda: getattr(self._target, name))
+        if callable(value):
+            return functools.partial(self._call, value)
+        return self._wrap(value)
+
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self._wrap(self._run(lambda: method(*args, **kwargs)))
+
+    def _wrap(self, value: Any) -> Any:
+        return _LoopThreadProxy(value, self._run) if isinstance(value, _LIVE_TYPES) else value
+
+    def __len__(self) -> int:
+        return cast(int, self._run(lambda: len(cast(Store, self._target))))
+
+    def __contains__(self, item: object) -> bool:
+        return cast(bool, self._run(lambda: item in cast(Store, self._target)))
+
+    def __repr__(self) -> str:
+        return f"<loop-thread proxy of {self._target!r}>"
+
+
 class SyncRoom:
     """A :class:`RoomConnection` driven from synchronous code (see the module docstring).
 
@@ -78,20 +124,40 @@ class SyncRoom:
     seconds (``TimeoutError`` when exceeded).
     """
 
-    def __init__(self, room: RoomConnection, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, room: RoomConnection, loop: asyncio.AbstractEventLoop, loop_thread: int
+    ) -> None:
         self._room = room
         self._loop = loop
+        self._loop_thread = loop_thread
         self._closed = False
+        self._store = cast(Store, _LoopThreadProxy(room.store, self._on_loop))
 
     @property
     def room(self) -> RoomConnection:
         """The underlying asyncio room (use it only from the loop thread)."""
         return self._room
 
+    @property
+    def store(self) -> Store:
+        """The room's store, usable from this thread: each call runs on the loop thread (the
+        tldraw helpers take it: ``create_geo(room.store, x=10, y=10)``)."""
+        return self._store
+
+    @property
+    def url(self) -> str:
+        """The room's URL (without its query)."""
+        return self._room.url
+
+    @property
+    def status(self) -> ClientState:
+        """The client's state now (``CONNECTED``, ``OFFLINE``...)."""
+        return self._on_loop(self._room.status.get)
+
     def call(self, fn: Callable[[Store], T]) -> T:
         """Run ``fn(store)`` in one transaction on the loop thread and return its result."""
         store = self._room.store
-        return self._run(_as_coroutine(lambda: transact(lambda: fn(store))))
+        return self._on_loop(lambda: transact(lambda: fn(store)))
 
     def get(self, record_id: str) -> Record | None:
         return self.call(lambda store: store.get(record_id))
@@ -116,7 +182,7 @@ class SyncRoom:
     def update(self, record_id: str, fn: Callable[[Record], Record]) -> None:
         self.call(lambda store: store.update(record_id, fn))
 
-    def wait_for_sync(self, timeout: float | None = None) -> int:
+    def wait_for_sync(self, timeout: float | None = DEFAULT_SYNC_TIMEOUT) -> int:
         """Block until every local change so far is acknowledged by the server; returns how
         many pushes it refused meanwhile (see :meth:`RoomConnection.wait_for_sync`)."""
         return self._run(self._room.wait_for_sync(timeout))
@@ -146,6 +212,24 @@ class SyncRoom:
     ) -> None:
         self.close()
 
+    def _on_loop(self, fn: Callable[[], T]) -> T:
+        """``fn()`` on the loop thread: directly when called there (a helper calling back into
+        the proxy), else handed over and waited for."""
+        if threading.get_ident() == self._loop_thread:
+            return fn()
+        if self._closed:
+            raise RuntimeError("this room is closed")
+        result: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                result.set_result(fn())
+            except BaseException as error:
+                result.set_exception(error)
+
+        self._loop.call_soon_threadsafe(run)
+        return result.result()
+
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         if self._closed:
             coroutine.close()
@@ -153,16 +237,12 @@ class SyncRoom:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
 
-async def _as_coroutine(fn: Callable[[], T]) -> T:
-    return fn()
-
-
 def connect_sync(url: str, **options: Any) -> SyncRoom:
     """Join the room at ``url`` from synchronous code; the options are :func:`connect`'s.
 
     Returns once the room is loaded; raises what :func:`connect` raises.
     """
-    loop = _BACKGROUND.acquire()
+    loop, loop_thread = _BACKGROUND.acquire()
 
     async def opening() -> RoomConnection:
         return await connect(url, **options)
@@ -172,4 +252,4 @@ def connect_sync(url: str, **options: Any) -> SyncRoom:
     except BaseException:
         _BACKGROUND.release()
         raise
-    return SyncRoom(room, loop)
+    return SyncRoom(room, loop, loop_thread)

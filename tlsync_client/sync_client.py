@@ -59,6 +59,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from tlsync_client.errors import describe_schema, describe_serialized_schema
 from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocket
 from tlsync_core.gc_pause import BULK_RECORDS, gc_paused
 from tlsync_core.protocol.close_codes import (
@@ -72,6 +73,7 @@ from tlsync_core.protocol.versions import (
     client_protocol_version,
     fallback_protocol_version,
 )
+from tlsync_core.schemas import describe_schema_difference
 from tlsync_core.signals import Atom, Signal, atom, react, transact
 from tlsync_core.store import HistoryEntry, Record, RecordsDiff, Store, unique_id
 from tlsync_core.store.diff import (
@@ -80,6 +82,7 @@ from tlsync_core.store.diff import (
     squash_records_diffs_mutable,
 )
 from tlsync_core.store.jsvalue import js_equal
+from tlsync_core.store.validation_errors import ValidationError
 from tlsync_core.timers import TimerHandle, Timers
 
 __all__ = [
@@ -240,6 +243,8 @@ class TLSyncClient:
         self.last_server_interaction_timestamp = timers.now()
         self.first_unanswered_ping_at: float | None = None
         self.sync_error: str | None = None
+        #: what went wrong in words, when the client knows more than ``sync_error``'s reason
+        self.sync_error_detail: str | None = None
         #: pushes of document changes the server refused (``discard``): their changes were undone
         self.discarded_pushes = 0
         self.is_readonly = False
@@ -408,17 +413,39 @@ class TLSyncClient:
         try:
             with gc_paused(len(event.get("diff", ())) + len(self.store) >= BULK_RECORDS):
                 transact(hydrate)
+        except ValidationError as error:
+            self.speculative_changes = stashed
+            server_schema = event.get("schema")
+            difference = describe_schema_difference(self.store.schema.serialize(), server_schema)
+            if difference:
+                # the room's records do not fit our schema: no retry can fix that (CA10)
+                server = describe_serialized_schema(server_schema) or "another schema"
+                self.sync_error_detail = (
+                    f"the room's records do not fit this client's schema ({error}); the"
+                    f" server's schema differs (server: {server}; this client:"
+                    f" {describe_schema(self.store.schema)}): {difference}. Connect with the"
+                    " server's schema"
+                )
+                self._fail(TLSyncErrorCloseEventReason.UNKNOWN_ERROR)
+                return
+            logger.warning("the connect answer does not validate (%s): resetting", error)
+            self._hydration_failed()
+            return
         except Exception:
             # the store rolled back to before the answer: keep the local edits for the retry
             logger.exception("applying the connect answer failed: resetting the connection")
             self.speculative_changes = stashed
-            self._reset_connection()
-            self._failed_hydrations += 1
-            if self._failed_hydrations >= MAX_FAILED_HYDRATIONS:
-                self._fail(TLSyncErrorCloseEventReason.UNKNOWN_ERROR)
+            self._hydration_failed()
             return
         self._failed_hydrations = 0
         self.last_server_clock = info.server_clock
+
+    def _hydration_failed(self) -> None:
+        """A connect answer failed to apply: reset, and give up after a few failures in a row."""
+        self._reset_connection()
+        self._failed_hydrations += 1
+        if self._failed_hydrations >= MAX_FAILED_HYDRATIONS:
+            self._fail(TLSyncErrorCloseEventReason.UNKNOWN_ERROR)
 
     # -- pushing -----------------------------------------------------------------------------------
 
@@ -457,10 +484,15 @@ class TLSyncClient:
         diff = self._network_diff(self._unsent_diff) if self._unsent_diff is not None else None
         presence_op = self._presence_op() if self._has_unsent_presence else None
         if diff is None and presence_op is None:
-            # nothing left to say (e.g. a create then delete): forget it
+            # nothing left to say (a create then delete, a write of equal values): forget it,
+            # and with nothing in flight the speculative diff is a no-op too (CP7)
             self._unsent_diff = None
             self._unsent_presence = None
             self._has_unsent_presence = False
+            nothing_in_flight = not self.pending_push_requests
+            if nothing_in_flight and self._network_diff(self.speculative_changes) is None:
+                self.speculative_changes = RecordsDiff()
+            self._publish()
             return
         if self.dialect == CURRENT_PROTOCOL_VERSION:
             self._send_push(diff, presence_op)

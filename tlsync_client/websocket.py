@@ -39,6 +39,15 @@ during a dispatch is skipped.  A frame that is not a server message (not JSON, o
 the connection.  The first failed attempt of a streak is logged as a warning (URI without its
 query, where tokens live), the following ones at debug level.
 
+Failed attempts.  Every failed attempt is reported to the ``on_attempt_failed`` listeners
+with its exception (and kept as :attr:`~ClientWebSocketAdapter.last_error`), then retried as
+the backoff says.  :func:`is_permanent_connect_error` tells the failures that retrying cannot
+fix (an HTTP status other than 101 on the upgrade, except 408, 425, 429, 502, 503 and 504; a
+URI that is not ``ws(s)://``; a host name that does not resolve; a TLS certificate refused)
+from those that may pass (refused, reset, timed out): the adapter itself retries both, and a
+caller that is still waiting for its first connection (``connect()``) gives up at once on the
+permanent ones.
+
 Reconnect backoff (§E.1, the constants of a visible page; :class:`ReconnectBackoff`).  The
 first attempt starts at once.  Each attempt start grows the intended delay to
 ``min(max_delay, max(min_delay, delay) × 1.5)`` and the next attempt may start that long after
@@ -73,6 +82,8 @@ import enum
 import inspect
 import logging
 import random
+import socket
+import ssl
 import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -85,7 +96,13 @@ from reactivex import abc
 from reactivex.disposable import Disposable
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.datastructures import HeadersLike
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidMessage,
+    InvalidStatus,
+    InvalidURI,
+)
 
 from tlsync_client.loop_timers import LoopTimers
 from tlsync_core.client_socket import (
@@ -108,6 +125,9 @@ __all__ = [
     "ConnectionState",
     "ReconnectBackoff",
     "UriSource",
+    "describe_connect_error",
+    "is_permanent_connect_error",
+    "redacted_uri",
 ]
 
 logger = logging.getLogger("tlsync_client")
@@ -125,6 +145,9 @@ DEFAULT_JITTER: Final = 0.1
 
 #: Where to connect: a URI, or a function (sync or async) called before every attempt.
 UriSource: TypeAlias = str | Callable[[], str | Awaitable[str]]
+
+#: HTTP statuses on the upgrade that may pass by themselves (a proxy, an overloaded server).
+RETRYABLE_HTTP_STATUSES: Final = frozenset({408, 425, 429, 502, 503, 504})
 
 _T = TypeVar("_T")
 # A timer that fires this close to its deadline counts as on time (asyncio may run early).
@@ -304,6 +327,8 @@ class ClientWebSocketAdapter:
         self._message_listeners: Listeners[Callable[[dict[str, Any]], None]] = Listeners()
         self._status_listeners: Listeners[Callable[[SocketStatusEvent], None]] = Listeners()
         self._close_listeners: Listeners[Callable[[], None]] = Listeners()
+        self._failure_listeners: Listeners[Callable[[Exception], None]] = Listeners()
+        self._last_error: Exception | None = None
         self._attempt: _Attempt | None = None
         self._attempts_started = 0
         self._timer: TimerHandle | None = None
@@ -329,6 +354,11 @@ class ClientWebSocketAdapter:
     def attempts_started(self) -> int:
         """How many connection attempts have started so far."""
         return self._attempts_started
+
+    @property
+    def last_error(self) -> Exception | None:
+        """Why the last attempt failed (None until one fails; kept after later successes)."""
+        return self._last_error
 
     def send_message(self, message: Mapping[str, Any]) -> None:
         """Send one client message if online (chunked when large, frames in order).
@@ -359,6 +389,11 @@ class ClientWebSocketAdapter:
     def on_status_change(self, callback: Callable[[SocketStatusEvent], None]) -> Callable[[], None]:
         """Call ``callback(event)`` on every change of status; returns the unsubscriber."""
         return self._status_listeners.add(callback)
+
+    def on_attempt_failed(self, callback: Callable[[Exception], None]) -> Callable[[], None]:
+        """Call ``callback(error)`` each time an attempt fails to open; returns the
+        unsubscriber (see :func:`is_permanent_connect_error`)."""
+        return self._failure_listeners.add(callback)
 
     @property
     def messages(self) -> reactivex.Observable[dict[str, Any]]:
@@ -424,6 +459,7 @@ class ClientWebSocketAdapter:
         self._message_listeners.clear()
         self._status_listeners.clear()
         self._close_listeners.clear()
+        self._failure_listeners.clear()
 
     async def aclose(self) -> None:
         """:meth:`close`, then wait until every task the adapter started has finished."""
@@ -617,17 +653,18 @@ class ClientWebSocketAdapter:
 
     def _attempt_failed(self, uri: str, error: Exception) -> None:
         self._failed_in_a_row += 1
+        self._last_error = error
         level = logging.WARNING if self._failed_in_a_row == 1 else logging.DEBUG
         logger.log(
             level,
-            "could not open a websocket to %s (%s: %s); retrying",
-            _redacted(uri),
-            type(error).__name__,
-            error,
+            "could not open a websocket to %s (%s); retrying",
+            redacted_uri(uri),
+            describe_connect_error(error),
         )
         self._attempt = None
         self._schedule_next()
         self._set_status("offline")
+        self._notify(self._failure_listeners, error)
 
     def _closed(self, code: int | None, reason: str | None) -> None:
         self._attempt = None
@@ -654,10 +691,36 @@ class ClientWebSocketAdapter:
             await asyncio.wait(list(self._tasks))
 
 
-def _redacted(uri: str) -> str:
+def redacted_uri(uri: str) -> str:
     """``uri`` without its query and fragment (where auth tokens usually are)."""
     try:
         parts = urlsplit(uri)
     except ValueError:
         return "<invalid URI>"
     return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme else uri
+
+
+def is_permanent_connect_error(error: BaseException) -> bool:
+    """True for a failed attempt that retrying cannot fix (see the module docstring)."""
+    if isinstance(error, InvalidStatus):
+        return error.response.status_code not in RETRYABLE_HTTP_STATUSES
+    if isinstance(error, socket.gaierror):
+        return error.errno != socket.EAI_AGAIN
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return True
+    return isinstance(error, InvalidURI | TypeError | ValueError) or (
+        isinstance(error, InvalidHandshake) and not isinstance(error, InvalidMessage)
+    )
+
+
+def describe_connect_error(error: BaseException) -> str:
+    """A one-line cause of a failed attempt: ``HTTP 404 (Not Found)``, ``host not found``..."""
+    if isinstance(error, InvalidStatus):
+        response = error.response
+        return f"HTTP {response.status_code} ({response.reason_phrase}) on the websocket upgrade"
+    if isinstance(error, socket.gaierror):
+        return f"the host name does not resolve ({error.strerror or error})"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused (is the server running on that port?)"
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -77,6 +77,7 @@ from tlsync_core.room.storage import (
 from tlsync_core.signals import Atom, atom
 from tlsync_core.store import Err, RecordType, StoreSchema
 from tlsync_core.store.jsvalue import js_equal
+from tlsync_core.store.store import require_schema_object
 
 logger = logging.getLogger("tlsync_core.room")
 
@@ -139,7 +140,7 @@ class TLSyncRoom:
         on_commit: Callable[[ForwardDiff, int], None] | None = None,
         log_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
-        self.schema = schema
+        self.schema = require_schema_object(schema, "TLSyncRoom")
         self.serialized_schema: dict[str, Any] = dict(schema.serialize())
         presence_types = [t for t in schema.types.values() if t.scope == "presence"]
         if len(presence_types) > 1:

@@ -44,6 +44,7 @@ from http import HTTPStatus
 from typing import Any, TypeAlias
 from urllib.parse import quote, unquote
 
+from tlsync_core.schemas import SchemaLike
 from tlsync_core.server.persistence import RoomPersistence
 from tlsync_core.server.server import (
     _CONNECT_PATH,
@@ -58,7 +59,6 @@ from tlsync_core.server.server import (
     TransportClosed,
     _query,
 )
-from tlsync_core.store import StoreSchema
 
 __all__ = ["ASGIApp", "Receive", "Scope", "Send", "TLSyncASGIApp", "create_asgi_app"]
 
@@ -189,13 +189,14 @@ class TLSyncASGIApp:
 
 def create_asgi_app(
     *,
-    schema: StoreSchema,
+    schema: SchemaLike = "tldraw",
     persistence: RoomPersistence | None = None,
     authorize: Authorize | None = None,
     limits: ServerLimits | None = None,
 ) -> TLSyncASGIApp:
-    """An ASGI app hosting rooms of ``schema`` (arguments as for ``TLSyncServer``: in-memory
-    persistence by default; the ``authorize`` hook sees room id, path, query and headers)."""
+    """An ASGI app hosting rooms of ``schema`` (a schema or its name; arguments as for
+    ``TLSyncServer``: in-memory persistence by default; the ``authorize`` hook sees room id,
+    path, query and headers)."""
     host = TLSyncHost(schema=schema, persistence=persistence, authorize=authorize, limits=limits)
     return TLSyncASGIApp(host)
 

@@ -5,33 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 from collections.abc import Sequence
 
-from tlsync_core.server.demo_schema import create_demo_schema
+from tlsync_core.schemas import resolve_schema
 from tlsync_core.server.persistence import SQLitePersistence
 from tlsync_core.server.server import TLSyncServer
 from tlsync_core.store import StoreSchema
-from tlsync_core.tldraw import create_tldraw_schema
 
 logger = logging.getLogger("tlsync_core.server")
 
 
 def _load_schema(spec: str | None) -> StoreSchema:
-    """tldraw's schema (default), ``demo`` (the small built-in schema), or ``module:function``
-    returning a StoreSchema."""
-    if not spec or spec == "tldraw":
-        return create_tldraw_schema()
-    if spec == "demo":
-        return create_demo_schema()
-    module_name, _, attribute = spec.partition(":")
-    factory = getattr(importlib.import_module(module_name), attribute or "create_schema")
-    schema = factory() if callable(factory) else factory
-    if not isinstance(schema, StoreSchema):
-        raise SystemExit(f"--schema {spec} did not give a StoreSchema")
-    return schema
+    """The ``--schema`` option's schema; a bad one ends the command with its reason."""
+    try:
+        return resolve_schema(spec)
+    except (ValueError, TypeError) as error:
+        raise SystemExit(f"tlsync serve --schema: {error}") from None
 
 
 async def serve(args: argparse.Namespace) -> None:

@@ -61,8 +61,9 @@ from tlsync_core.protocol.versions import negotiate_protocol_version
 from tlsync_core.room.room import TLSyncRoom
 from tlsync_core.room.session import RoomSession, SessionState
 from tlsync_core.room.storage import ForwardDiff
+from tlsync_core.schemas import SchemaLike, resolve_schema
 from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence, dumps_json
-from tlsync_core.store import StoreSchema, unique_id
+from tlsync_core.store import unique_id
 
 logger = logging.getLogger("tlsync_core.server")
 
@@ -396,12 +397,12 @@ class TLSyncHost:
     def __init__(
         self,
         *,
-        schema: StoreSchema,
+        schema: SchemaLike = "tldraw",
         persistence: RoomPersistence | None = None,
         authorize: Authorize | None = None,
         limits: ServerLimits | None = None,
     ) -> None:
-        self.schema = schema
+        self.schema = resolve_schema(schema)
         self.persistence: RoomPersistence = persistence or MemoryPersistence()
         self.authorize = authorize
         self.limits = limits or ServerLimits()
@@ -769,7 +770,7 @@ class TLSyncServer(TLSyncHost, TLServer):
     def __init__(
         self,
         *,
-        schema: StoreSchema,
+        schema: SchemaLike = "tldraw",
         persistence: RoomPersistence | None = None,
         host: str = "127.0.0.1",
         port: int = 5858,

@@ -190,7 +190,8 @@ def _check_thread() -> None:
     elif _G.owner != me:
         raise CrossThreadError(
             f"the signals graph belongs to thread {_G.owner} but thread {me} tried to write to it; "
-            "marshal the write to the owning thread (e.g. loop.call_soon_threadsafe) "
+            "marshal the write to the owning thread (asyncio: loop.call_soon_threadsafe; a "
+            "connect_sync() room: write through room.store or room.call(), which run there) "
             "or hand the graph over with bind_thread()"
         )
 

@@ -19,6 +19,7 @@ import itertools
 import random
 from typing import Final
 
+from . import randomness
 from .jsvalue import utf16_length
 
 __all__ = [
@@ -71,7 +72,6 @@ def validate_index_key(key: str) -> str:
 
 _DIGITS: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _JITTER_BITS: Final = 16
-_SYSTEM_RANDOM: Final = random.SystemRandom()
 
 
 def _integer_part(key: str) -> str:
@@ -208,7 +208,8 @@ def get_indices_between(
 ) -> list[str]:
     """``n`` index keys, in order, strictly between ``below`` and ``above`` (None: no bound).
 
-    ``jitter``: True (tldraw's default) spreads each key randomly inside its slot; a
+    ``jitter``: True (tldraw's default) spreads each key randomly inside its slot (from the
+    OS's generator, or a test's seed: :func:`tlsync_core.testing.deterministic_ids`); a
     ``random.Random`` does the same reproducibly; False gives tldraw's deterministic keys (its
     test mode).  Raises ``ValueError`` for invalid bounds or ``below >= above``.
     """
@@ -221,7 +222,7 @@ def get_indices_between(
             raise ValueError(f"invalid order key: {bound}")
     if jitter is False:
         return _keys_between(below, above, n)
-    rng = _SYSTEM_RANDOM if jitter is True else jitter
+    rng = randomness.source() if jitter is True else jitter
     slots = _keys_between(below, above, n + 1)
     return [_jittered(low, high, rng) for low, high in itertools.pairwise(slots)]
 

@@ -8,9 +8,10 @@ dict, which is what makes diffs, snapshots and the wire cheap and exact.
 from __future__ import annotations
 
 import copy
-import secrets
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, Protocol
+
+from tlsync_core.store import randomness
 
 Record = dict[str, Any]
 RecordScope = Literal["document", "session", "presence"]
@@ -20,8 +21,9 @@ _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-
 
 
 def unique_id(size: int = 21) -> str:
-    """A random URL-safe id (the same shape as tldraw's ``uniqueId``)."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(size))
+    """A random URL-safe id (the same shape as tldraw's ``uniqueId``), from the OS's generator
+    unless a test seeded it (:func:`tlsync_core.testing.deterministic_ids`)."""
+    return "".join(randomness.source().choices(_ID_ALPHABET, k=size))
 
 
 class StoreValidator(Protocol):

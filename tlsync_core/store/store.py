@@ -72,6 +72,17 @@ ValidationPhase = Literal["initialize", "createRecord", "updateRecord", "tests"]
 MAX_AFTER_EVENT_ROUNDS = 100
 
 
+def require_schema_object(schema: StoreSchema, owner: str) -> StoreSchema:
+    """``schema``, or a ``TypeError`` saying how to turn a schema's name into one (the store
+    and the room sit below the schemas they could name, so they take only the object)."""
+    if isinstance(schema, str):
+        raise TypeError(
+            f"{owner} takes a StoreSchema, not the name {schema!r}: pass"
+            f" tlsync_core.schemas.resolve_schema({schema!r})"
+        )
+    return schema
+
+
 class RecordNotFoundError(KeyError):
     """``Store.update`` of an id that is not in the store."""
 
@@ -123,7 +134,7 @@ class Store:
         initial_data: Mapping[str, Record] | None = None,
         flush_scheduler: Callable[[Callable[[], None]], object] | None = None,
     ) -> None:
-        self.schema = schema
+        self.schema = require_schema_object(schema, "Store")
         self.props = props
         self.side_effects = StoreSideEffects()
         self.history: Atom[int, RecordsDiff] = atom("history", 0, history_length=1000)

@@ -1,5 +1,6 @@
 """Public helpers for testing sync code (like ``trio.testing``): a fake clock with timers,
-recording and in-memory sockets, and a deterministic, fault-injecting loopback network."""
+recording and in-memory sockets, a deterministic, fault-injecting loopback network, ready
+tldraw rooms and stores, and replayable ids (:func:`deterministic_ids`)."""
 
 from tlsync_core.testing.clock import FakeClock, FakeTimer
 from tlsync_core.testing.network import (
@@ -16,6 +17,7 @@ from tlsync_core.testing.network import (
 )
 from tlsync_core.testing.scripted_socket import ScriptedClientSocket
 from tlsync_core.testing.sockets import RecordingSocket
+from tlsync_core.testing.tldraw import deterministic_ids, tldraw_room, tldraw_store
 
 __all__ = [
     "TO_CLIENT",
@@ -31,5 +33,8 @@ __all__ = [
     "RecordingSocket",
     "ScriptedClientSocket",
     "SocketPair",
+    "deterministic_ids",
     "socket_pair",
+    "tldraw_room",
+    "tldraw_store",
 ]
