@@ -9,8 +9,11 @@ Conventions (README.md says them too):
 * ``<!-- needs: server -->`` on the line before a block: the section gets a real
   ``tlsync serve`` (tldraw's schema, SQLite in the temporary directory), and the URL of a room
   of it in the environment variable ``TLSYNC_ROOM``; the server must stop cleanly afterwards;
-* ``<!-- runs: pytest -->``: the block is a test module, run by pytest in a subprocess (with the
-  tlsync plugin, pytest-asyncio in auto mode); it must pass.
+* ``<!-- runs: pytest -->``: the block is a test module, run by pytest in a subprocess with the
+  tlsync plugin and the README's own ``[tool.pytest.ini_options]`` block as its configuration;
+  it must pass with every warning an error (the documented setup warns about nothing);
+* a section that needs a server runs twice against the same server, as a user runs an example
+  twice: the second run must not hang or fail on what the first left in the room.
 """
 
 from __future__ import annotations
@@ -125,9 +128,19 @@ def tlsync_serve(tmp_path: Path) -> Iterator[str]:
         assert code == 0, f"tlsync serve exited with {code}"
 
 
+def pytest_configuration(text: str) -> str:
+    """The README's ``toml`` block holding ``[tool.pytest.ini_options]``."""
+    blocks = re.findall(r"^```toml\n(.*?)^```$", text, flags=re.M | re.S)
+    found = [block for block in blocks if "[tool.pytest.ini_options]" in block]
+    assert len(found) == 1, "the README shows one pytest configuration"
+    return str(found[0])
+
+
 def run_pytest_module(snippet: Snippet, tmp_path: Path) -> None:
     module = tmp_path / f"test_readme_line_{snippet.line}.py"
     module.write_text(snippet.code, encoding="utf-8")
+    configuration = pytest_configuration(README.read_text(encoding="utf-8"))
+    (tmp_path / "pyproject.toml").write_text(configuration, encoding="utf-8")
     result = subprocess.run(
         [
             sys.executable,
@@ -137,10 +150,6 @@ def run_pytest_module(snippet: Snippet, tmp_path: Path) -> None:
             "--color=no",
             "-p",
             "no:cacheprovider",
-            "-o",
-            "asyncio_mode=auto",
-            "-o",
-            "asyncio_default_fixture_loop_scope=function",
             "-W",
             "error",
             str(module),
@@ -193,6 +202,7 @@ def test_readme_section_runs(
         with tlsync_serve(tmp_path) as room_url:
             monkeypatch.setenv("TLSYNC_ROOM", room_url)
             run_section(snippets, tmp_path)
+            run_section(snippets, tmp_path)  # again: what the first run left must not matter
     else:
         run_section(snippets, tmp_path)
     assert "Traceback" not in capsys.readouterr().err
