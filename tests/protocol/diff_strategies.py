@@ -267,7 +267,9 @@ def _edited_dict(draw: st.DrawFn, value: dict[str, Any], depth: int, swaps: bool
             result[key] = draw(VALUES if swaps or key not in value else LEAVES)
         elif keys and depth < 4:
             key = draw(st.sampled_from(keys))
-            changed = draw(edited(result[key], depth + 1, swaps))
+            # edits start from the original value: chained edits could swap kinds
+            original = value[key] if key in value else result[key]
+            changed = draw(edited(original, depth + 1, swaps))
             if changed is UNDEFINED:
                 del result[key]
             else:
@@ -284,10 +286,11 @@ def _edited_list(draw: st.DrawFn, value: list[Any], depth: int, swaps: bool) -> 
     if action == 1 and result:
         return result[: draw(st.integers(0, len(result) - 1))]  # cut
     if action == 2 and result:
-        # replace some items with falsy values or look-alikes
+        # replace some items with falsy values or look-alikes of the original item (a second
+        # replacement of the same item must not chain: [] -> None -> {} would be a kind swap)
         for _ in range(draw(st.integers(1, 2))):
             index = draw(st.integers(0, len(result) - 1))
-            result[index] = draw(st.sampled_from(FALSY + _look_alikes(result[index], swaps)))
+            result[index] = draw(st.sampled_from(FALSY + _look_alikes(value[index], swaps)))
         return result
     if action == 3 and result:
         result[0] = draw(VALUES if swaps else LEAVES)
@@ -300,7 +303,7 @@ def _edited_list(draw: st.DrawFn, value: list[Any], depth: int, swaps: bool) -> 
     indexes = draw(st.lists(st.integers(0, len(result) - 1), min_size=count, max_size=count))
     for index in indexes:
         if depth < 4:
-            result[index] = draw(edited(result[index], depth + 1, swaps))
+            result[index] = draw(edited(value[index], depth + 1, swaps))
     return result
 
 
