@@ -51,9 +51,14 @@ from tlsync_core.room.room import TLSyncRoom
 from tlsync_core.room.storage import ForwardDiff, RoomSnapshot
 from tlsync_core.server.persistence import MemoryPersistence
 from tlsync_core.signals import Atom, atom, transact
-from tlsync_core.store import Err, Record, Store, StoreSchema, index_keys
-from tlsync_core.store import records as records_module
-from tlsync_core.testing import FakeClock, FaultPlan, LoopbackNetwork, MemoryClientSocket
+from tlsync_core.store import Err, Record, Store, StoreSchema
+from tlsync_core.testing import (
+    FakeClock,
+    FaultPlan,
+    LoopbackNetwork,
+    MemoryClientSocket,
+    deterministic_ids,
+)
 from tlsync_core.timers import TimerHandle
 
 from .history import Anomaly, CheckResult, Edit, History, canon, fields_of, split_text
@@ -181,16 +186,6 @@ class Flavor:
     type_defaults: Mapping[tuple[str, tuple[str, ...]], tuple[Any, ...]]
 
 
-class _SeededSecrets:
-    """Stands in for :mod:`secrets` in the record module: ids drawn from a seeded source."""
-
-    def __init__(self, seed: int) -> None:
-        self._rng = random.Random(seed)
-
-    def choice(self, seq: Sequence[str]) -> str:
-        return self._rng.choice(seq)
-
-
 class _LogCounter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -290,9 +285,7 @@ class Simulator:
         self.rng = random.Random(config.seed)
         self._server_rng = random.Random(config.seed * 7919 + 1)
         self._exit = contextlib.ExitStack()
-        self._exit.enter_context(
-            mock.patch.object(records_module, "secrets", _SeededSecrets(config.seed))
-        )
+        self._exit.enter_context(deterministic_ids(config.seed))  # ids and index keys
         self._log = _LogCounter()
         for name in ("tlsync_client", "tlsync_core"):
             logger = logging.getLogger(name)
@@ -334,9 +327,6 @@ class Simulator:
                 mock.patch.object(storage_module, "TOMBSTONE_PRUNE_BUFFER_SIZE", limit // 3)
             )
             self.stats["small_tombstone_rooms"] += 1
-        self._exit.enter_context(
-            mock.patch.object(index_keys, "_SYSTEM_RANDOM", random.Random(config.seed + 17))
-        )
 
     def __enter__(self) -> Simulator:
         return self
