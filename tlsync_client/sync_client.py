@@ -44,6 +44,20 @@ closes, except that a modern client told ``SERVER_TOO_OLD`` before its first han
 once in the seed dialect (3), so the same client joins our server, seed-era servers and real
 tldraw servers.
 
+Missed messages: the transport is assumed reliable, but a client still notices when it was not
+(a proxy that loses a frame, the simulator's ``drop``).  The room's clock moves once per
+document change, and every change reaches every connected session once (as a ``patch``, or as
+the ``push_result`` of its own push), so a document change must carry the clock after the last
+one received, and anything else (presence, a discard, a push without document changes) that
+clock itself.  An event past that shows a missed change: after the rebase that applies it, the
+client resyncs (resets and reconnects with the clock of the last change it received in order,
+so the room sends everything after it).  A push still unanswered at two health checks in a row
+resets the connection too (its changes are pushed again after the reconnect).  A lost last
+change in a quiet room shows only with a later message, so a connection that has heard nothing
+for 10 s sends one empty push (a *probe*; dialect 8 only) whose result carries the room's clock.
+A resync that brings nothing new was a false alarm; after three in a row the client concludes
+that the server's clocks skip and stops checking them.
+
 Dialects: 8 (``@tldraw/sync-core`` 5.4.2) by default, or 3 (the seed).  In 3 a connect carries
 ``instanceId`` and no request id, a push carries a diff or a presence op (never both), diffs
 carry no string appends, ``error`` messages restart the socket (``on_load_error`` when first),
@@ -87,8 +101,10 @@ from tlsync_core.timers import TimerHandle, Timers
 
 __all__ = [
     "HEALTH_CHECK_INTERVAL",
+    "MAX_FALSE_ALARMS",
     "PING_INTERVAL",
     "PONG_TIMEOUT",
+    "PROBE_AFTER",
     "ClientState",
     "ConnectInfo",
     "PendingPush",
@@ -108,6 +124,11 @@ PONG_TIMEOUT = 10_000.0
 CONNECT_TIMEOUT = 10_000.0
 """ms without an answer to a connect request after which the client retries (checked by the
 health check, so the retry comes 10-20 s after the request)."""
+PROBE_AFTER = 10_000.0
+"""ms without a ``patch`` or ``push_result`` after which a connection sends one empty push, whose
+result shows whether a change was missed (checked by the health check: 10-20 s)."""
+MAX_FALSE_ALARMS = 3
+"""Resyncs in a row that bring nothing new after which the client stops checking clocks."""
 MAX_FAILED_HYDRATIONS = 3
 """Consecutive connect answers that fail to apply before the client gives up (UNKNOWN_ERROR)."""
 COLLABORATIVE_FPS = 30.0
@@ -257,6 +278,18 @@ class TLSyncClient:
         self._failed_hydrations = 0
         self._connect_sent_at = 0.0
 
+        # missed messages (see the module docstring)
+        #: False once the client concluded that the server's clocks skip
+        self.checks_clocks = True
+        self._doc_clock: int | None = None  # last change received (None: last_server_clock)
+        self._resync_from: int | None = None  # a change was missed after this clock
+        self._resyncing = False  # a resync awaits its connect answer
+        self._false_alarms = 0
+        self._awaited_push: int | None = None  # front push's clientClock at the last check
+        self._last_event_at = timers.now()
+        self._probe_due = True
+        self._probe: int | None = None  # the probe's clientClock
+
         #: the client's state as a signal (published after each event)
         self.status: Atom[ClientState, Any] = atom("TLSyncClient.status", self.state)
         #: True while connected with every local change acknowledged (published after each event)
@@ -317,7 +350,10 @@ class TLSyncClient:
         first = not self._did_load
         self._did_load = True
         if kind == "connect":
+            news = self._resyncing and self._brings_news(message)
             self._did_reconnect(message)
+            if self.is_connected_to_room:
+                self._on_connected(news)
         elif kind in ("patch", "push_result"):
             self._buffer([message])
         elif kind == "data":
@@ -537,8 +573,48 @@ class TLSyncClient:
     def _buffer(self, events: list[dict[str, Any]]) -> None:
         if not self.is_connected_to_room:
             return
+        for event in events:
+            self._check_clock(event)
         self.incoming_diff_buffer.extend(events)
         self._throttle(self._rebase)
+
+    def _check_clock(self, event: dict[str, Any]) -> None:
+        """Note a missed change (CR10): a document change must carry the clock after the last
+        one received, any other event that clock itself."""
+        clock = event.get("serverClock")
+        if not isinstance(clock, int):
+            return
+        self._last_event_at = self._timers.now()
+        if event["type"] == "patch" or event.get("clientClock") != self._probe:
+            self._probe_due = True
+        known = self.last_server_clock if self._doc_clock is None else self._doc_clock
+        changes_document = self._changes_document(event)
+        expected = known + 1 if changes_document else known
+        if clock > expected and self.checks_clocks and self._resync_from is None:
+            logger.warning(
+                "missed a change (clock %d after %d): resyncing after this rebase", clock, known
+            )
+            self._resync_from = known
+        self._doc_clock = max(known, clock) if changes_document else known
+
+    def _changes_document(self, event: dict[str, Any]) -> bool:
+        """Whether the room's clock moved for ``event``: a patch unless it holds presence only
+        (records are told apart by their id's type prefix), a push result unless the push
+        changed no document (a discard, a presence-only push, a probe)."""
+        if event["type"] == "patch":
+            diff = event["diff"]
+            return not diff or not all(self._is_presence(record_id) for record_id in diff)
+        action = event.get("action")
+        if action == "discard":
+            return False
+        if action != "commit":
+            return True  # rebaseWithDiff
+        clock = event.get("clientClock")
+        push = next((p for p in self.pending_push_requests if p.client_clock == clock), None)
+        return push is not None and push.diff is not None
+
+    def _is_presence(self, record_id: str) -> bool:
+        return record_id.split(":", 1)[0] in self.store.scoped_types["presence"]
 
     def _rebase(self) -> None:
         self.store.flush_history()
@@ -556,6 +632,8 @@ class TLSyncClient:
                 if "serverClock" in event:
                     self.last_server_clock = event["serverClock"]
                     break
+            if self._resync_from is not None:
+                self._resync(self._resync_from)
         except SyncProtocolViolation as violation:
             # e.g. a duplicated push_result: the store rolled back, a reconnect converges
             logger.warning("%s: resetting the connection", violation)
@@ -661,6 +739,56 @@ class TLSyncClient:
         if not is_records_diff_empty(changes):
             store.apply_diff(changes)
 
+    def _resync(self, clock: int) -> None:
+        """Reconnect asking for every change after ``clock``, the last one received in order."""
+        self.last_server_clock = clock
+        self._resyncing = True
+        self._reset_connection()
+
+    def _brings_news(self, answer: dict[str, Any]) -> bool:
+        """Whether a connect answer changes any document record the server had confirmed."""
+        if answer.get("hydrationType") == "wipe_all":
+            return True
+        for record_id, op in answer.get("diff", {}).items():
+            if self._is_presence(record_id):
+                continue
+            confirmed = self._confirmed(record_id)
+            if op[0] == "put":
+                if confirmed is None or not js_equal(confirmed, op[1]):
+                    return True
+            elif confirmed is not None:  # a patch or remove of a record the client has
+                return True
+        return False
+
+    def _confirmed(self, record_id: str) -> Record | None:
+        """A record as the server last confirmed it (the store without the speculative diff)."""
+        speculative = self.speculative_changes
+        if record_id in speculative.added:
+            return None
+        if record_id in speculative.updated:
+            return speculative.updated[record_id][0]
+        if record_id in speculative.removed:
+            return speculative.removed[record_id]
+        return self.store.unsafe_get_without_capture(record_id)
+
+    def _on_connected(self, news: bool) -> None:
+        """A connect answer was applied (``news``: it changed a confirmed document record).  The
+        quiet spell before a probe starts now.  A resync that brought nothing new was a false
+        alarm; after MAX_FALSE_ALARMS in a row (a server whose clocks skip) the client stops
+        checking clocks (CR13)."""
+        self._last_event_at = self._timers.now()
+        if not self._resyncing:
+            return
+        self._resyncing = False
+        self._false_alarms = 0 if news else self._false_alarms + 1
+        if self._false_alarms >= MAX_FALSE_ALARMS:
+            logger.warning(
+                "%d resyncs in a row found nothing missed: this server's clocks skip, no longer"
+                " checking them",
+                MAX_FALSE_ALARMS,
+            )
+            self.checks_clocks = False
+
     # -- errors and resets -------------------------------------------------------------------------
 
     def _on_socket_error(self, reason: str) -> None:
@@ -733,6 +861,11 @@ class TLSyncClient:
         self._has_unsent_presence = False
         if hard:
             self.last_server_clock = 0
+        self._doc_clock = None
+        self._resync_from = None
+        self._last_event_at = self._timers.now()
+        self._probe_due = True
+        self._probe = None
         if self.socket.connection_status == "online":
             self.socket.restart()
 
@@ -780,6 +913,27 @@ class TLSyncClient:
         if silent and overdue:
             logger.warning("the server has been silent for %.0f ms: resetting", PONG_TIMEOUT)
             self._reset_connection()
+            return
+        pending = self.pending_push_requests
+        front = pending[0].client_clock if pending else None
+        if front is not None and front == self._awaited_push:
+            # the push or its result was lost (CR11): its changes are pushed again after the
+            # reconnect
+            logger.warning("push %d unanswered at two health checks: resetting", front)
+            self._reset_connection()
+            return
+        self._awaited_push = front
+        if (
+            self._probe_due
+            and self.checks_clocks
+            and not pending
+            and self.dialect == CURRENT_PROTOCOL_VERSION
+            and now - self._last_event_at >= PROBE_AFTER
+        ):
+            # a quiet connection: a change lost last shows only in a later clock (CR12)
+            self._probe_due = False
+            self._probe = self.client_clock
+            self._send_push(None, None)
 
     # -- plumbing ----------------------------------------------------------------------------------
 

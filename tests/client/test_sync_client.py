@@ -20,6 +20,7 @@ from client_harness import (
 
 from tlsync_client.sync_client import (
     HEALTH_CHECK_INTERVAL,
+    MAX_FALSE_ALARMS,
     PING_INTERVAL,
     ClientState,
     TLSyncClient,
@@ -243,12 +244,15 @@ def test_an_unanswered_connect_request_is_retried() -> None:
 
 @pytest.mark.spec("CL10", "CL14")
 def test_pongs_keep_the_connection_alive() -> None:
-    """A pong to every ping (even in the same millisecond) keeps the connection up."""
+    """A pong to every ping (even in the same millisecond) keeps the connection up (the
+    server also answers the probe a quiet connection sends, CR12)."""
     h = Harness()
     h.answer_connect()
     for _ in range(10):
         h.clock.advance(PING_INTERVAL)
         h.socket.deliver({"type": "pong"})
+        for push in h.pushes():
+            h.data(commit(push["clientClock"], 1))
     assert h.socket.restarts == 0
     assert h.client.is_connected_to_room
 
@@ -492,7 +496,7 @@ def test_discard_reverts_the_local_change() -> None:
     h.answer_connect(diff={"shape:a": ["put", shape("shape:a")], **_base()})
     h.store.put([shape("shape:a", x=99), shape("shape:b")])
     assert len(h.pushes()) == 1
-    h.data(discard(0, 2))
+    h.data(discard(0, 1))
     assert h.store.get("shape:a") == shape("shape:a")
     assert "shape:b" not in h.store
     assert h.pushes() == []
@@ -507,7 +511,7 @@ def test_discarded_pushes_are_counted() -> None:
     h.store.put([shape("shape:a")])
     h.store.put([shape("shape:b")])
     h.pushes()
-    h.data(discard(0, 2), commit(1, 3))
+    h.data(discard(0, 1), commit(1, 2))
     assert h.client.discarded_pushes == 1
     assert "shape:a" not in h.store and "shape:b" in h.store
 
@@ -546,10 +550,10 @@ def test_last_server_clock_is_the_last_events_and_is_sent_on_reconnect() -> None
     """lastServerClock follows the last buffered event and is announced on reconnect."""
     h = Harness()
     h.answer_connect(server_clock=3)
-    h.data(patch(4, {}), patch(8, {}))
+    h.data(patch(4, {}), patch(5, {}))
     h.socket.go_offline()
     h.socket.go_online()
-    assert h.connect_request()["lastServerClock"] == 8
+    assert h.connect_request()["lastServerClock"] == 5
 
 
 @pytest.mark.spec("CR6")
@@ -594,6 +598,170 @@ def test_custom_messages_reach_the_handler() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# missed messages
+
+
+def _other_presence(clock: int) -> dict[str, Any]:
+    """A patch with another session's presence only (the room's clock stays)."""
+    other = presence("them", "instance_presence:them")
+    return patch(clock, {other["id"]: ["put", other]})
+
+
+@pytest.mark.spec("CR10")
+@pytest.mark.parametrize(
+    "event",
+    [
+        patch(3, {"shape:b": ["put", shape("shape:b")]}),
+        _other_presence(2),
+        discard(0, 2),
+    ],
+    ids=["change-skips-a-clock", "presence-past-the-clock", "discard-past-the-clock"],
+)
+def test_an_event_past_the_clock_resyncs_from_the_last_change_received(
+    event: dict[str, Any],
+) -> None:
+    """After a change at clock 2, a change at 4, or presence or a discard (of a presence push)
+    at 3, shows that the change at 3 was missed: the events are applied, then the client
+    reconnects asking for everything after 2 (not after the clock it skipped to)."""
+    h = Harness(reconnect_on_restart=True, with_presence=True)
+    assert h.presence is not None
+    h.answer_connect(diff={"shape:a": ["put", shape("shape:a")], **_base()})
+    h.presence.set(presence("me"))
+    assert len(h.pushes()) == 1
+    h.data(patch(2, {"shape:a": ["patch", {"x": ["put", 2]}]}))
+    assert h.socket.restarts == 0
+    h.data({**event, "serverClock": event["serverClock"] + 1})
+    assert h.socket.restarts == 1
+    assert h.store.get("shape:a")["x"] == 2  # type: ignore[index]
+    assert h.connect_request()["lastServerClock"] == 2
+
+
+@pytest.mark.spec("CR10")
+def test_consecutive_clocks_never_resync() -> None:
+    """The clocks our room sends on one connection cause no resync: a change (a patch, a
+    commit, an empty patch: a change invisible in an older schema) at the next clock;
+    presence, a presence-only push's commit, a discard and a duplicate at the current one."""
+    h = Harness(with_presence=True)
+    assert h.presence is not None
+    h.answer_connect(diff={"shape:a": ["put", shape("shape:a")], **_base()}, server_clock=5)
+    h.store.put([shape("shape:b")])  # push 0: commits at 6
+    h.presence.set(presence("me"))  # push 1: presence only, stays at 6
+    h.store.put([shape("shape:a", x=9)])  # push 2: discarded at 6
+    assert [p["clientClock"] for p in h.pushes()] == [0, 1, 2]
+    change = patch(7, {"shape:a": ["patch", {"y": ["put", 1]}]})
+    h.data(commit(0, 6), _other_presence(6), commit(1, 6), discard(2, 6), change, change)
+    h.data(_other_presence(7), patch(8, {}))
+    assert h.socket.restarts == 0
+    assert h.client.is_connected_to_room and h.client.last_server_clock == 8
+
+
+def _quiet(h: Harness, ms: float) -> None:
+    """Let ``ms`` pass with the server answering every ping (and nothing else)."""
+    for _ in range(int(ms // PING_INTERVAL)):
+        h.clock.advance(PING_INTERVAL)
+        h.socket.deliver({"type": "pong"})
+
+
+@pytest.mark.spec("CR11")
+def test_a_push_unanswered_at_two_health_checks_resets_and_is_pushed_again() -> None:
+    """A push whose result never comes (the push or its result was lost) resets the connection
+    at the second health check that finds it in flight, although pongs keep coming; its change
+    is pushed again after the reconnect."""
+    h = Harness(reconnect_on_restart=True)
+    h.answer_connect()
+    h.store.put([shape("shape:a")])
+    assert len(h.pushes()) == 1
+    _quiet(h, HEALTH_CHECK_INTERVAL * 2 - PING_INTERVAL)
+    assert h.socket.restarts == 0
+    _quiet(h, PING_INTERVAL)
+    assert h.socket.restarts == 1
+    h.answer_connect(hydration="wipe_presence", diff={})
+    (push,) = h.pushes()
+    assert push["diff"] == {"shape:a": ["put", shape("shape:a")]}
+
+
+@pytest.mark.spec("CR12")
+def test_a_quiet_connection_probes_once_and_a_later_clock_resyncs() -> None:
+    """Ten seconds without a patch or push result, the health check sends one empty push; its
+    result at the current clock changes nothing, and no other probe follows while the room
+    stays quiet.  After the next change, a probe answered past its clock (the change after it
+    was lost) resyncs from that change."""
+    h = Harness(reconnect_on_restart=True)
+    h.answer_connect(server_clock=1)
+    _quiet(h, HEALTH_CHECK_INTERVAL)
+    (probe,) = h.pushes()
+    assert set(probe) == {"type", "clientClock"}
+    h.data(commit(probe["clientClock"], 1))
+    _quiet(h, HEALTH_CHECK_INTERVAL * 3)
+    assert h.pushes() == [] and h.socket.restarts == 0
+    h.data(patch(2, {"shape:a": ["put", shape("shape:a")]}))
+    _quiet(h, HEALTH_CHECK_INTERVAL * 2)
+    (probe,) = h.pushes()
+    h.data(commit(probe["clientClock"], 3))
+    assert h.socket.restarts == 1
+    assert h.connect_request()["lastServerClock"] == 2
+
+
+@pytest.mark.spec("CR12")
+def test_the_seed_dialect_sends_no_probe() -> None:
+    """A seed-dialect push must carry a diff or presence, so a quiet seed connection sends no
+    probe."""
+    h = Harness(dialect=3)
+    h.answer_connect()
+    _quiet(h, HEALTH_CHECK_INTERVAL * 3)
+    assert h.pushes() == []
+
+
+def _skip_a_clock(h: Harness, clock: int, record_id: str, *, missed: str | None = None) -> int:
+    """The server sends a change two clocks on; the client resyncs and is answered with that
+    change (and ``missed``, a record it never got).  Returns the new clock."""
+    record = shape(record_id)
+    h.data(patch(clock + 2, {record_id: ["put", record]}))
+    request = h.connect_request()
+    assert request["lastServerClock"] == clock
+    diff: dict[str, Any] = {record_id: ["put", record]}
+    if missed is not None:
+        diff[missed] = ["put", shape(missed)]
+    h.answer_connect(request=request, hydration="wipe_presence", diff=diff, server_clock=clock + 2)
+    return clock + 2
+
+
+@pytest.mark.spec("CR13")
+def test_resyncs_that_find_nothing_missed_stop_the_clock_checks() -> None:
+    """A server whose clocks skip: each skip resyncs, and each answer holds only what the
+    client already has; after three such resyncs in a row the client stops checking clocks
+    and keeps its connection."""
+    h = Harness(reconnect_on_restart=True)
+    h.answer_connect(server_clock=1)
+    clock = 1
+    for n in range(MAX_FALSE_ALARMS):
+        assert h.client.checks_clocks
+        clock = _skip_a_clock(h, clock, f"shape:{n}")
+        assert h.socket.restarts == n + 1
+    assert not h.client.checks_clocks
+    h.data(patch(clock + 2, {"shape:late": ["put", shape("shape:late")]}))
+    assert h.socket.restarts == MAX_FALSE_ALARMS
+    assert h.client.is_connected_to_room and "shape:late" in h.store
+
+
+@pytest.mark.spec("CR13")
+def test_a_resync_that_brings_a_missed_change_restarts_the_count() -> None:
+    """A resync whose answer holds a record the client lacked was no false alarm: the count
+    starts over, so the checks go on."""
+    h = Harness(reconnect_on_restart=True)
+    h.answer_connect(server_clock=1)
+    clock = 1
+    for n in range(MAX_FALSE_ALARMS - 1):
+        clock = _skip_a_clock(h, clock, f"shape:{n}")
+    clock = _skip_a_clock(h, clock, "shape:real", missed="shape:missed")
+    assert "shape:missed" in h.store
+    for n in range(MAX_FALSE_ALARMS - 1):
+        clock = _skip_a_clock(h, clock, f"shape:again{n}")
+    assert h.client.checks_clocks
+    assert h.socket.restarts == 2 * MAX_FALSE_ALARMS - 1
+
+
+# --------------------------------------------------------------------------------------------
 # staggered rebases (§G.5)
 
 
@@ -607,7 +775,7 @@ def test_a_commit_for_an_early_push_while_later_ones_pend_changes_nothing() -> N
         h.store.put([shape("shape:a", x=x)])
     assert [p["clientClock"] for p in h.pushes()] == [0, 1, 2]
     for clock in range(3):
-        h.data(commit(clock, 10 + clock))
+        h.data(commit(clock, 2 + clock))
         assert h.store.get("shape:a") == shape("shape:a", x=3)
         expected_pending = 2 - clock
         assert len(h.client.pending_push_requests) == expected_pending
@@ -666,7 +834,7 @@ def test_the_seed_dialect_sends_instance_id_and_splits_pushes() -> None:
         "shape:t": ["patch", {"props": ["patch", {"text": ["put", "ab"]}]}]
     }
     h.socket.deliver(commit(0, 2))
-    h.socket.deliver(commit(1, 3))
+    h.socket.deliver(commit(1, 2))  # presence only: the clock stays
     h.clock.advance(100)
     assert h.client.is_synced.get() is True
 

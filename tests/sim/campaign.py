@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         "--drop",
         type=float,
         default=0.0,
-        help="drop messages on live connections (TCP never does: clients may then diverge)",
+        help="drop messages on live connections (TCP never does; clients resync, CR10-CR12)",
     )
     parser.add_argument("--p-old-schema", type=float, default=_DEFAULT.p_old_schema)
     parser.add_argument("--p-seed-dialect", type=float, default=_DEFAULT.p_seed_dialect)

@@ -21,8 +21,8 @@ Each client has its own :class:`~tlsync_core.store.Store` and
 dialect 3) and a schema version: older clients are served down-migrated records.  Half the
 rooms keep only a dozen tombstones, so pruning and ``wipe_all`` reconnects happen; the server
 sometimes edits by itself (``update_store``).  Random drops on live connections are off by
-default: the protocol assumes an ordered, reliable transport (a dropped patch is never resent,
-so such a client may diverge, as with tldraw).
+default (TCP never drops); with ``drop``, clients notice what they missed by the clocks and
+resync (SPEC CR10-CR12).
 
 The seeded driver (:meth:`Simulator.random_step`) does, per step: for each client, a disconnect
 (p = 1/6 if connected) or a reconnect (p = 1/2 if offline); maybe a server restart; maybe an
