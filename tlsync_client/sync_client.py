@@ -525,8 +525,10 @@ class TLSyncClient:
             self._unsent_diff = None
             self._unsent_presence = None
             self._has_unsent_presence = False
-            nothing_in_flight = not self.pending_push_requests
-            if nothing_in_flight and self._network_diff(self.speculative_changes) is None:
+            if (
+                self._only_probes_in_flight()
+                and self._network_diff(self.speculative_changes) is None
+            ):
                 self.speculative_changes = RecordsDiff()
             self._publish()
             return
@@ -963,15 +965,23 @@ class TLSyncClient:
             dispose()
         self._publish()
 
+    def _only_probes_in_flight(self) -> bool:
+        """No push in flight carries a local change (only a probe, or nothing, awaits a result)."""
+        return all(push.client_clock == self._probe for push in self.pending_push_requests)
+
     def _publish(self) -> None:
         """Mirror the state into the public signals (after each event, outside the store's
         transactions, so a rollback can never make them disagree with the fields)."""
+        probe = self._probe  # a probe carries no local change: it never makes the client unsynced
         synced = (
             self.state is ClientState.CONNECTED
-            and not self.pending_push_requests
+            and self._only_probes_in_flight()
             and self._unsent_diff is None
             and not self._has_unsent_presence
-            and not self.incoming_diff_buffer
+            and all(
+                event.get("type") == "push_result" and event.get("clientClock") == probe
+                for event in self.incoming_diff_buffer
+            )
             and is_records_diff_empty(self.speculative_changes)
         )
         self.status.set(self.state)

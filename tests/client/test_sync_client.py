@@ -684,14 +684,18 @@ def test_a_push_unanswered_at_two_health_checks_resets_and_is_pushed_again() -> 
 def test_a_quiet_connection_probes_once_and_a_later_clock_resyncs() -> None:
     """Ten seconds without a patch or push result, the health check sends one empty push; its
     result at the current clock changes nothing, and no other probe follows while the room
-    stays quiet.  After the next change, a probe answered past its clock (the change after it
-    was lost) resyncs from that change."""
+    stays quiet; is_synced stays true throughout (the probe carries no local change).  After
+    the next change, a probe answered past its clock (the change after it was lost) resyncs
+    from that change."""
     h = Harness(reconnect_on_restart=True)
     h.answer_connect(server_clock=1)
+    assert h.client.is_synced.get() is True
     _quiet(h, HEALTH_CHECK_INTERVAL)
     (probe,) = h.pushes()
     assert set(probe) == {"type", "clientClock"}
+    assert h.client.is_synced.get() is True  # the probe carries no local change: no flicker
     h.data(commit(probe["clientClock"], 1))
+    assert h.client.is_synced.get() is True
     _quiet(h, HEALTH_CHECK_INTERVAL * 3)
     assert h.pushes() == [] and h.socket.restarts == 0
     h.data(patch(2, {"shape:a": ["put", shape("shape:a")]}))
