@@ -207,6 +207,7 @@ class RoomConnection:
         if not self._loaded.done() and is_permanent_connect_error(error):
             cause = describe_connect_error(error)
             self._loaded.set_exception(RoomUnreachableError(self.url, cause))
+            self.socket.close()  # no retry: connect() is about to raise
 
     async def _load(self, timeout: float | None) -> None:
         """Wait for the first connect answer (see :func:`connect`)."""

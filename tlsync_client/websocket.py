@@ -41,12 +41,12 @@ query, where tokens live), the following ones at debug level.
 
 Failed attempts.  Every failed attempt is reported to the ``on_attempt_failed`` listeners
 with its exception (and kept as :attr:`~ClientWebSocketAdapter.last_error`), then retried as
-the backoff says.  :func:`is_permanent_connect_error` tells the failures that retrying cannot
-fix (an HTTP status other than 101 on the upgrade, except 408, 425, 429, 502, 503 and 504; a
-URI that is not ``ws(s)://``; a host name that does not resolve; a TLS certificate refused)
-from those that may pass (refused, reset, timed out): the adapter itself retries both, and a
-caller that is still waiting for its first connection (``connect()``) gives up at once on the
-permanent ones.
+the backoff says, unless a listener closed the adapter.  :func:`is_permanent_connect_error`
+tells the failures that retrying cannot fix (an HTTP status other than 101 on the upgrade,
+except 408, 425, 429, 502, 503 and 504; a URI that is not ``ws(s)://``; a host name that does
+not resolve; a TLS certificate refused) from those that may pass (refused, reset, timed out):
+the adapter itself retries both, and a caller that is still waiting for its first connection
+(``connect()``) gives up at once on the permanent ones.
 
 Reconnect backoff (§E.1, the constants of a visible page; :class:`ReconnectBackoff`).  The
 first attempt starts at once.  Each attempt start grows the intended delay to
@@ -654,6 +654,10 @@ class ClientWebSocketAdapter:
     def _attempt_failed(self, uri: str, error: Exception) -> None:
         self._failed_in_a_row += 1
         self._last_error = error
+        self._attempt = None
+        self._notify(self._failure_listeners, error)
+        if self._state is ConnectionState.CLOSED:
+            return  # a listener gave up on this failure (connect() on one that will not pass)
         level = logging.WARNING if self._failed_in_a_row == 1 else logging.DEBUG
         logger.log(
             level,
@@ -661,10 +665,8 @@ class ClientWebSocketAdapter:
             redacted_uri(uri),
             describe_connect_error(error),
         )
-        self._attempt = None
         self._schedule_next()
         self._set_status("offline")
-        self._notify(self._failure_listeners, error)
 
     def _closed(self, code: int | None, reason: str | None) -> None:
         self._attempt = None

@@ -114,10 +114,12 @@ async def test_wait_for_sync_has_a_default_timeout_and_says_what_is_pending(
 
 @pytest.mark.spec("CA9")
 async def test_an_http_error_on_the_upgrade_fails_at_once_with_the_status(
-    tldraw_server: TLSyncServer,
+    tldraw_server: TLSyncServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A URL the server answers with HTTP 404 (a wrong path) raises RoomUnreachableError within
-    3 s (not after load_timeout), naming the URL and the status."""
+    3 s (not after load_timeout), naming the URL and the status; no log line claims that it is
+    retrying."""
+    caplog.set_level(logging.DEBUG, logger="tlsync_client")
     url = f"{tldraw_server.url}/no-such-path/room"
     started = time.monotonic()
     with pytest.raises(RoomUnreachableError) as caught:
@@ -126,6 +128,7 @@ async def test_an_http_error_on_the_upgrade_fails_at_once_with_the_status(
     assert "HTTP 404" in str(caught.value)
     assert "/no-such-path/room" in str(caught.value)
     assert caught.value.__cause__ is None
+    assert not [r for r in caplog.records if "retrying" in r.getMessage()]
 
 
 @pytest.mark.spec("CA9")
