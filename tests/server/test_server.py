@@ -215,7 +215,8 @@ async def test_oversized_frames_and_room_limits(tmp_path: Path) -> None:
 async def test_health_and_unknown_paths(server: TLSyncServer) -> None:
     """GET /healthz answers; other paths are 404."""
     status, body = await http_get(f"http://127.0.0.1:{server.port}/healthz")
-    assert (status, orjson.loads(body)) == (200, {"ok": True})
+    health = orjson.loads(body)
+    assert (status, health["ok"], health["storage"]["pending"]) == (200, True, 0)
     assert (await http_get(f"http://127.0.0.1:{server.port}/nope"))[0] == 404
 
 

@@ -20,15 +20,20 @@ writer task, so a consumer that stops reading is disconnected instead of growing
 catches up when it reconnects.  Each room has a timer task that sleeps until the room's next
 deadline (a batch to flush, a session to prune) or until a message arrives.
 
-Durability.  Rooms run with ``durable=False``: each committed transaction is staged into the
-persistence (incremental writes) and held back from clients; once per event-loop turn the server
-commits everything staged (group commit) and releases the rooms' messages with
-``mark_durable``.  A push is therefore acknowledged only after its change is on disk, and a
-``kill -9`` loses nothing that was acknowledged.
+Durability.  Rooms run with ``durable=False``: each committed transaction is queued for the
+storage thread (:mod:`tlsync_core.server.storage_writer`, incremental writes, group commit) and
+held back from clients; once the thread's commit returned, the rooms release their messages
+with ``mark_durable``.  A push is therefore acknowledged only after its change is on disk, and a
+``kill -9`` loses nothing that was acknowledged.  The event loop never waits on storage: a
+commit that fails (disk full, a lock held by another process, a vanished file) holds every
+acknowledgement, patch and connect answer of the rooms involved until a retry succeeds, a room
+snapshot is served only once it is durable, and while storage fails the server stops reading
+from clients (backpressure instead of memory ahead of disk).  ``/healthz`` reports storage.
 
-Lifecycle.  Rooms are created on first connect (from persistence when stored), and unloaded a
-grace period after their last session left.  ``close()`` stops accepting, closes every session
-with 1001 (going away: clients reconnect), commits, and closes the persistence.
+Lifecycle.  Rooms are created on first connect (loaded on the storage thread; a new room is
+stored before its first session is served), and unloaded a grace period after their last
+session left, once everything they wrote is durable.  ``close()`` stops accepting, closes every
+session with 1001 (going away: clients reconnect), commits, and closes the persistence.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ from tlsync_core.room.session import RoomSession, SessionState
 from tlsync_core.room.storage import ForwardDiff
 from tlsync_core.schemas import SchemaLike, resolve_schema
 from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence, dumps_json
+from tlsync_core.server.storage_writer import StorageWriter
 from tlsync_core.store import unique_id
 
 logger = logging.getLogger("tlsync_core.server")
@@ -131,6 +137,9 @@ class ServerLimits:
     #: Seconds a closing connection may take to deliver its last frames and the close frame;
     #: a peer that does not read them in time is cut off (its TCP connection aborted).
     close_timeout: float = 10.0
+    #: Seconds a snapshot request waits for the room's pending writes to become durable
+    #: before it is answered 503.
+    snapshot_durable_timeout: float = 5.0
 
 
 class RoomForId:
@@ -407,9 +416,9 @@ class TLSyncHost:
         self.authorize = authorize
         self.limits = limits or ServerLimits()
         self._rooms: dict[str, RoomForId] = {}
+        self._loading: dict[str, asyncio.Task[RoomForId]] = {}
         self._sessions: set[asyncio.Task[Any]] = set()
-        self._dirty: set[str] = set()
-        self._commit_scheduled = False
+        self.storage = StorageWriter(self.persistence, on_durable=self._on_durable)
         self._closing = False
 
     @property
@@ -435,25 +444,41 @@ class TLSyncHost:
         return self._rooms
 
     def load_from_database(self, room_id: str) -> Any:
-        """The stored snapshot of a room, or None (override to load from elsewhere)."""
+        """The stored snapshot of a room, or None (override to load from elsewhere).
+
+        Called on the storage thread, never on the event loop."""
         return self.persistence.load(room_id)
 
     def persist_to_database(self, room_id: str) -> None:
-        """Persist a room (called when it is unloaded): commits what is staged."""
-        self._commit()
+        """Called when a room is unloaded, once all it wrote is durable; nothing by default."""
 
     def log_event(self, event: Mapping[str, Any]) -> None:
         """Room and session lifecycle events (``logging`` at INFO by default)."""
         logger.info("%s", dict(event))
 
-    def _room(self, room_id: str) -> RoomForId:
+    async def _room(self, room_id: str) -> RoomForId:
+        """The room, loaded once however many sessions ask for it at the same time."""
         entry = self.get_room_for_id(room_id)
         if entry is not None:
             if entry.timeout is not None:
                 entry.timeout.cancel()
                 entry.timeout = None
             return entry
-        snapshot = self.load_from_database(room_id)
+        loading = self._loading.get(room_id)
+        if loading is None:
+            loading = asyncio.get_running_loop().create_task(self._load_room(room_id))
+            self._loading[room_id] = loading
+            loading.add_done_callback(lambda task: self._loaded(room_id, task))
+        return await asyncio.shield(loading)
+
+    def _loaded(self, room_id: str, task: asyncio.Task[RoomForId]) -> None:
+        if self._loading.get(room_id) is task:
+            del self._loading[room_id]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("loading room %r failed: %s", room_id, task.exception())
+
+    async def _load_room(self, room_id: str) -> RoomForId:
+        snapshot = await self.storage.run(lambda: self.load_from_database(room_id))
 
         def on_commit(changes: ForwardDiff, clock: int) -> None:
             self._stage(room_id, changes, clock)
@@ -466,11 +491,12 @@ class TLSyncHost:
             on_commit=on_commit,
             log_event=lambda event: self._room_event(room_id, event),
         )
+        if snapshot is None:
+            # a new room is served once it is stored: a restart must not make it anew (with
+            # other clocks) under clients that saw it
+            await self.storage.durable(self.storage.save(room_id, room.get_snapshot()))
         entry = RoomForId(room_id, room)
         self.set_room_for_id(room_id, entry)
-        if snapshot is None:
-            self.persistence.save(room_id, room.get_snapshot())
-            self._schedule_commit(room_id)
         entry.timer = asyncio.get_running_loop().create_task(self._run_timers(entry))
         self.log_event({"type": "room_loaded", "room_id": room_id})
         return entry
@@ -478,7 +504,7 @@ class TLSyncHost:
     def _stage(self, room_id: str, changes: ForwardDiff, clock: int) -> None:
         entry = self._rooms.get(room_id)
         storage = entry.room.storage if entry is not None else None
-        self.persistence.stage(
+        self.storage.stage(
             room_id,
             changes,
             clock=clock,
@@ -487,23 +513,13 @@ class TLSyncHost:
             ),
             schema=storage.schema if storage else None,
         )
-        self._schedule_commit(room_id)
 
-    def _schedule_commit(self, room_id: str) -> None:
-        self._dirty.add(room_id)
-        if not self._commit_scheduled:
-            self._commit_scheduled = True
-            asyncio.get_running_loop().call_soon(self._commit)
-
-    def _commit(self) -> None:
-        """Group commit: everything staged this turn becomes durable, then is acknowledged."""
-        self._commit_scheduled = False
-        self.persistence.commit()
-        dirty, self._dirty = self._dirty, set()
-        for room_id in dirty:
+    def _on_durable(self, clocks: dict[str, int]) -> None:
+        """The storage thread committed: release what the rooms held for those clocks."""
+        for room_id, clock in clocks.items():
             entry = self._rooms.get(room_id)
             if entry is not None:
-                entry.room.mark_durable(entry.room.clock)
+                entry.room.mark_durable(clock)
                 entry.wake.set()
 
     def _room_event(self, room_id: str, event: dict[str, Any]) -> None:
@@ -520,6 +536,13 @@ class TLSyncHost:
         entry = self._rooms.get(room_id)
         if entry is None or entry.room.sessions:
             return
+        if self.storage.pending_for(room_id):
+            # its memory is ahead of its storage: unloading now would load a stale room later
+            entry.timeout = asyncio.get_running_loop().call_later(
+                self.limits.room_unload_grace_seconds, self._unload, room_id
+            )
+            return
+        entry.timeout = None
         self.persist_to_database(room_id)
         self.delete_room_for_id(room_id)
         self.log_event({"type": "room_unloaded", "room_id": room_id})
@@ -572,7 +595,17 @@ class TLSyncHost:
         if self._closing:
             await transport.close(GOING_AWAY, "server shutting down")
             return
-        entry = self._room(room_id)
+        try:
+            entry = await self._room(room_id)
+        except Exception as error:
+            logger.warning(
+                "session for room %r refused: its room could not load: %s", room_id, error
+            )
+            await transport.close(TRY_AGAIN_LATER, "storage unavailable: try again later")
+            return
+        if self._closing:
+            await transport.close(GOING_AWAY, "server shutting down")
+            return
         room = entry.room
         live = sum(
             1 for s in room.sessions.values() if s.state is not SessionState.AWAITING_REMOVAL
@@ -597,7 +630,13 @@ class TLSyncHost:
         )
         limiter = _RateLimiter(self.limits.messages_per_second, self.limits.message_burst)
         try:
-            while (frame := await transport.receive()) is not None:
+            while True:
+                while self.storage.failing and not self._closing:
+                    # backpressure: read nothing more while nothing can become durable
+                    await self.storage.wait_healthy(timeout=1.0)
+                frame = await transport.receive()
+                if frame is None:
+                    break
                 if self._closing:  # (sent away already: leave the rest to the next session)
                     break
                 if entry.clients.get(session_id) is not socket:
@@ -687,15 +726,23 @@ class TLSyncHost:
         """Answer an HTTP request (both front ends); None for a websocket route (upgrade)."""
         path = request.path
         if path == "/healthz":
-            return HttpResponse(HTTPStatus.OK, b'{"ok":true}', "application/json")
+            health = self.storage.health
+            status = HTTPStatus.OK if health.ok else HTTPStatus.SERVICE_UNAVAILABLE
+            body = orjson.dumps({"ok": health.ok, "storage": health.as_json()})
+            return HttpResponse(status, body, "application/json", _NO_CACHE)
         match = _SNAPSHOT_PATH.match(path)
         if match:
             room_id = unquote(match.group(1))
             decision = await self.authorize_request(_http_auth_request(room_id, request))
             if not decision.allowed:
                 return HttpResponse(HTTPStatus.FORBIDDEN, str(decision.reason).encode())
-            entry = self._rooms.get(room_id)
-            snapshot = entry.room.get_snapshot() if entry else self.persistence.load(room_id)
+            try:
+                snapshot = await self._durable_snapshot(room_id)
+            except (TimeoutError, Exception) as error:
+                logger.warning("snapshot of room %r unavailable: %s", room_id, error)
+                return HttpResponse(
+                    HTTPStatus.SERVICE_UNAVAILABLE, b"storage unavailable: try again later"
+                )
             if snapshot is None:
                 return HttpResponse(HTTPStatus.NOT_FOUND, b"no such room")
             return HttpResponse(HTTPStatus.OK, dumps_json(snapshot), "application/json")
@@ -719,6 +766,17 @@ class TLSyncHost:
             return None
         return HttpResponse(HTTPStatus.NOT_FOUND, b"not found")
 
+    async def _durable_snapshot(self, room_id: str) -> Any:
+        """The room's snapshot as stored: a loaded room's state once its writes so far are
+        durable (at most ``snapshot_durable_timeout`` seconds), else read from storage."""
+        entry = self._rooms.get(room_id)
+        if entry is None:
+            return await self.storage.run(lambda: self.persistence.load(room_id))
+        snapshot = entry.room.get_snapshot()  # (records are never mutated: this stays as is)
+        async with asyncio.timeout(self.limits.snapshot_durable_timeout):
+            await self.storage.durable(self.storage.last_seq(room_id))
+        return snapshot
+
     # running --------------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -737,6 +795,10 @@ class TLSyncHost:
         sessions = [task for task in self._sessions if task is not current and not task.done()]
         if sessions:
             await asyncio.wait(sessions, timeout=self.close_timeout)
+        for loading in list(self._loading.values()):
+            loading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await loading
         for room_id in list(self._rooms):
             entry = self._rooms[room_id]
             if entry.timeout is not None:
@@ -745,8 +807,7 @@ class TLSyncHost:
             if entry.timer is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await entry.timer
-        self._commit()
-        self.persistence.close()
+        await self.storage.close()
 
     async def _stop_accepting(self) -> None:
         """A front end's hook in :meth:`close`, once every session was sent away: stop taking
