@@ -120,26 +120,39 @@ class StorageError(Exception):
 
 
 class SQLitePersistence:
-    """Rooms in one SQLite file (the embedded default)."""
+    """Rooms in one SQLite file (the embedded default).
+
+    ``busy_timeout`` is how long a write waits for another process's lock before the commit
+    fails (and is retried by the server's storage thread).
+    """
 
     def __init__(
         self,
         path: str | Path,
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        busy_timeout: float = 5.0,
     ) -> None:
         self.path = str(path)
         self._synchronous = synchronous
+        self._busy_timeout = busy_timeout
         # one thread at a time (the server's storage thread), but not always the creating one
         self._db = self._open()
         self._identity = _file_identity(self.path)
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+        )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={self._synchronous}")
         db.executescript(SCHEMA_SQL)
         return db
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (for the storage thread's use only: tests set pragmas)."""
+        return self._db
 
     def _begin(self) -> None:
         if not self._db.in_transaction:
