@@ -253,7 +253,7 @@ async def test_http_routes_are_the_websocket_servers(tmp_path: Path) -> None:
                     assert ours[2].get(header) == theirs[2].get(header), (path, header)
             assert (await http(base + "/healthz", "HEAD"))[:2] == (200, b"")
             status, _, headers = await http(base + "/healthz", "POST")
-            assert (status, headers["allow"]) == (405, "GET")
+            assert (status, headers["allow"]) == (405, "GET, HEAD")
             assert (await http(base + "/connect/shared"))[0] == 426
             with pytest.raises(InvalidStatus) as denied:
                 await ws_connect(ws_url(base, "/elsewhere"))

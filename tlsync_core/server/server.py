@@ -69,6 +69,7 @@ from tlsync_core.room.storage import ForwardDiff
 from tlsync_core.schemas import SchemaLike, resolve_schema
 from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence, dumps_json
 from tlsync_core.server.storage_writer import StorageWriter
+from tlsync_core.server.ws_guard import GuardedConnection
 from tlsync_core.store import unique_id
 
 logger = logging.getLogger("tlsync_core.server")
@@ -725,6 +726,10 @@ class TLSyncHost:
     async def handle_http(self, request: HttpRequest) -> HttpResponse | None:
         """Answer an HTTP request (both front ends); None for a websocket route (upgrade)."""
         path = request.path
+        for route in (_CONNECT_PATH, _SNAPSHOT_PATH, _SCHEMA_PATH, _ROOM_PAGE_PATH):
+            match = route.match(path)
+            if match is not None and room_id_from_path(match.group(1)) is None:
+                return HttpResponse(HTTPStatus.BAD_REQUEST, b"the room id is not UTF-8")
         if path == "/healthz":
             health = self.storage.health
             status = HTTPStatus.OK if health.ok else HTTPStatus.SERVICE_UNAVAILABLE
@@ -732,7 +737,7 @@ class TLSyncHost:
             return HttpResponse(status, body, "application/json", _NO_CACHE)
         match = _SNAPSHOT_PATH.match(path)
         if match:
-            room_id = unquote(match.group(1))
+            room_id = _decoded(match.group(1))
             decision = await self.authorize_request(_http_auth_request(room_id, request))
             if not decision.allowed:
                 return HttpResponse(HTTPStatus.FORBIDDEN, str(decision.reason).encode())
@@ -749,7 +754,7 @@ class TLSyncHost:
         match = _SCHEMA_PATH.match(path)
         if match:
             decision = await self.authorize_request(
-                _http_auth_request(unquote(match.group(1)), request)
+                _http_auth_request(_decoded(match.group(1)), request)
             )
             if not decision.allowed:
                 return HttpResponse(HTTPStatus.FORBIDDEN, str(decision.reason).encode())
@@ -757,7 +762,7 @@ class TLSyncHost:
             return HttpResponse(HTTPStatus.OK, schema, "application/json")
         match = _ROOM_PAGE_PATH.match(path)
         if match:
-            page = _live_page(unquote(match.group(1)))
+            page = _live_page(_decoded(match.group(1)))
             return HttpResponse(HTTPStatus.OK, page, "text/html; charset=utf-8", _NO_CACHE)
         if path in _STATIC_FILES:
             name, content_type = _STATIC_FILES[path]
@@ -863,12 +868,18 @@ class TLSyncServer(TLSyncHost, TLServer):
                 path=parts.path,
                 query_string=parts.query,
                 headers={k.lower(): v for k, v in request.headers.raw_items()},
+                method=request.method,
             )
         )
         if response is None:
             return None
         return _respond(
-            connection, response.status, response.body, response.content_type, response.headers
+            connection,
+            response.status,
+            response.body,
+            response.content_type,
+            response.headers,
+            head=request.method == "HEAD",
         )
 
     async def _handler(self, ws: ServerConnection) -> None:
@@ -877,7 +888,7 @@ class TLSyncServer(TLSyncHost, TLServer):
         if match is None:  # (refused in _process_request already)
             await ws.close(1008, "bad path")
             return
-        await self.handle_connection(ws, unquote(match.group(1)))
+        await self.handle_connection(ws, _decoded(match.group(1)))
 
     async def start(self) -> None:
         """Start listening (once: a server already listening, e.g. also served by an ASGI app
@@ -893,6 +904,9 @@ class TLSyncServer(TLSyncHost, TLServer):
             ping_interval=20,
             ping_timeout=20,
             compression=None,
+            create_connection=GuardedConnection,
+            # frames wait in websockets' queue only while a session is busy (or storage down)
+            max_queue=2,
         )
         sockets = self._server.sockets
         if sockets:
@@ -965,6 +979,22 @@ async def _discard_frames(transport: SessionTransport) -> None:
         pass
 
 
+def room_id_from_path(segment: str) -> str | None:
+    """The room id a percent-encoded path segment names; None when it does not decode to UTF-8
+    (``%ff`` and ``%fe`` must not both name the room ``\ufffd``)."""
+    try:
+        return unquote(segment, errors="strict")
+    except UnicodeDecodeError:
+        return None
+
+
+def _decoded(segment: str) -> str:
+    """:func:`room_id_from_path` of a segment :meth:`TLSyncHost.handle_http` let through."""
+    room_id = room_id_from_path(segment)
+    assert room_id is not None
+    return room_id
+
+
 def _close_reason(text: str) -> str:
     """``text`` cut to fit a close frame (at most 123 bytes of UTF-8)."""
     data = text.encode("utf-8", "replace")
@@ -1014,6 +1044,8 @@ def _respond(
     body: bytes,
     content_type: str,
     extra_headers: tuple[tuple[str, str], ...] = (),
+    *,
+    head: bool = False,
 ) -> Response:
     response = connection.respond(status, "")
     headers = Headers(
@@ -1027,4 +1059,4 @@ def _respond(
     headers["Content-Length"] = str(len(body))
     for name, value in extra_headers:
         headers[name] = value
-    return Response(response.status_code, response.reason_phrase, headers, body)
+    return Response(response.status_code, response.reason_phrase, headers, b"" if head else body)
