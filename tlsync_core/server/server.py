@@ -67,6 +67,11 @@ from tlsync_core.room.room import TLSyncRoom
 from tlsync_core.room.session import RoomSession, SessionState
 from tlsync_core.room.storage import ForwardDiff
 from tlsync_core.schemas import SchemaLike, resolve_schema
+from tlsync_core.server.memory_budget import (
+    DEFAULT_MEMORY_BUDGET,
+    MemoryBudget,
+    parse_cost,
+)
 from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence, dumps_json
 from tlsync_core.server.storage_writer import StorageWriter
 from tlsync_core.server.ws_guard import GuardedConnection
@@ -141,6 +146,9 @@ class ServerLimits:
     #: Seconds a snapshot request waits for the room's pending writes to become durable
     #: before it is answered 503.
     snapshot_durable_timeout: float = 5.0
+    #: Bytes the server may hold for its clients, all sessions together (outboxes, messages
+    #: being assembled and parsed, snapshots being sent): see :mod:`.memory_budget`.
+    memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET
 
 
 class RoomForId:
@@ -245,11 +253,19 @@ class HttpResponse:
 
 
 class _Socket:
-    """A session's connection as the room sees it: a bounded outbox drained by a writer task."""
+    """A session's connection as the room sees it: a bounded outbox drained by a writer task.
 
-    def __init__(self, transport: SessionTransport, limits: ServerLimits) -> None:
+    Everything it holds is charged to the server's memory budget (a :class:`BudgetHolder`):
+    each queued message until the transport took it, and what the session's frames cost while
+    they are assembled and parsed (charged by :meth:`TLSyncHost._handle_frame`).
+    """
+
+    def __init__(
+        self, transport: SessionTransport, limits: ServerLimits, budget: MemoryBudget
+    ) -> None:
         self._transport = transport
         self._limits = limits
+        self._budget = budget
         self._outbox: deque[str] = deque()
         self._outbox_bytes = 0
         self._ready = asyncio.Event()
@@ -271,6 +287,10 @@ class _Socket:
             text = '{"type":"data","data":[' + ",".join(map(_encode_event, message["data"])) + "]}"
         else:
             text = serialize_message(message)
+        if not self._budget.reserve(self, len(text)):
+            logger.warning("disconnecting the largest holder of the server's memory budget")
+            self.evict()
+            return
         self._outbox.append(text)
         self._outbox_bytes += len(text)
         # the caps bound a backlog: one message alone (a big room's connect answer) always goes
@@ -279,12 +299,24 @@ class _Socket:
             or self._outbox_bytes > self._limits.max_outbox_bytes
         ):
             logger.warning("disconnecting a session that stopped reading (outbox full)")
-            self._outbox.clear()
-            self._outbox_bytes = 0
-            self.close(TRY_AGAIN_LATER, "outbox full: reconnect to catch up")
-            self._unstick()  # the writer waits for this very peer to read: stop waiting now
+            self._cut_off("outbox full: reconnect to catch up")
             return
         self._ready.set()
+
+    def evict(self) -> None:
+        """Cut this session off to free the server's memory budget (it may reconnect)."""
+        self._cut_off("server over its memory budget: reconnect later")
+
+    def _cut_off(self, reason: str) -> None:
+        """Drop the backlog and close with 1013 (try again later) and ``reason``."""
+        self._drop_outbox()
+        self.close(TRY_AGAIN_LATER, reason)
+        self._unstick()  # the writer may wait for this very peer to read: stop waiting now
+
+    def _drop_outbox(self) -> None:
+        self._budget.release(self, self._outbox_bytes)
+        self._outbox.clear()
+        self._outbox_bytes = 0
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         if self._close is None:
@@ -320,6 +352,7 @@ class _Socket:
             pass
         finally:
             self._open = False
+            self._drop_outbox()
             if self._deadline is not None:
                 self._deadline.cancel()
 
@@ -327,12 +360,16 @@ class _Socket:
         try:
             while self._outbox:
                 text = self._outbox.popleft()
-                self._outbox_bytes -= len(text)
+                size = len(text)
+                self._outbox_bytes -= size
+                # (while it is written, the encoded frame is held too)
+                frame = size if self._budget.reserve(self, size) else 0
                 self._sending = True
                 try:
                     await self._transport.send(text)
                 finally:
                     self._sending = False
+                    self._budget.release(self, size + frame)
                 del text  # an idle session must not keep its last (maybe huge) frame
         except asyncio.CancelledError:
             if not self._stalled:
@@ -341,8 +378,7 @@ class _Socket:
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
-            self._outbox.clear()
-            self._outbox_bytes = 0
+            self._drop_outbox()
 
     def lost(self) -> None:
         """The connection is gone: stop writing."""
@@ -420,6 +456,7 @@ class TLSyncHost:
         self._loading: dict[str, asyncio.Task[RoomForId]] = {}
         self._sessions: set[asyncio.Task[Any]] = set()
         self.storage = StorageWriter(self.persistence, on_durable=self._on_durable)
+        self.budget = MemoryBudget(self.limits.memory_budget_bytes)
         self._closing = False
 
     @property
@@ -616,7 +653,7 @@ class TLSyncHost:
             self._maybe_unload_soon(room_id)
             return
         session_id = request.query.get("sessionId") or unique_id()
-        socket = _Socket(transport, self.limits)
+        socket = _Socket(transport, self.limits, self.budget)
         previous = entry.clients.get(session_id)
         if previous is not None:
             # a newer connection takes the session over (a reconnect, usually); the older one
@@ -645,7 +682,7 @@ class TLSyncHost:
                 if not limiter.allow():
                     room.close_session(session_id, Reason.RATE_LIMITED)
                     break
-                if not self._handle_frame(entry, session_id, assembler, frame):
+                if not self._handle_frame(entry, session_id, socket, assembler, frame):
                     break
                 entry.wake.set()
         except FrameTooLarge:
@@ -669,9 +706,15 @@ class TLSyncHost:
                 drain.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await drain
+                self.budget.release_all(socket)
 
     def _handle_frame(
-        self, entry: RoomForId, session_id: str, assembler: ChunkAssembler, frame: str | bytes
+        self,
+        entry: RoomForId,
+        session_id: str,
+        socket: _Socket,
+        assembler: ChunkAssembler,
+        frame: str | bytes,
     ) -> bool:
         """Handle one frame; False when the session is over."""
         room = entry.room
@@ -679,12 +722,22 @@ class TLSyncHost:
         if session is None or session.state is SessionState.AWAITING_REMOVAL:
             return False
         text: str | None = None
+        assembling = assembler.buffered
         try:
             text = assembler.handle_frame(frame)
+            self.budget.release(socket, assembling)
             if text is None:
+                if not self.budget.reserve(socket, assembler.buffered):
+                    return self._refuse_for_budget(entry, session_id, socket)
                 return True
-            dialect = session.dialect if session.state is SessionState.CONNECTED else None
-            message = parse_client_message(text, dialect=dialect)  # type: ignore[arg-type]
+            cost = parse_cost(len(text))
+            if not self.budget.reserve(socket, cost):
+                return self._refuse_for_budget(entry, session_id, socket)
+            try:
+                dialect = session.dialect if session.state is SessionState.CONNECTED else None
+                message = parse_client_message(text, dialect=dialect)  # type: ignore[arg-type]
+            finally:
+                self.budget.release(socket, cost)
         except ChunkError as error:
             # as 5.4.2: the session is cancelled (not rejected), so the client may retry; the
             # close says why (1002, protocol error)
@@ -700,6 +753,14 @@ class TLSyncHost:
             return False
         room.handle_message(session_id, dict(message))
         return session_id in room.sessions
+
+    def _refuse_for_budget(self, entry: RoomForId, session_id: str, socket: _Socket) -> bool:
+        """A message that cannot fit the memory budget: refused (before it is parsed) with
+        1009, and its session ended."""
+        logger.warning("refusing a message of session %s: over the memory budget", session_id)
+        socket.close(MESSAGE_TOO_BIG, "message would exceed the server's memory budget")
+        entry.room.handle_close(session_id)
+        return False
 
     def _maybe_unload_soon(self, room_id: str) -> None:
         entry = self._rooms.get(room_id)
