@@ -164,7 +164,11 @@ class TLSyncASGIApp:
         ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         body = b"" if method == "HEAD" else response.body
-        await send({"type": "http.response.body", "body": body})
+        try:
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            if response.charge is not None:
+                response.charge.sent()
 
     # websockets -------------------------------------------------------------------------------
 

@@ -21,8 +21,10 @@ that can be cut off is cut off (:meth:`BudgetHolder.evict`: a session is closed 
 again later, and its outbox dropped; an HTTP response is aborted) and the budget tried again;
 when the asking holder would itself be the largest, nothing is charged and the caller refuses
 (the session that queued a message is the one cut off; a frame is refused before it is parsed,
-closing its session with 1009; a snapshot is answered 503).  A single holder larger than the
-whole budget is always refused.
+closing its session with 1009; a snapshot is answered 503).  A parse is held only for a moment:
+its session is compared by what it holds besides, so sessions that hold more (readers that
+stopped reading) are cut off before a working session's message is refused.  Anything larger
+than the whole budget is always refused.
 """
 
 from __future__ import annotations
@@ -58,11 +60,17 @@ class MemoryBudget:
     def charged(self, holder: BudgetHolder) -> int:
         return self._charges.get(holder, 0)
 
-    def reserve(self, holder: BudgetHolder, size: int) -> bool:
+    def reserve(self, holder: BudgetHolder, size: int, *, transient: bool = False) -> bool:
         """Charge ``size`` bytes to ``holder`` if they fit, cutting off larger holders first;
-        False (nothing charged) when ``holder`` would be the largest of all."""
+        False (nothing charged) when ``holder`` would be the largest of all.
+
+        ``transient``: the bytes are held only for a moment (a parse), so ``holder`` is
+        compared by what it holds already, without them; they must still fit the budget alone.
+        """
+        if size > self.limit:
+            return False
         while self.used + size > self.limit:
-            mine = self._charges.get(holder, 0) + size
+            mine = self._charges.get(holder, 0) + (0 if transient else size)
             largest = max(self._charges.items(), key=lambda item: item[1], default=None)
             if largest is None or largest[0] is holder or largest[1] <= mine:
                 return False

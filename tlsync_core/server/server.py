@@ -250,6 +250,27 @@ class HttpResponse:
     body: bytes
     content_type: str = "text/plain"
     headers: tuple[tuple[str, str], ...] = ()
+    #: The body's charge to the memory budget (a large body), which the front end releases
+    #: once the body is sent (:meth:`SentBody.sent`) and lets the budget cut off.
+    charge: SentBody | None = None
+
+
+class SentBody:
+    """An HTTP body being sent, charged to the memory budget until :meth:`sent`; evicting it
+    aborts its connection (through :attr:`abort`, set by the front end)."""
+
+    def __init__(self, budget: MemoryBudget) -> None:
+        self._budget = budget
+        self.abort: Callable[[], None] | None = None
+
+    def evict(self) -> None:
+        logger.warning("aborting an HTTP response: the server is over its memory budget")
+        if self.abort is not None:
+            self.abort()
+        self.sent()
+
+    def sent(self) -> None:
+        self._budget.release_all(self)
 
 
 class _Socket:
@@ -731,7 +752,7 @@ class TLSyncHost:
                     return self._refuse_for_budget(entry, session_id, socket)
                 return True
             cost = parse_cost(len(text))
-            if not self.budget.reserve(socket, cost):
+            if not self.budget.reserve(socket, cost, transient=True):
                 return self._refuse_for_budget(entry, session_id, socket)
             try:
                 dialect = session.dialect if session.state is SessionState.CONNECTED else None
@@ -811,7 +832,14 @@ class TLSyncHost:
                 )
             if snapshot is None:
                 return HttpResponse(HTTPStatus.NOT_FOUND, b"no such room")
-            return HttpResponse(HTTPStatus.OK, dumps_json(snapshot), "application/json")
+            body = dumps_json(snapshot)
+            del snapshot
+            charge = SentBody(self.budget)
+            if not self.budget.reserve(charge, len(body)):
+                return HttpResponse(
+                    HTTPStatus.SERVICE_UNAVAILABLE, b"server over its memory budget: try again"
+                )
+            return HttpResponse(HTTPStatus.OK, body, "application/json", charge=charge)
         match = _SCHEMA_PATH.match(path)
         if match:
             decision = await self.authorize_request(
@@ -908,6 +936,7 @@ class TLSyncServer(TLSyncHost, TLServer):
         self.host = host
         self.port = port
         self._server: Server | None = None
+        self._responses: set[asyncio.Task[None]] = set()
 
     async def handle_connection(self, ws: ServerConnection, room_id: str) -> None:
         """Serve one websocket as a session of ``room_id`` until it closes."""
@@ -934,6 +963,12 @@ class TLSyncServer(TLSyncHost, TLServer):
         )
         if response is None:
             return None
+        if response.charge is not None:
+            charge = response.charge
+            charge.abort = connection.transport.abort
+            task = asyncio.get_running_loop().create_task(_release_when_closed(connection, charge))
+            self._responses.add(task)
+            task.add_done_callback(self._responses.discard)
         return _respond(
             connection,
             response.status,
@@ -984,6 +1019,10 @@ class TLSyncServer(TLSyncHost, TLServer):
             await asyncio.sleep(0)
             self._server.close()
             await self._server.wait_closed()
+        for task in list(self._responses):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class _WebsocketsTransport:
@@ -1032,6 +1071,14 @@ def _live_page(room_id: str) -> bytes:
     cannot end the script element)."""
     room = orjson.dumps(room_id).decode().replace("<", "\\u003c").replace(">", "\\u003e")
     return _static_file("room.html").replace(b"/*ROOM_ID*/", room.encode())
+
+
+async def _release_when_closed(connection: ServerConnection, charge: SentBody) -> None:
+    """Release an HTTP body's budget once its connection closed (the body was sent)."""
+    try:
+        await connection.wait_closed()
+    finally:
+        charge.sent()
 
 
 async def _discard_frames(transport: SessionTransport) -> None:
