@@ -47,12 +47,13 @@ LIMITS = ServerLimits(snapshot_durable_timeout=0.3)
 Message = dict[str, Any]
 
 
-def stored_clock(db: Path) -> int:
-    """The room's clock in the file at ``db`` right now (-1 when there is no such file)."""
+def stored_clock(db: Path, room_id: str) -> int:
+    """The room's clock in the file at ``db`` right now (-1 when there is no such room)."""
     if not db.exists():
         return -1
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)) as conn:
-        row = conn.execute("SELECT document_clock FROM rooms WHERE room_id = ?", (ROOM,)).fetchone()
+        query = "SELECT document_clock FROM rooms WHERE room_id = ?"
+        row = conn.execute(query, (room_id,)).fetchone()
     return -1 if row is None else int(row[0])
 
 
@@ -91,9 +92,10 @@ async def until(condition: Callable[[], bool], what: str, timeout: float = 30) -
 class Peer:
     """A raw protocol-8 client that checks every frame against the file as it arrives."""
 
-    def __init__(self, ws: ClientConnection, db: Path) -> None:
+    def __init__(self, ws: ClientConnection, db: Path, room_id: str) -> None:
         self.ws = ws
         self.db = db
+        self.room_id = room_id
         self.documents: dict[str, Any] = {}
         self.acknowledged: set[str] = set()
         self.violations: list[str] = []
@@ -103,7 +105,7 @@ class Peer:
     @classmethod
     async def join(cls, url: str, db: Path) -> Peer:
         ws = await connect(url, max_size=None)
-        peer = cls(ws, db)
+        peer = cls(ws, db, url.rsplit("/", 1)[1])
         await ws.send(
             serialize_message(
                 {
@@ -143,7 +145,7 @@ class Peer:
 
     def _check_durable(self, event: Message) -> None:
         clock = event.get("serverClock")
-        if clock is not None and clock > (on_disk := stored_clock(self.db)):
+        if clock is not None and clock > (on_disk := stored_clock(self.db, self.room_id)):
             self.violations.append(f"{event['type']} at clock {clock}, file at {on_disk}")
 
     def _apply(self, diff: Message) -> None:
@@ -199,6 +201,7 @@ async def outage(
             status, _ = await http_get(f"http://127.0.0.1:{server.port}/rooms/{ROOM}/snapshot")
             assert status == 503
         newcomer = await Peer.join(url, db)
+        founder = await Peer.join(f"{server.url}/connect/fresh", db)  # a room made meanwhile
 
         await heal_storage(server, persistence)
         await until(lambda: len(pusher.acknowledged) == 30, "every push to be acknowledged")
@@ -217,7 +220,10 @@ async def outage(
         room = server.rooms[ROOM].room
         assert {k: d.state for k, d in room.storage.documents.items()} == stored
         assert watcher.violations == pusher.violations == newcomer.violations == []
-        for peer in (watcher, pusher, newcomer):
+        await founder.connected.wait()  # served once the new room is stored
+        stored_rooms = await server.storage.run(persistence.room_ids)
+        assert "fresh" in stored_rooms and "fresh" in server.rooms
+        for peer in (watcher, pusher, newcomer, founder):
             await peer.close()
     assert stored_documents(db) == stored  # a restart serves the same room
 
