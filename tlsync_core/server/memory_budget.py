@@ -14,7 +14,8 @@ the bytes the server holds for clients, charged to whoever they are held for (a
 * a chunked message being assembled, and a message while it is parsed, at
   :data:`PARSE_COST_PER_BYTE` times its size (an estimate from the size alone: the parse must
   be refused before it starts);
-* an HTTP snapshot being sent, until its connection closed.
+* an HTTP snapshot being sent, twice (the body and the response written), until its
+  connection closed.
 
 :meth:`MemoryBudget.reserve` charges bytes if they fit.  When they do not, the largest holder
 that can be cut off is cut off (:meth:`BudgetHolder.evict`: a session is closed with 1013, try

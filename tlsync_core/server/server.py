@@ -835,7 +835,8 @@ class TLSyncHost:
             body = dumps_json(snapshot)
             del snapshot
             charge = SentBody(self.budget)
-            if not self.budget.reserve(charge, len(body)):
+            # (the body, and its copy in the response the front end writes)
+            if not self.budget.reserve(charge, 2 * len(body)):
                 return HttpResponse(
                     HTTPStatus.SERVICE_UNAVAILABLE, b"server over its memory budget: try again"
                 )
