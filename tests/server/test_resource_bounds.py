@@ -217,7 +217,10 @@ async def test_sessions_that_do_not_read_are_cut_off_largest_first(tmp_path: Pat
     writer pushes 256 KB shapes.  The budget's count never passes 32 MiB; stalled sessions are
     closed with 1013 and a reason that names the budget; the writer and a reader that keeps
     reading get every push."""
-    limits = ServerLimits(memory_budget_bytes=32 * MB, max_outbox_bytes=64 * MB, close_timeout=2)
+    # (the cut-off sessions read again only at the end: their closes wait for them)
+    limits = ServerLimits(
+        memory_budget_bytes=32 * MB, max_outbox_bytes=64 * MB, shed_close_timeout=30
+    )
     persistence = SQLitePersistence(tmp_path / "rooms.sqlite")
     async with TLSyncServer(schema=DEMO, persistence=persistence, port=0, limits=limits) as server:
         url = f"{server.url}/connect/budget"

@@ -19,7 +19,9 @@ the bytes the server holds for clients, charged to whoever they are held for (a
 
 :meth:`MemoryBudget.reserve` charges bytes if they fit.  When they do not, the largest holder
 that can be cut off is cut off (:meth:`BudgetHolder.evict`: a session is closed with 1013, try
-again later, and its outbox dropped; an HTTP response is aborted) and the budget tried again;
+again later, and its outbox dropped; an HTTP response is aborted) and the budget tried again.
+What a cut-off holder cannot drop at once (the frame its transport is still writing) stays
+charged until its connection is gone, so the count stays an upper bound of what is held;
 when the asking holder would itself be the largest, nothing is charged and the caller refuses
 (the session that queued a message is the one cut off; a frame is refused before it is parsed,
 closing its session with 1009; a snapshot is answered 503).  A parse is held only for a moment:
@@ -57,6 +59,7 @@ class MemoryBudget:
         self.used = 0
         self.evictions = 0
         self._charges: dict[BudgetHolder, int] = {}
+        self._evicted: set[BudgetHolder] = set()  # cut off, still letting go (still counted)
 
     def charged(self, holder: BudgetHolder) -> int:
         return self._charges.get(holder, 0)
@@ -72,14 +75,18 @@ class MemoryBudget:
             return False
         while self.used + size > self.limit:
             mine = self._charges.get(holder, 0) + (0 if transient else size)
-            largest = max(self._charges.items(), key=lambda item: item[1], default=None)
-            if largest is None or largest[0] is holder or largest[1] <= mine:
+            candidates = (
+                item
+                for item in self._charges.items()
+                if item[0] is not holder and item[0] not in self._evicted
+            )
+            largest = max(candidates, key=lambda item: item[1], default=None)
+            if largest is None or largest[1] <= mine:
                 return False
-            victim, before = largest
+            victim = largest[0]
             self.evictions += 1
+            self._evicted.add(victim)
             victim.evict()
-            if self._charges.get(victim, 0) >= before:  # (it did not let go: stop counting it)
-                self.release_all(victim)
         if size:
             self._charges[holder] = self._charges.get(holder, 0) + size
             self.used += size
@@ -96,8 +103,9 @@ class MemoryBudget:
         self.used -= size
 
     def release_all(self, holder: BudgetHolder) -> None:
-        """Give back everything charged to ``holder``."""
+        """Give back everything charged to ``holder`` (it is gone)."""
         self.used -= self._charges.pop(holder, 0)
+        self._evicted.discard(holder)
 
 
 def parse_cost(size: int) -> int:

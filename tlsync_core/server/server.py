@@ -143,6 +143,9 @@ class ServerLimits:
     #: Seconds a closing connection may take to deliver its last frames and the close frame;
     #: a peer that does not read them in time is cut off (its TCP connection aborted).
     close_timeout: float = 10.0
+    #: The same for a session closed to shed load (1013: its outbox over a cap, or cut off by
+    #: the memory budget): it is behind already, and what it holds should be freed soon.
+    shed_close_timeout: float = 1.0
     #: Seconds a snapshot request waits for the room's pending writes to become durable
     #: before it is answered 503.
     snapshot_durable_timeout: float = 5.0
@@ -374,6 +377,7 @@ class _Socket:
         finally:
             self._open = False
             self._drop_outbox()
+            self._budget.release_all(self)  # (the connection is closed: its frames are gone)
             if self._deadline is not None:
                 self._deadline.cancel()
 
@@ -390,7 +394,9 @@ class _Socket:
                     await self._transport.send(text)
                 finally:
                     self._sending = False
-                    self._budget.release(self, size + frame)
+                # (a send cut short leaves its frame in the transport: it stays charged until
+                # the connection is gone, when the writer ends)
+                self._budget.release(self, size + frame)
                 del text  # an idle session must not keep its last (maybe huge) frame
         except asyncio.CancelledError:
             if not self._stalled:
@@ -944,7 +950,8 @@ class TLSyncServer(TLSyncHost, TLServer):
         request = ws.request
         assert request is not None
         await self.serve_session(
-            _WebsocketsTransport(ws, self.limits.close_timeout), _ws_auth_request(room_id, request)
+            _WebsocketsTransport(ws, self.limits.close_timeout, self.limits.shed_close_timeout),
+            _ws_auth_request(room_id, request),
         )
 
     async def _authorize(self, room_id: str, request: Request) -> AuthDecision:
@@ -1030,11 +1037,14 @@ class _WebsocketsTransport:
     """A ``websockets`` server connection as a :class:`SessionTransport` (its own listener caps
     frame sizes, with 1009)."""
 
-    __slots__ = ("_close_timeout", "_ws")
+    __slots__ = ("_close_timeout", "_shed_close_timeout", "_ws")
 
-    def __init__(self, ws: ServerConnection, close_timeout: float = 10.0) -> None:
+    def __init__(
+        self, ws: ServerConnection, close_timeout: float = 10.0, shed_close_timeout: float = 1.0
+    ) -> None:
         self._ws = ws
         self._close_timeout = close_timeout
+        self._shed_close_timeout = shed_close_timeout
 
     async def receive(self) -> str | bytes | None:
         try:
@@ -1052,7 +1062,10 @@ class _WebsocketsTransport:
         # websockets' close() first waits for the frames before the close frame to drain,
         # for as long as the peer does not read them; past the close timeout, cut it off
         try:
-            async with asyncio.timeout(self._close_timeout):
+            shedding = code == TRY_AGAIN_LATER
+            async with asyncio.timeout(
+                self._shed_close_timeout if shedding else self._close_timeout
+            ):
                 await self._ws.close(code, reason)
         except TimeoutError:
             self._ws.transport.abort()
