@@ -662,6 +662,13 @@ class TLSyncHost:
             return
         try:
             entry = await self._room(room_id)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            # (close() cancelled the room's loading: this session is sent away like the rest)
+            await transport.close(GOING_AWAY, "server shutting down")
+            return
         except Exception as error:
             logger.warning(
                 "session for room %r refused: its room could not load: %s", room_id, error
