@@ -174,15 +174,15 @@ class StorageWriter:
         self, room_id: str, clock: int, apply: Callable[[RoomPersistence], None]
     ) -> int:
         self._start()
-        self._seq += 1
-        self._room_seq[room_id] = self._seq
-        if self._oldest_pending_at is None:
-            self._oldest_pending_at = time.monotonic()
         with self._lock:
             if self._closing:
                 raise RuntimeError("the storage writer is closed")
+            self._seq += 1
             self._queue.append(_Write(self._seq, room_id, clock, apply))
             self._lock.notify()
+        self._room_seq[room_id] = self._seq
+        if self._oldest_pending_at is None:
+            self._oldest_pending_at = time.monotonic()
         return self._seq
 
     def pending_for(self, room_id: str) -> bool:
