@@ -164,7 +164,9 @@ async def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> N
 # stalled readers
 
 
-STALL_LIMITS = ServerLimits(max_outbox_messages=8, max_outbox_bytes=256 * 1024, close_timeout=2.0)
+STALL_LIMITS = ServerLimits(
+    max_outbox_messages=8, max_outbox_bytes=256 * 1024, close_timeout=2.0, shed_close_timeout=2.0
+)
 
 
 async def _stalling_socket(url: str) -> ClientConnection:
