@@ -285,7 +285,7 @@ async def test_snapshots_nobody_reads_are_refused_once_over_the_budget(tmp_path:
             stream.transport.pause_reading()  # type: ignore[attr-defined]
             stream.write(request)
             holders.append((reader, stream))
-        await until(lambda: server.budget.used > 12 * MB, "the snapshots to be charged")
+        await until(lambda: server.budget.used > 8 * MB, "the snapshots to be charged")
         for reader, stream in holders:
             stream.transport.resume_reading()  # type: ignore[attr-defined]
             statuses.append((await reader.readline()).split()[1])
