@@ -348,7 +348,7 @@ async def run(only: Sequence[str], budget_mib: int | None) -> None:
             print(f"{name}: {await STORAGE[name]()}", flush=True)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     names = [*ATTACKS, *STORAGE]
     parser.add_argument("--only", default=",".join(names), help=f"some of {','.join(names)}")
@@ -357,7 +357,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     asyncio.run(run([name for name in args.only.split(",") if name], args.memory_budget))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
