@@ -196,8 +196,9 @@ async def test_a_message_whose_parse_would_not_fit_is_refused_before_parsing(
             await stop_serve(process)
 
 
-async def _stalled(url: str) -> ClientConnection:
-    """A session that joined, then never reads again (tiny receive buffer)."""
+async def _stalled(url: str, *, read_answer: bool = True) -> ClientConnection:
+    """A session that joined (and read its connect answer, or not), then never reads again
+    (tiny receive buffer)."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.setblocking(False)
@@ -205,8 +206,11 @@ async def _stalled(url: str) -> ClientConnection:
         sock, tuple(url[5:].split("/", maxsplit=1)[0].split(":"))
     )
     ws = await connect(url, sock=sock, max_size=None, max_queue=1, ping_interval=None)
+    if not read_answer:
+        ws.transport.pause_reading()
     await ws.send(connect_message(DEMO.serialize()))
-    await ws.recv()
+    if read_answer:
+        await ws.recv()
     ws.transport.pause_reading()
     return ws
 
@@ -264,6 +268,41 @@ async def test_sessions_that_do_not_read_are_cut_off_largest_first(tmp_path: Pat
             await reading
         await reader.close()
         await writer.close()
+
+
+@pytest.mark.spec("LIM2")
+async def test_sessions_joining_a_big_room_and_never_reading_stay_within_the_budget(
+    tmp_path: Path,
+) -> None:
+    """A real ``tlsync serve`` with a 128 MiB budget holds a 12 MB room; 30 sessions join it
+    and never read their connect answers (the issue measured ~17 MB each, over 500 MB): the
+    budget cuts the largest off, so the process's peak RSS grows by less than 450 MB and it
+    still serves the room."""
+    port = free_port()
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = await start_serve(port, tmp_path / "rooms.sqlite", log, "--memory-budget", "128")
+        try:
+            url = f"ws://127.0.0.1:{port}/connect/big"
+            writer, _ = await join(url)
+            for n in range(48):
+                await push_and_wait(writer, n, 256 * 1024)
+            before, _ = memory_kb(process.pid)
+            stalled = [await _stalled(url, read_answer=False) for _ in range(30)]
+            newcomer, hello = await join(url)  # a reading client still hydrates
+            assert len([k for k in hello["diff"] if k.startswith("shape:")]) == 48
+            _, peak = memory_kb(process.pid)
+            for ws in stalled:
+                ws.transport.abort()
+            await push_and_wait(writer, 48, 100)
+            await newcomer.close()
+            await writer.close()
+            print(
+                f"30 never-reading joiners of a 12 MB room: RSS {before / 1024:.0f} MB before,"
+                f" peak {peak / 1024:.0f} MB"
+            )
+            assert (peak - before) * 1024 < 450 * MB
+        finally:
+            await stop_serve(process)
 
 
 @pytest.mark.spec("LIM2")
