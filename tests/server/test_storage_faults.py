@@ -15,7 +15,7 @@ not durable is acknowledged, broadcast or in a connect answer.  A snapshot asked
 outage is refused (503) rather than served from memory ahead of disk.  Once storage works
 again, without a restart, every push is acknowledged, every acknowledged write is in the file,
 the file holds nothing nobody pushed, a newcomer that connected during the outage hydrates
-exactly the stored room, and a restart on the same file serves the same room.
+exactly the stored room, and after shutdown the file still holds exactly that room.
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ async def outage(
         assert "fresh" in stored_rooms and "fresh" in server.rooms
         for peer in (watcher, pusher, newcomer, founder):
             await peer.close()
-    assert stored_documents(db) == stored  # a restart serves the same room
+    assert stored_documents(db) == stored  # (what a restart loads)
 
 
 @pytest.mark.spec("STO1", "STO2", "STO3")
