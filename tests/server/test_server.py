@@ -217,6 +217,7 @@ async def test_health_and_unknown_paths(server: TLSyncServer) -> None:
     status, body = await http_get(f"http://127.0.0.1:{server.port}/healthz")
     health = orjson.loads(body)
     assert (status, health["ok"], health["storage"]["pending"]) == (200, True, 0)
+    assert health["memory"]["limit"] == server.limits.memory_budget_bytes
     assert (await http_get(f"http://127.0.0.1:{server.port}/nope"))[0] == 404
 
 

@@ -204,7 +204,10 @@ async def outage(
         founder = await Peer.join(f"{server.url}/connect/fresh", db)  # a room made meanwhile
 
         await heal_storage(server, persistence)
+        healed = time.monotonic()
         await until(lambda: len(pusher.acknowledged) == 30, "every push to be acknowledged")
+        recovery = time.monotonic() - healed
+        print(f"{break_storage.__name__}: every push acknowledged {recovery:.3f} s after healing")
         await newcomer.connected.wait()
         await until(
             lambda: len(watcher.documents) == len(newcomer.documents) == 30,

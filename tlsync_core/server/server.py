@@ -828,7 +828,12 @@ class TLSyncHost:
         if path == "/healthz":
             health = self.storage.health
             status = HTTPStatus.OK if health.ok else HTTPStatus.SERVICE_UNAVAILABLE
-            body = orjson.dumps({"ok": health.ok, "storage": health.as_json()})
+            memory = {
+                "used": self.budget.used,
+                "limit": self.budget.limit,
+                "evictions": self.budget.evictions,
+            }
+            body = orjson.dumps({"ok": health.ok, "storage": health.as_json(), "memory": memory})
             return HttpResponse(status, body, "application/json", _NO_CACHE)
         match = _SNAPSHOT_PATH.match(path)
         if match:
