@@ -177,13 +177,13 @@ class SQLitePersistence:
                 copy.close()
         except sqlite3.Error as error:
             raise StorageError(f"the database file {self.path} vanished: {error}") from error
+        os.replace(staging, self.path)  # (until this succeeds, the open file is kept)
+        self._identity = _file_identity(self.path)
         self._db.close()  # (its WAL and shared-memory files belong to the vanished file)
         for leftover in (f"{self.path}-wal", f"{self.path}-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(leftover)
-        os.replace(staging, self.path)
         self._db = self._open()
-        self._identity = _file_identity(self.path)
 
     def load(self, room_id: str) -> RoomSnapshot | None:
         row = self._db.execute(
