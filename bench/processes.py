@@ -114,14 +114,15 @@ class ServerProcess:
 _PORT_LINE = re.compile(r"ws://[^:/]+:(\d+)/|\"port\":\s*(\d+)")
 
 
-async def start_server(name: str) -> ServerProcess:
-    """Start one server on a free port of 127.0.0.1 and wait until it says where it listens."""
+async def start_server(name: str, *options: str) -> ServerProcess:
+    """Start one server on a free port of 127.0.0.1 and wait until it says where it listens
+    (``options``: more command-line options of ``tlsync serve``)."""
     workdir = tempfile.TemporaryDirectory(prefix="tlsync-fanout-")
     env = dict(os.environ)
     if name == TLSYNC:
         db = Path(workdir.name) / "rooms.sqlite"
         command = [sys.executable, "-m", "tlsync_core", "serve", "--port", "0", "--db", str(db)]
-        command += ["--schema", "demo"]
+        command += ["--schema", "demo", *options]
         cwd = None
     elif name == TLSYNC_MEMORY:
         command = [sys.executable, "-m", "bench.fanout_server", "--port", "0"]
@@ -194,6 +195,14 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise BenchError(f"no VmRSS for pid {pid}")
+
+
+def peak_rss_kib(pid: int) -> int:
+    """The process's peak resident set size so far, ``VmHWM``, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise BenchError(f"no VmHWM for pid {pid}")
 
 
 class CpuWindow:

@@ -16,15 +16,15 @@ import asyncio
 import contextlib
 import signal
 import socket
-import sys
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 import pytest
+from serve_process import free_port, start_serve
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -43,34 +43,6 @@ Message = dict[str, Any]
 
 # --------------------------------------------------------------------------------------------
 # kill -9
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def _start_serve(port: int, db: Path, log: IO[bytes]) -> asyncio.subprocess.Process:
-    """``python -m tlsync_core serve`` (the demo schema) on ``port`` and ``db``, once it accepts
-    connections."""
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "tlsync_core", "serve", "--schema", "demo"),
-        *("--port", str(port), "--db", str(db)),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=log,
-    )
-    for _ in range(200):
-        with contextlib.suppress(OSError):
-            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            await writer.wait_closed()
-            return process
-        await asyncio.sleep(0.05)
-    process.kill()
-    await process.wait()
-    raise TimeoutError(f"tlsync serve did not listen on {port}")
 
 
 async def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -105,7 +77,7 @@ async def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> N
     their offline edits, keep going, and converge: every store equals the server's snapshot,
     which holds every acknowledged shape."""
     db = tmp_path / "rooms.sqlite"
-    port = _free_port()
+    port = free_port()
     url = f"ws://127.0.0.1:{port}/connect/crash"
     acknowledged: list[str] = []
     stop = asyncio.Event()
@@ -122,7 +94,7 @@ async def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> N
             acknowledged.extend(batch)
 
     with (tmp_path / "serve.log").open("wb") as log:
-        process = await _start_serve(port, db, log)
+        process = await start_serve(port, db, log)
         try:
             for _ in range(3):
                 room = await connect_room(url, schema=SCHEMA, min_delay_ms=50, max_delay_ms=200)
@@ -142,7 +114,7 @@ async def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> N
             )
             await asyncio.sleep(0.3)  # they keep editing offline meanwhile
 
-            process = await _start_serve(port, db, log)
+            process = await start_serve(port, db, log)
             await _until(
                 lambda: (
                     len(acknowledged) >= len(at_kill) + 60
@@ -192,7 +164,9 @@ async def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> N
 # stalled readers
 
 
-STALL_LIMITS = ServerLimits(max_outbox_messages=8, max_outbox_bytes=256 * 1024, close_timeout=2.0)
+STALL_LIMITS = ServerLimits(
+    max_outbox_messages=8, max_outbox_bytes=256 * 1024, close_timeout=2.0, shed_close_timeout=2.0
+)
 
 
 async def _stalling_socket(url: str) -> ClientConnection:

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventReason as Reason
 from tlsync_core.protocol.codec import serialize_message
@@ -215,8 +215,52 @@ async def test_oversized_frames_and_room_limits(tmp_path: Path) -> None:
 async def test_health_and_unknown_paths(server: TLSyncServer) -> None:
     """GET /healthz answers; other paths are 404."""
     status, body = await http_get(f"http://127.0.0.1:{server.port}/healthz")
-    assert (status, orjson.loads(body)) == (200, {"ok": True})
+    health = orjson.loads(body)
+    assert (status, health["ok"], health["storage"]["pending"]) == (200, True, 0)
+    assert health["memory"]["limit"] == server.limits.memory_budget_bytes
     assert (await http_get(f"http://127.0.0.1:{server.port}/nope"))[0] == 404
+
+
+@pytest.mark.spec("SRV7")
+@pytest.mark.parametrize(
+    ("method", "body"), [("POST", None), ("POST", b"{}"), ("PUT", b"x" * 100), ("DELETE", None)]
+)
+async def test_other_methods_get_405(server: TLSyncServer, method: str, body: bytes | None) -> None:
+    """Methods other than GET and HEAD get 405 with ``Allow`` (as under ASGI), with or without
+    a body, instead of a dropped connection; HEAD gets GET's headers and no body."""
+
+    def fetch(method: str, data: bytes | None) -> tuple[int, str | None, bytes]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}/healthz", method=method, data=data
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as reply:
+                return int(reply.status), reply.headers["Allow"], bytes(reply.read())
+        except urllib.error.HTTPError as error:
+            with contextlib.closing(error):
+                return int(error.code), error.headers["Allow"], bytes(error.read())
+
+    assert await asyncio.to_thread(fetch, method, body) == (
+        405,
+        "GET, HEAD",
+        b"method not allowed\n",
+    )
+    assert (await asyncio.to_thread(fetch, "HEAD", None))[::2] == (200, b"")
+
+
+@pytest.mark.spec("SRV7")
+async def test_a_room_id_that_is_not_utf8_is_refused(server: TLSyncServer) -> None:
+    """``%ff`` and ``%fe`` do not decode to UTF-8: both are 400 (for the snapshot and for the
+    websocket upgrade) instead of naming the same room U+FFFD; ``%c3%a9`` is the room "é"."""
+    base = f"http://127.0.0.1:{server.port}"
+    for bad in ("%ff", "%fe", "a%c3"):
+        assert (await http_get(f"{base}/rooms/{bad}/snapshot"))[0] == 400
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(f"{server.url}/connect/{bad}")
+        assert refused.value.response.status_code == 400
+    peer, hello = await Peer.join(f"{server.url}/connect/%c3%a9")
+    await peer.ws.close()
+    assert hello["type"] == "connect" and "é" in server.rooms
 
 
 async def http_get(url: str) -> tuple[int, bytes]:

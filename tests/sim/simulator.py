@@ -76,6 +76,8 @@ from .schema import (
 )
 
 ROOM_ID: Final = "sim-room"
+STORAGE_RETRY_MS: Final = (50.0, 2000.0)
+"""The storage thread's retry backoff: first delay, longest delay."""
 
 DEFAULT_FAULTS: Final = FaultPlan(
     drop=0.0, duplicate=0.02, hold=0.03, hold_ms=80.0, max_latency_ms=25.0
@@ -130,6 +132,11 @@ class SimConfig:
     p_seed_dialect: float = 0.15
     versions: tuple[int, ...] | None = None
     dialects: tuple[int, ...] | None = None
+    p_storage_outage: float = 0.0
+    """Per group commit: the storage starts failing (a full disk, a lock held elsewhere) for
+    ``storage_outage_ms``; commits fail and are retried with backoff, as the server's storage
+    thread retries them, and the room holds everything meanwhile (SIM10)."""
+    storage_outage_ms: tuple[float, float] = (100.0, 4000.0)
     sabotage: str | None = None
     """``"lose_commit"``: the storage silently loses one staged commit (checker self-test)."""
     trace: bool = False
@@ -297,6 +304,8 @@ class Simulator:
         self.schema = self.flavor.schema_for(self.flavor.latest)
         self.persistence = SimPersistence(sabotage=config.sabotage)
         self._commit_timer: TimerHandle | None = None
+        self._storage_down_until = 0.0
+        self._commit_retry_ms = STORAGE_RETRY_MS[0]
         self._edit_id = 0
         self.faults_enabled = True
         room = self._new_room(None)
@@ -387,6 +396,21 @@ class Simulator:
 
     def _group_commit(self) -> None:
         self._commit_timer = None
+        now = self.clock.now()
+        outage = self.config.p_storage_outage
+        if self.faults_enabled and outage and self._server_rng.random() < outage:
+            if self._storage_down_until <= now:
+                self.stats["fault_storage_outage"] += 1
+            self._storage_down_until = now + self._server_rng.uniform(
+                *self.config.storage_outage_ms
+            )
+        if self._storage_down_until > now and self.faults_enabled:
+            # the commit fails: nothing becomes durable; retry the same writes later
+            self.stats["failed_commits"] += 1
+            self._commit_timer = self.clock.call_later(self._commit_retry_ms, self._group_commit)
+            self._commit_retry_ms = min(2 * self._commit_retry_ms, STORAGE_RETRY_MS[1])
+            return
+        self._commit_retry_ms = STORAGE_RETRY_MS[0]
         self.persistence.commit()
         self.history.make_durable()
         self.stats["group_commits"] += 1
@@ -398,7 +422,11 @@ class Simulator:
         if self._commit_timer is not None:
             self._commit_timer.cancel()
             self._commit_timer = None
-        if crash:
+        if self._storage_down_until > self.clock.now():
+            self.stats["restart_during_outage"] += 1
+        if crash or self._storage_down_until > self.clock.now():
+            # (a graceful stop while storage fails cannot commit either: the server logs what
+            # it drops, none of it acknowledged)
             self.persistence.crash()
             self.stats["commits_lost_in_crash"] += self.history.discard_pending()
             self.stats["fault_crash"] += 1
@@ -595,6 +623,10 @@ class Simulator:
         """Stop the faults, reconnect everyone, run until quiet, then check everything."""
         self.faults_enabled = False
         self.network.faults = FaultPlan()
+        self._storage_down_until = 0.0
+        if self._commit_timer is not None:  # the storage heals: its retry commits now
+            self._commit_timer.cancel()
+            self._group_commit()
         for c in self.clients:
             if not c.socket.is_closed:
                 self.network.reconnect(c.socket)

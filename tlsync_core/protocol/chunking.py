@@ -126,6 +126,11 @@ class ChunkAssembler:
         """``(chunks received, chunks expected)`` of the message in progress (``(0, 0)`` idle)."""
         return len(self._chunks), self._total
 
+    @property
+    def buffered(self) -> int:
+        """Bytes of the partial message held (0 idle)."""
+        return self._size
+
     def reset(self) -> None:
         """Drop any partial message."""
         self._chunks = []

@@ -43,6 +43,7 @@ from tlsync_core.store.jsvalue import is_array_index, json_quote, number_to_stri
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "MAX_SERVER_MESSAGE_DEPTH",
     "loads_frame",
     "parse_client_message",
     "parse_server_message",
@@ -52,6 +53,14 @@ __all__ = [
 #: Default limit on a frame (or an assembled chunked message): characters of a ``str``, bytes
 #: of a ``bytes``. A 1,000-shape room hydrates in about 0.5 MB.
 DEFAULT_MAX_MESSAGE_SIZE: Final = 64 * 1024 * 1024
+
+#: How deeply a server message may nest (containers, counting the message itself) for
+#: :func:`parse_server_message`.  tldraw's client reads whatever ``JSON.parse`` reads; ours
+#: goes as deep as orjson parses (1024) with a margin.  A room (ours: the client limit
+#: ``MAX_NESTING_DEPTH``, 128) sends a record at most 3 levels deeper than a push carries it
+#: (``data`` → ``patch`` → ``diff`` → op), so whatever it accepts from one client every client
+#: can read back.
+MAX_SERVER_MESSAGE_DEPTH: Final = 1000
 
 _BOM: Final = b"\xef\xbb\xbf"
 
@@ -294,7 +303,7 @@ def parse_server_message(
     *,
     dialect: Dialect | None = None,
     max_size: int | None = None,
-    max_depth: int = MAX_NESTING_DEPTH,
+    max_depth: int = MAX_SERVER_MESSAGE_DEPTH,
 ) -> ServerMessage:
     """Parse and check a message a server sent.
 

@@ -42,7 +42,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import Any, TypeAlias
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from tlsync_core.schemas import SchemaLike
 from tlsync_core.server.persistence import RoomPersistence
@@ -58,6 +58,7 @@ from tlsync_core.server.server import (
     TLSyncHost,
     TransportClosed,
     _query,
+    room_id_from_path,
 )
 
 __all__ = ["ASGIApp", "Receive", "Scope", "Send", "TLSyncASGIApp", "create_asgi_app"]
@@ -144,7 +145,9 @@ class TLSyncASGIApp:
         response: HttpResponse | None
         if method not in ("GET", "HEAD"):
             response = HttpResponse(
-                HTTPStatus.METHOD_NOT_ALLOWED, b"method not allowed", headers=(("allow", "GET"),)
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                b"method not allowed\n",
+                headers=(("allow", "GET, HEAD"),),
             )
         else:
             response = await self.host.handle_http(_http_request(scope))
@@ -161,7 +164,11 @@ class TLSyncASGIApp:
         ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         body = b"" if method == "HEAD" else response.body
-        await send({"type": "http.response.body", "body": body})
+        try:
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            if response.charge is not None:
+                response.charge.sent()
 
     # websockets -------------------------------------------------------------------------------
 
@@ -171,14 +178,15 @@ class TLSyncASGIApp:
             return
         path = _route_path(scope)
         match = _CONNECT_PATH.match(path)
-        if match is None:
+        room_id = None if match is None else room_id_from_path(match.group(1))
+        if room_id is None:
             await _deny(scope, send)
             return
         await send({"type": "websocket.accept"})
         query_string = _query_string(scope)
         target = f"{path}?{query_string}" if query_string else path
         request = AuthRequest(
-            room_id=unquote(match.group(1)),
+            room_id=room_id,
             path=target,
             query=_query(target),
             headers=_headers(scope),

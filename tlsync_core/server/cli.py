@@ -10,8 +10,9 @@ import signal
 from collections.abc import Sequence
 
 from tlsync_core.schemas import resolve_schema
+from tlsync_core.server.memory_budget import DEFAULT_MEMORY_BUDGET
 from tlsync_core.server.persistence import SQLitePersistence
-from tlsync_core.server.server import TLSyncServer
+from tlsync_core.server.server import ServerLimits, TLSyncServer
 from tlsync_core.store import StoreSchema
 
 logger = logging.getLogger("tlsync_core.server")
@@ -31,6 +32,7 @@ async def serve(args: argparse.Namespace) -> None:
         persistence=SQLitePersistence(args.db),
         host=args.host,
         port=args.port,
+        limits=ServerLimits(memory_budget_bytes=args.memory_budget * 1024 * 1024),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -81,6 +83,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     serve_parser.add_argument(
         "--schema", help="tldraw (default), demo, or module:function giving a StoreSchema"
+    )
+    serve_parser.add_argument(
+        "--memory-budget",
+        type=int,
+        default=DEFAULT_MEMORY_BUDGET // (1024 * 1024),
+        metavar="MIB",
+        help="MiB the server may hold for its clients, all together (default %(default)s)",
     )
     serve_parser.add_argument("--demo", metavar="ROOM", help="run a demo bot drawing in ROOM")
     serve_parser.add_argument("--demo-interval", type=float, default=1.0)

@@ -2,9 +2,18 @@
 
 Writes are incremental: each committed room transaction stages only the records it put, the
 records it deleted (as tombstones), the clock, the tombstone history start and the schema.
-Staged writes accumulate in one open SQLite transaction until :meth:`commit`, which the server
-calls once per event-loop turn (group commit): every push handled in that turn becomes durable
-with a single commit, and only then is any of them acknowledged.
+Staged writes accumulate in one open SQLite transaction until :meth:`commit`.  The server never
+calls a persistence on its event loop: its storage thread (:mod:`tlsync_core.server.
+storage_writer`) stages whatever accumulated while the previous commit ran and commits it all
+at once (group commit), and only then is any of it acknowledged.  A commit that fails is rolled
+back (:meth:`RoomPersistence.rollback`) and the same writes are staged again on the next try.
+
+A database file that vanished while open (unlinked, or its folder removed) is a storage failure:
+a commit into a file nobody can open again is not durable.  :class:`SQLitePersistence` compares
+the identity (device and inode) of the file it opened with the file at its path after every
+commit, and before the next transaction it restores the database at its path from the open
+connection (which still reads the vanished file), so that nothing committed earlier is lost.
+A different file at the path is never overwritten: that stays a failure until an operator acts.
 
 SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction survives the
 process being killed (``kill -9``); it may be lost only if the machine loses power.  Use
@@ -13,7 +22,9 @@ process being killed (``kill -9``); it may be lost only if the machine loses pow
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -94,32 +105,85 @@ class RoomPersistence(Protocol):
         ...
 
     def commit(self) -> None:
-        """Make everything staged so far durable."""
+        """Make everything staged so far durable; raises if it is not."""
+        ...
+
+    def rollback(self) -> None:
+        """Forget everything staged since the last commit (after a commit failed)."""
         ...
 
     def close(self) -> None: ...
 
 
+class StorageError(Exception):
+    """The storage cannot make writes durable (the server retries them)."""
+
+
 class SQLitePersistence:
-    """Rooms in one SQLite file (the embedded default)."""
+    """Rooms in one SQLite file (the embedded default).
+
+    ``busy_timeout`` is how long a write waits for another process's lock before the commit
+    fails (and is retried by the server's storage thread).
+    """
 
     def __init__(
         self,
         path: str | Path,
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        busy_timeout: float = 5.0,
     ) -> None:
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.executescript(SCHEMA_SQL)
-        self._in_transaction = False
+        self._synchronous = synchronous
+        self._busy_timeout = busy_timeout
+        # one thread at a time (the server's storage thread), but not always the creating one
+        self._db = self._open()
+        self._identity = _file_identity(self.path)
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={self._synchronous}")
+        db.executescript(SCHEMA_SQL)
+        return db
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (for the storage thread's use only: tests set pragmas)."""
+        return self._db
 
     def _begin(self) -> None:
-        if not self._in_transaction:
+        if not self._db.in_transaction:
+            if _file_identity(self.path) != self._identity:
+                self._restore()
             self._db.execute("BEGIN")
-            self._in_transaction = True
+
+    def _restore(self) -> None:
+        """Put the database back at its path after its file vanished (see the module doc)."""
+        if self._identity is None or os.path.lexists(self.path):
+            raise StorageError(
+                f"the database file {self.path} was replaced by another file; not writing to it"
+            )
+        staging = f"{self.path}.restoring"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staging)
+        try:
+            copy = sqlite3.connect(staging)
+            try:
+                self._db.backup(copy)
+            finally:
+                copy.close()
+        except sqlite3.Error as error:
+            raise StorageError(f"the database file {self.path} vanished: {error}") from error
+        os.replace(staging, self.path)  # (until this succeeds, the open file is kept)
+        self._identity = _file_identity(self.path)
+        self._db.close()  # (its WAL and shared-memory files belong to the vanished file)
+        for leftover in (f"{self.path}-wal", f"{self.path}-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+        self._db = self._open()
 
     def load(self, room_id: str) -> RoomSnapshot | None:
         row = self._db.execute(
@@ -224,16 +288,34 @@ class SQLitePersistence:
         )
 
     def commit(self) -> None:
-        if self._in_transaction:
+        if self._db.in_transaction:
             self._db.execute("COMMIT")
-            self._in_transaction = False
+            if _file_identity(self.path) != self._identity:
+                # committed into a file that is gone: not durable (the writer retries the same
+                # writes, and the next transaction restores the file first)
+                raise StorageError(f"the database file {self.path} vanished")
+
+    def rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def room_ids(self) -> Iterable[str]:
         return [row[0] for row in self._db.execute("SELECT room_id FROM rooms ORDER BY room_id")]
 
     def close(self) -> None:
-        self.commit()
-        self._db.close()
+        try:
+            self.commit()
+        finally:
+            self._db.close()
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """The device and inode of the file at ``path`` (None when there is none)."""
+    try:
+        status = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return status.st_dev, status.st_ino
 
 
 class MemoryPersistence:
@@ -281,6 +363,9 @@ class MemoryPersistence:
 
     def commit(self) -> None:
         return None
+
+    def rollback(self) -> None:
+        return None  # (stage applies at once, and a commit never fails)
 
     def close(self) -> None:
         return None

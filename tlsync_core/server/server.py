@@ -20,15 +20,20 @@ writer task, so a consumer that stops reading is disconnected instead of growing
 catches up when it reconnects.  Each room has a timer task that sleeps until the room's next
 deadline (a batch to flush, a session to prune) or until a message arrives.
 
-Durability.  Rooms run with ``durable=False``: each committed transaction is staged into the
-persistence (incremental writes) and held back from clients; once per event-loop turn the server
-commits everything staged (group commit) and releases the rooms' messages with
-``mark_durable``.  A push is therefore acknowledged only after its change is on disk, and a
-``kill -9`` loses nothing that was acknowledged.
+Durability.  Rooms run with ``durable=False``: each committed transaction is queued for the
+storage thread (:mod:`tlsync_core.server.storage_writer`, incremental writes, group commit) and
+held back from clients; once the thread's commit returned, the rooms release their messages
+with ``mark_durable``.  A push is therefore acknowledged only after its change is on disk, and a
+``kill -9`` loses nothing that was acknowledged.  The event loop never waits on storage: a
+commit that fails (disk full, a lock held by another process, a vanished file) holds every
+acknowledgement, patch and connect answer of the rooms involved until a retry succeeds, a room
+snapshot is served only once it is durable, and while storage fails the server stops reading
+from clients (backpressure instead of memory ahead of disk).  ``/healthz`` reports storage.
 
-Lifecycle.  Rooms are created on first connect (from persistence when stored), and unloaded a
-grace period after their last session left.  ``close()`` stops accepting, closes every session
-with 1001 (going away: clients reconnect), commits, and closes the persistence.
+Lifecycle.  Rooms are created on first connect (loaded on the storage thread; a new room is
+stored before its first session is served), and unloaded a grace period after their last
+session left, once everything they wrote is durable.  ``close()`` stops accepting, closes every
+session with 1001 (going away: clients reconnect), commits, and closes the persistence.
 """
 
 from __future__ import annotations
@@ -62,7 +67,14 @@ from tlsync_core.room.room import TLSyncRoom
 from tlsync_core.room.session import RoomSession, SessionState
 from tlsync_core.room.storage import ForwardDiff
 from tlsync_core.schemas import SchemaLike, resolve_schema
+from tlsync_core.server.memory_budget import (
+    DEFAULT_MEMORY_BUDGET,
+    MemoryBudget,
+    parse_cost,
+)
 from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence, dumps_json
+from tlsync_core.server.storage_writer import StorageWriter
+from tlsync_core.server.ws_guard import GuardedConnection
 from tlsync_core.store import unique_id
 
 logger = logging.getLogger("tlsync_core.server")
@@ -131,6 +143,15 @@ class ServerLimits:
     #: Seconds a closing connection may take to deliver its last frames and the close frame;
     #: a peer that does not read them in time is cut off (its TCP connection aborted).
     close_timeout: float = 10.0
+    #: The same for a session closed to shed load (1013: its outbox over a cap, or cut off by
+    #: the memory budget): it is behind already, and what it holds should be freed soon.
+    shed_close_timeout: float = 1.0
+    #: Seconds a snapshot request waits for the room's pending writes to become durable
+    #: before it is answered 503.
+    snapshot_durable_timeout: float = 5.0
+    #: Bytes the server may hold for its clients, all sessions together (outboxes, messages
+    #: being assembled and parsed, snapshots being sent): see :mod:`.memory_budget`.
+    memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET
 
 
 class RoomForId:
@@ -232,14 +253,43 @@ class HttpResponse:
     body: bytes
     content_type: str = "text/plain"
     headers: tuple[tuple[str, str], ...] = ()
+    #: The body's charge to the memory budget (a large body), which the front end releases
+    #: once the body is sent (:meth:`SentBody.sent`) and lets the budget cut off.
+    charge: SentBody | None = None
+
+
+class SentBody:
+    """An HTTP body being sent, charged to the memory budget until :meth:`sent`; evicting it
+    aborts its connection (through :attr:`abort`, set by the front end)."""
+
+    def __init__(self, budget: MemoryBudget) -> None:
+        self._budget = budget
+        self.abort: Callable[[], None] | None = None
+
+    def evict(self) -> None:
+        logger.warning("aborting an HTTP response: the server is over its memory budget")
+        if self.abort is not None:
+            self.abort()
+        self.sent()
+
+    def sent(self) -> None:
+        self._budget.release_all(self)
 
 
 class _Socket:
-    """A session's connection as the room sees it: a bounded outbox drained by a writer task."""
+    """A session's connection as the room sees it: a bounded outbox drained by a writer task.
 
-    def __init__(self, transport: SessionTransport, limits: ServerLimits) -> None:
+    Everything it holds is charged to the server's memory budget (a :class:`BudgetHolder`):
+    each queued message until the transport took it, and what the session's frames cost while
+    they are assembled and parsed (charged by :meth:`TLSyncHost._handle_frame`).
+    """
+
+    def __init__(
+        self, transport: SessionTransport, limits: ServerLimits, budget: MemoryBudget
+    ) -> None:
         self._transport = transport
         self._limits = limits
+        self._budget = budget
         self._outbox: deque[str] = deque()
         self._outbox_bytes = 0
         self._ready = asyncio.Event()
@@ -261,6 +311,10 @@ class _Socket:
             text = '{"type":"data","data":[' + ",".join(map(_encode_event, message["data"])) + "]}"
         else:
             text = serialize_message(message)
+        if not self._budget.reserve(self, len(text)):
+            logger.warning("disconnecting the largest holder of the server's memory budget")
+            self.evict()
+            return
         self._outbox.append(text)
         self._outbox_bytes += len(text)
         # the caps bound a backlog: one message alone (a big room's connect answer) always goes
@@ -269,12 +323,24 @@ class _Socket:
             or self._outbox_bytes > self._limits.max_outbox_bytes
         ):
             logger.warning("disconnecting a session that stopped reading (outbox full)")
-            self._outbox.clear()
-            self._outbox_bytes = 0
-            self.close(TRY_AGAIN_LATER, "outbox full: reconnect to catch up")
-            self._unstick()  # the writer waits for this very peer to read: stop waiting now
+            self._cut_off("outbox full: reconnect to catch up")
             return
         self._ready.set()
+
+    def evict(self) -> None:
+        """Cut this session off to free the server's memory budget (it may reconnect)."""
+        self._cut_off("server over its memory budget: reconnect later")
+
+    def _cut_off(self, reason: str) -> None:
+        """Drop the backlog and close with 1013 (try again later) and ``reason``."""
+        self._drop_outbox()
+        self.close(TRY_AGAIN_LATER, reason)
+        self._unstick()  # the writer may wait for this very peer to read: stop waiting now
+
+    def _drop_outbox(self) -> None:
+        self._budget.release(self, self._outbox_bytes)
+        self._outbox.clear()
+        self._outbox_bytes = 0
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         if self._close is None:
@@ -310,6 +376,8 @@ class _Socket:
             pass
         finally:
             self._open = False
+            self._drop_outbox()
+            self._budget.release_all(self)  # (the connection is closed: its frames are gone)
             if self._deadline is not None:
                 self._deadline.cancel()
 
@@ -317,12 +385,18 @@ class _Socket:
         try:
             while self._outbox:
                 text = self._outbox.popleft()
-                self._outbox_bytes -= len(text)
+                size = len(text)
+                self._outbox_bytes -= size
+                # (while it is written, the encoded frame is held too)
+                frame = size if self._budget.reserve(self, size) else 0
                 self._sending = True
                 try:
                     await self._transport.send(text)
                 finally:
                     self._sending = False
+                # (a send cut short leaves its frame in the transport: it stays charged until
+                # the connection is gone, when the writer ends)
+                self._budget.release(self, size + frame)
                 del text  # an idle session must not keep its last (maybe huge) frame
         except asyncio.CancelledError:
             if not self._stalled:
@@ -331,8 +405,7 @@ class _Socket:
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
-            self._outbox.clear()
-            self._outbox_bytes = 0
+            self._drop_outbox()
 
     def lost(self) -> None:
         """The connection is gone: stop writing."""
@@ -407,9 +480,10 @@ class TLSyncHost:
         self.authorize = authorize
         self.limits = limits or ServerLimits()
         self._rooms: dict[str, RoomForId] = {}
+        self._loading: dict[str, asyncio.Task[RoomForId]] = {}
         self._sessions: set[asyncio.Task[Any]] = set()
-        self._dirty: set[str] = set()
-        self._commit_scheduled = False
+        self.storage = StorageWriter(self.persistence, on_durable=self._on_durable)
+        self.budget = MemoryBudget(self.limits.memory_budget_bytes)
         self._closing = False
 
     @property
@@ -435,25 +509,41 @@ class TLSyncHost:
         return self._rooms
 
     def load_from_database(self, room_id: str) -> Any:
-        """The stored snapshot of a room, or None (override to load from elsewhere)."""
+        """The stored snapshot of a room, or None (override to load from elsewhere).
+
+        Called on the storage thread, never on the event loop."""
         return self.persistence.load(room_id)
 
     def persist_to_database(self, room_id: str) -> None:
-        """Persist a room (called when it is unloaded): commits what is staged."""
-        self._commit()
+        """Called when a room is unloaded, once all it wrote is durable; nothing by default."""
 
     def log_event(self, event: Mapping[str, Any]) -> None:
         """Room and session lifecycle events (``logging`` at INFO by default)."""
         logger.info("%s", dict(event))
 
-    def _room(self, room_id: str) -> RoomForId:
+    async def _room(self, room_id: str) -> RoomForId:
+        """The room, loaded once however many sessions ask for it at the same time."""
         entry = self.get_room_for_id(room_id)
         if entry is not None:
             if entry.timeout is not None:
                 entry.timeout.cancel()
                 entry.timeout = None
             return entry
-        snapshot = self.load_from_database(room_id)
+        loading = self._loading.get(room_id)
+        if loading is None:
+            loading = asyncio.get_running_loop().create_task(self._load_room(room_id))
+            self._loading[room_id] = loading
+            loading.add_done_callback(lambda task: self._loaded(room_id, task))
+        return await asyncio.shield(loading)
+
+    def _loaded(self, room_id: str, task: asyncio.Task[RoomForId]) -> None:
+        if self._loading.get(room_id) is task:
+            del self._loading[room_id]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("loading room %r failed: %s", room_id, task.exception())
+
+    async def _load_room(self, room_id: str) -> RoomForId:
+        snapshot = await self.storage.run(lambda: self.load_from_database(room_id))
 
         def on_commit(changes: ForwardDiff, clock: int) -> None:
             self._stage(room_id, changes, clock)
@@ -466,11 +556,12 @@ class TLSyncHost:
             on_commit=on_commit,
             log_event=lambda event: self._room_event(room_id, event),
         )
+        if snapshot is None:
+            # a new room is served once it is stored: a restart must not make it anew (with
+            # other clocks) under clients that saw it
+            await self.storage.durable(self.storage.save(room_id, room.get_snapshot()))
         entry = RoomForId(room_id, room)
         self.set_room_for_id(room_id, entry)
-        if snapshot is None:
-            self.persistence.save(room_id, room.get_snapshot())
-            self._schedule_commit(room_id)
         entry.timer = asyncio.get_running_loop().create_task(self._run_timers(entry))
         self.log_event({"type": "room_loaded", "room_id": room_id})
         return entry
@@ -478,7 +569,7 @@ class TLSyncHost:
     def _stage(self, room_id: str, changes: ForwardDiff, clock: int) -> None:
         entry = self._rooms.get(room_id)
         storage = entry.room.storage if entry is not None else None
-        self.persistence.stage(
+        self.storage.stage(
             room_id,
             changes,
             clock=clock,
@@ -487,23 +578,13 @@ class TLSyncHost:
             ),
             schema=storage.schema if storage else None,
         )
-        self._schedule_commit(room_id)
 
-    def _schedule_commit(self, room_id: str) -> None:
-        self._dirty.add(room_id)
-        if not self._commit_scheduled:
-            self._commit_scheduled = True
-            asyncio.get_running_loop().call_soon(self._commit)
-
-    def _commit(self) -> None:
-        """Group commit: everything staged this turn becomes durable, then is acknowledged."""
-        self._commit_scheduled = False
-        self.persistence.commit()
-        dirty, self._dirty = self._dirty, set()
-        for room_id in dirty:
+    def _on_durable(self, clocks: dict[str, int]) -> None:
+        """The storage thread committed: release what the rooms held for those clocks."""
+        for room_id, clock in clocks.items():
             entry = self._rooms.get(room_id)
             if entry is not None:
-                entry.room.mark_durable(entry.room.clock)
+                entry.room.mark_durable(clock)
                 entry.wake.set()
 
     def _room_event(self, room_id: str, event: dict[str, Any]) -> None:
@@ -520,6 +601,13 @@ class TLSyncHost:
         entry = self._rooms.get(room_id)
         if entry is None or entry.room.sessions:
             return
+        if self.storage.pending_for(room_id):
+            # its memory is ahead of its storage: unloading now would load a stale room later
+            entry.timeout = asyncio.get_running_loop().call_later(
+                self.limits.room_unload_grace_seconds, self._unload, room_id
+            )
+            return
+        entry.timeout = None
         self.persist_to_database(room_id)
         self.delete_room_for_id(room_id)
         self.log_event({"type": "room_unloaded", "room_id": room_id})
@@ -572,7 +660,24 @@ class TLSyncHost:
         if self._closing:
             await transport.close(GOING_AWAY, "server shutting down")
             return
-        entry = self._room(room_id)
+        try:
+            entry = await self._room(room_id)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            # (close() cancelled the room's loading: this session is sent away like the rest)
+            await transport.close(GOING_AWAY, "server shutting down")
+            return
+        except Exception as error:
+            logger.warning(
+                "session for room %r refused: its room could not load: %s", room_id, error
+            )
+            await transport.close(TRY_AGAIN_LATER, "storage unavailable: try again later")
+            return
+        if self._closing:
+            await transport.close(GOING_AWAY, "server shutting down")
+            return
         room = entry.room
         live = sum(
             1 for s in room.sessions.values() if s.state is not SessionState.AWAITING_REMOVAL
@@ -582,7 +687,7 @@ class TLSyncHost:
             self._maybe_unload_soon(room_id)
             return
         session_id = request.query.get("sessionId") or unique_id()
-        socket = _Socket(transport, self.limits)
+        socket = _Socket(transport, self.limits, self.budget)
         previous = entry.clients.get(session_id)
         if previous is not None:
             # a newer connection takes the session over (a reconnect, usually); the older one
@@ -597,7 +702,13 @@ class TLSyncHost:
         )
         limiter = _RateLimiter(self.limits.messages_per_second, self.limits.message_burst)
         try:
-            while (frame := await transport.receive()) is not None:
+            while True:
+                while self.storage.failing and not self._closing:
+                    # backpressure: read nothing more while nothing can become durable
+                    await self.storage.wait_healthy(timeout=1.0)
+                frame = await transport.receive()
+                if frame is None:
+                    break
                 if self._closing:  # (sent away already: leave the rest to the next session)
                     break
                 if entry.clients.get(session_id) is not socket:
@@ -605,7 +716,7 @@ class TLSyncHost:
                 if not limiter.allow():
                     room.close_session(session_id, Reason.RATE_LIMITED)
                     break
-                if not self._handle_frame(entry, session_id, assembler, frame):
+                if not self._handle_frame(entry, session_id, socket, assembler, frame):
                     break
                 entry.wake.set()
         except FrameTooLarge:
@@ -629,9 +740,15 @@ class TLSyncHost:
                 drain.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await drain
+                self.budget.release_all(socket)
 
     def _handle_frame(
-        self, entry: RoomForId, session_id: str, assembler: ChunkAssembler, frame: str | bytes
+        self,
+        entry: RoomForId,
+        session_id: str,
+        socket: _Socket,
+        assembler: ChunkAssembler,
+        frame: str | bytes,
     ) -> bool:
         """Handle one frame; False when the session is over."""
         room = entry.room
@@ -639,12 +756,22 @@ class TLSyncHost:
         if session is None or session.state is SessionState.AWAITING_REMOVAL:
             return False
         text: str | None = None
+        assembling = assembler.buffered
         try:
             text = assembler.handle_frame(frame)
+            self.budget.release(socket, assembling)
             if text is None:
+                if not self.budget.reserve(socket, assembler.buffered):
+                    return self._refuse_for_budget(entry, session_id, socket)
                 return True
-            dialect = session.dialect if session.state is SessionState.CONNECTED else None
-            message = parse_client_message(text, dialect=dialect)  # type: ignore[arg-type]
+            cost = parse_cost(len(text))
+            if not self.budget.reserve(socket, cost, transient=True):
+                return self._refuse_for_budget(entry, session_id, socket)
+            try:
+                dialect = session.dialect if session.state is SessionState.CONNECTED else None
+                message = parse_client_message(text, dialect=dialect)  # type: ignore[arg-type]
+            finally:
+                self.budget.release(socket, cost)
         except ChunkError as error:
             # as 5.4.2: the session is cancelled (not rejected), so the client may retry; the
             # close says why (1002, protocol error)
@@ -660,6 +787,14 @@ class TLSyncHost:
             return False
         room.handle_message(session_id, dict(message))
         return session_id in room.sessions
+
+    def _refuse_for_budget(self, entry: RoomForId, session_id: str, socket: _Socket) -> bool:
+        """A message that cannot fit the memory budget: refused (before it is parsed) with
+        1009, and its session ended."""
+        logger.warning("refusing a message of session %s: over the memory budget", session_id)
+        socket.close(MESSAGE_TOO_BIG, "message would exceed the server's memory budget")
+        entry.room.handle_close(session_id)
+        return False
 
     def _maybe_unload_soon(self, room_id: str) -> None:
         entry = self._rooms.get(room_id)
@@ -686,23 +821,48 @@ class TLSyncHost:
     async def handle_http(self, request: HttpRequest) -> HttpResponse | None:
         """Answer an HTTP request (both front ends); None for a websocket route (upgrade)."""
         path = request.path
+        for route in (_CONNECT_PATH, _SNAPSHOT_PATH, _SCHEMA_PATH, _ROOM_PAGE_PATH):
+            match = route.match(path)
+            if match is not None and room_id_from_path(match.group(1)) is None:
+                return HttpResponse(HTTPStatus.BAD_REQUEST, b"the room id is not UTF-8")
         if path == "/healthz":
-            return HttpResponse(HTTPStatus.OK, b'{"ok":true}', "application/json")
+            health = self.storage.health
+            status = HTTPStatus.OK if health.ok else HTTPStatus.SERVICE_UNAVAILABLE
+            memory = {
+                "used": self.budget.used,
+                "limit": self.budget.limit,
+                "evictions": self.budget.evictions,
+            }
+            body = orjson.dumps({"ok": health.ok, "storage": health.as_json(), "memory": memory})
+            return HttpResponse(status, body, "application/json", _NO_CACHE)
         match = _SNAPSHOT_PATH.match(path)
         if match:
-            room_id = unquote(match.group(1))
+            room_id = _decoded(match.group(1))
             decision = await self.authorize_request(_http_auth_request(room_id, request))
             if not decision.allowed:
                 return HttpResponse(HTTPStatus.FORBIDDEN, str(decision.reason).encode())
-            entry = self._rooms.get(room_id)
-            snapshot = entry.room.get_snapshot() if entry else self.persistence.load(room_id)
+            try:
+                snapshot = await self._durable_snapshot(room_id)
+            except (TimeoutError, Exception) as error:
+                logger.warning("snapshot of room %r unavailable: %s", room_id, error)
+                return HttpResponse(
+                    HTTPStatus.SERVICE_UNAVAILABLE, b"storage unavailable: try again later"
+                )
             if snapshot is None:
                 return HttpResponse(HTTPStatus.NOT_FOUND, b"no such room")
-            return HttpResponse(HTTPStatus.OK, dumps_json(snapshot), "application/json")
+            body = dumps_json(snapshot)
+            del snapshot
+            charge = SentBody(self.budget)
+            # (the body, and its copy in the response the front end writes)
+            if not self.budget.reserve(charge, 2 * len(body)):
+                return HttpResponse(
+                    HTTPStatus.SERVICE_UNAVAILABLE, b"server over its memory budget: try again"
+                )
+            return HttpResponse(HTTPStatus.OK, body, "application/json", charge=charge)
         match = _SCHEMA_PATH.match(path)
         if match:
             decision = await self.authorize_request(
-                _http_auth_request(unquote(match.group(1)), request)
+                _http_auth_request(_decoded(match.group(1)), request)
             )
             if not decision.allowed:
                 return HttpResponse(HTTPStatus.FORBIDDEN, str(decision.reason).encode())
@@ -710,7 +870,7 @@ class TLSyncHost:
             return HttpResponse(HTTPStatus.OK, schema, "application/json")
         match = _ROOM_PAGE_PATH.match(path)
         if match:
-            page = _live_page(unquote(match.group(1)))
+            page = _live_page(_decoded(match.group(1)))
             return HttpResponse(HTTPStatus.OK, page, "text/html; charset=utf-8", _NO_CACHE)
         if path in _STATIC_FILES:
             name, content_type = _STATIC_FILES[path]
@@ -718,6 +878,17 @@ class TLSyncHost:
         if _CONNECT_PATH.match(path):
             return None
         return HttpResponse(HTTPStatus.NOT_FOUND, b"not found")
+
+    async def _durable_snapshot(self, room_id: str) -> Any:
+        """The room's snapshot as stored: a loaded room's state once its writes so far are
+        durable (at most ``snapshot_durable_timeout`` seconds), else read from storage."""
+        entry = self._rooms.get(room_id)
+        if entry is None:
+            return await self.storage.run(lambda: self.persistence.load(room_id))
+        snapshot = entry.room.get_snapshot()  # (records are never mutated: this stays as is)
+        async with asyncio.timeout(self.limits.snapshot_durable_timeout):
+            await self.storage.durable(self.storage.last_seq(room_id))
+        return snapshot
 
     # running --------------------------------------------------------------------------------
 
@@ -737,6 +908,10 @@ class TLSyncHost:
         sessions = [task for task in self._sessions if task is not current and not task.done()]
         if sessions:
             await asyncio.wait(sessions, timeout=self.close_timeout)
+        for loading in list(self._loading.values()):
+            loading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await loading
         for room_id in list(self._rooms):
             entry = self._rooms[room_id]
             if entry.timeout is not None:
@@ -745,8 +920,7 @@ class TLSyncHost:
             if entry.timer is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await entry.timer
-        self._commit()
-        self.persistence.close()
+        await self.storage.close()
 
     async def _stop_accepting(self) -> None:
         """A front end's hook in :meth:`close`, once every session was sent away: stop taking
@@ -781,13 +955,15 @@ class TLSyncServer(TLSyncHost, TLServer):
         self.host = host
         self.port = port
         self._server: Server | None = None
+        self._responses: set[asyncio.Task[None]] = set()
 
     async def handle_connection(self, ws: ServerConnection, room_id: str) -> None:
         """Serve one websocket as a session of ``room_id`` until it closes."""
         request = ws.request
         assert request is not None
         await self.serve_session(
-            _WebsocketsTransport(ws, self.limits.close_timeout), _ws_auth_request(room_id, request)
+            _WebsocketsTransport(ws, self.limits.close_timeout, self.limits.shed_close_timeout),
+            _ws_auth_request(room_id, request),
         )
 
     async def _authorize(self, room_id: str, request: Request) -> AuthDecision:
@@ -802,12 +978,24 @@ class TLSyncServer(TLSyncHost, TLServer):
                 path=parts.path,
                 query_string=parts.query,
                 headers={k.lower(): v for k, v in request.headers.raw_items()},
+                method=request.method,
             )
         )
         if response is None:
             return None
+        if response.charge is not None:
+            charge = response.charge
+            charge.abort = connection.transport.abort
+            task = asyncio.get_running_loop().create_task(_release_when_closed(connection, charge))
+            self._responses.add(task)
+            task.add_done_callback(self._responses.discard)
         return _respond(
-            connection, response.status, response.body, response.content_type, response.headers
+            connection,
+            response.status,
+            response.body,
+            response.content_type,
+            response.headers,
+            head=request.method == "HEAD",
         )
 
     async def _handler(self, ws: ServerConnection) -> None:
@@ -816,7 +1004,7 @@ class TLSyncServer(TLSyncHost, TLServer):
         if match is None:  # (refused in _process_request already)
             await ws.close(1008, "bad path")
             return
-        await self.handle_connection(ws, unquote(match.group(1)))
+        await self.handle_connection(ws, _decoded(match.group(1)))
 
     async def start(self) -> None:
         """Start listening (once: a server already listening, e.g. also served by an ASGI app
@@ -832,6 +1020,9 @@ class TLSyncServer(TLSyncHost, TLServer):
             ping_interval=20,
             ping_timeout=20,
             compression=None,
+            create_connection=GuardedConnection,
+            # frames wait in websockets' queue only while a session is busy (or storage down)
+            max_queue=2,
         )
         sockets = self._server.sockets
         if sockets:
@@ -848,17 +1039,24 @@ class TLSyncServer(TLSyncHost, TLServer):
             await asyncio.sleep(0)
             self._server.close()
             await self._server.wait_closed()
+        for task in list(self._responses):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class _WebsocketsTransport:
     """A ``websockets`` server connection as a :class:`SessionTransport` (its own listener caps
     frame sizes, with 1009)."""
 
-    __slots__ = ("_close_timeout", "_ws")
+    __slots__ = ("_close_timeout", "_shed_close_timeout", "_ws")
 
-    def __init__(self, ws: ServerConnection, close_timeout: float = 10.0) -> None:
+    def __init__(
+        self, ws: ServerConnection, close_timeout: float = 10.0, shed_close_timeout: float = 1.0
+    ) -> None:
         self._ws = ws
         self._close_timeout = close_timeout
+        self._shed_close_timeout = shed_close_timeout
 
     async def receive(self) -> str | bytes | None:
         try:
@@ -876,7 +1074,10 @@ class _WebsocketsTransport:
         # websockets' close() first waits for the frames before the close frame to drain,
         # for as long as the peer does not read them; past the close timeout, cut it off
         try:
-            async with asyncio.timeout(self._close_timeout):
+            shedding = code == TRY_AGAIN_LATER
+            async with asyncio.timeout(
+                self._shed_close_timeout if shedding else self._close_timeout
+            ):
                 await self._ws.close(code, reason)
         except TimeoutError:
             self._ws.transport.abort()
@@ -898,10 +1099,34 @@ def _live_page(room_id: str) -> bytes:
     return _static_file("room.html").replace(b"/*ROOM_ID*/", room.encode())
 
 
+async def _release_when_closed(connection: ServerConnection, charge: SentBody) -> None:
+    """Release an HTTP body's budget once its connection closed (the body was sent)."""
+    try:
+        await connection.wait_closed()
+    finally:
+        charge.sent()
+
+
 async def _discard_frames(transport: SessionTransport) -> None:
     """Receive and drop frames until the connection is closed."""
     while await transport.receive() is not None:
         pass
+
+
+def room_id_from_path(segment: str) -> str | None:
+    """The room id a percent-encoded path segment names; None when it does not decode to UTF-8
+    (``%ff`` and ``%fe`` must not both name the room ``\ufffd``)."""
+    try:
+        return unquote(segment, errors="strict")
+    except UnicodeDecodeError:
+        return None
+
+
+def _decoded(segment: str) -> str:
+    """:func:`room_id_from_path` of a segment :meth:`TLSyncHost.handle_http` let through."""
+    room_id = room_id_from_path(segment)
+    assert room_id is not None
+    return room_id
 
 
 def _close_reason(text: str) -> str:
@@ -953,6 +1178,8 @@ def _respond(
     body: bytes,
     content_type: str,
     extra_headers: tuple[tuple[str, str], ...] = (),
+    *,
+    head: bool = False,
 ) -> Response:
     response = connection.respond(status, "")
     headers = Headers(
@@ -966,4 +1193,4 @@ def _respond(
     headers["Content-Length"] = str(len(body))
     for name, value in extra_headers:
         headers[name] = value
-    return Response(response.status_code, response.reason_phrase, headers, body)
+    return Response(response.status_code, response.reason_phrase, headers, b"" if head else body)
