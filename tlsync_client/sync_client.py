@@ -1,4 +1,4 @@
-"""TLSyncClient: the client side of a sync room, as a pure state machine (protocol.md §D).
+"""TLSyncClient: the client side of a sync room, as a pure state machine (SPEC.md §6).
 
 Theory of operation
 ===================
@@ -41,7 +41,7 @@ Health: while connected a ``ping`` goes out every 5 s; every 10 s a health check
 connection if the server has been silent for 10 s and a ping is overdue.  A close with code
 4099 (the socket's ``"error"`` status) is final: ``on_sync_error(reason)`` runs and the client
 closes, except that a modern client told ``SERVER_TOO_OLD`` before its first handshake retries
-once in the seed dialect (3), so the same client joins our server, seed-era servers and real
+once in protocol 3 (SPEC.md PR1), so the same client joins our server, v3 servers and real
 tldraw servers.
 
 Missed messages: the transport is assumed reliable, but a client still notices when it was not
@@ -58,8 +58,8 @@ for 10 s sends one empty push (a *probe*; dialect 8 only) whose result carries t
 A resync that brings nothing new was a false alarm; after three in a row the client concludes
 that the server's clocks skip and stops checking them.
 
-Dialects: 8 (``@tldraw/sync-core`` 5.4.2) by default, or 3 (the seed).  In 3 a connect carries
-``instanceId`` and no request id, a push carries a diff or a presence op (never both), diffs
+Dialects: 8 (``@tldraw/sync-core`` 5.4.2) by default, or 3 (SPEC.md PR1).  In 3 a connect
+carries ``instanceId`` and no request id, a push carries a diff or a presence op (never both), diffs
 carry no string appends, ``error`` messages restart the socket (``on_load_error`` when first),
 and ``incompatibility_error`` is fatal.
 """
@@ -822,8 +822,8 @@ class TLSyncClient:
         self._fail(reason)
 
     def _fall_back(self, reason: str) -> None:
-        """Retry the handshake in the seed dialect (the server does not speak 8)."""
-        logger.info("server refused protocol 8 (%s): retrying in the seed dialect", reason)
+        """Retry the handshake in protocol 3 (the server does not speak 8)."""
+        logger.info("server refused protocol 8 (%s): retrying in protocol 3", reason)
         self._fallback_reason = reason
         self.dialect = 3
         self._reset_connection()

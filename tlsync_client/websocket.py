@@ -1,4 +1,4 @@
-""":class:`ClientWebSocketAdapter`: a self-reconnecting websocket to a sync room (protocol.md §E.1).
+""":class:`ClientWebSocketAdapter`: a self-reconnecting websocket to a sync room (SPEC.md CW*).
 
 It implements :class:`~tlsync_core.client_socket.TLPersistentClientSocket` on the ``websockets``
 asyncio client: a sync client sees a status (``"online"``, ``"offline"``, ``"error"``), parsed

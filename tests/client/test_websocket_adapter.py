@@ -1,4 +1,4 @@
-"""ClientWebSocketAdapter and LoopTimers over real loopback websockets (protocol.md §E.1, §E.2).
+"""ClientWebSocketAdapter and LoopTimers over real loopback websockets (CW*, LT*).
 
 The servers are real ``websockets`` servers on port 0 whose behaviour each test drives through
 :class:`Loopback`, plus one real :class:`TLSyncServer`.  Backoff delays are injected small so

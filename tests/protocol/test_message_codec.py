@@ -1,7 +1,7 @@
 """Messages, their serialization and their parsers (PR5–PR12).
 
-Golden frames are the JSON examples of protocol.md §A (placeholders such as ``"..."`` records
-filled in with real ones); the property tests draw messages of every kind and dialect from
+Golden frames are one JSON example of every message of both dialects (SPEC.md PR5, PR9),
+with real records; the property tests draw messages of every kind and dialect from
 ``protocol_strategies``.
 """
 
@@ -219,7 +219,7 @@ SERVER_GOLDEN: list[tuple[int, str]] = [
 @pytest.mark.spec("PR5", "PR7")
 @pytest.mark.parametrize(("dialect", "frame"), CLIENT_GOLDEN)
 def test_golden_client_frames_parse(dialect: int, frame: str) -> None:
-    """Every client frame of protocol.md §A parses in its dialect, in "either" mode, and as
+    """Every golden client frame parses in its dialect, in "either" mode, and as
     UTF-8 bytes, to exactly what JSON says, and serializes back to the same value."""
     expected = json.loads(frame)
     for mode in (dialect, None):
@@ -231,7 +231,7 @@ def test_golden_client_frames_parse(dialect: int, frame: str) -> None:
 @pytest.mark.spec("PR5", "PR7")
 @pytest.mark.parametrize(("dialect", "frame"), SERVER_GOLDEN)
 def test_golden_server_frames_parse(dialect: int, frame: str) -> None:
-    """Every server frame of protocol.md §A parses in its dialect and in "either" mode."""
+    """Every golden server frame parses in its dialect and in "either" mode."""
     expected = json.loads(frame)
     for mode in (dialect, None):
         assert parse_server_message(frame, dialect=mode) == expected  # type: ignore[arg-type]

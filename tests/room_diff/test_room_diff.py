@@ -351,7 +351,7 @@ _RICH_TEXT_PAST_THE_END = {
 DELIBERATE = [
     Deliberate(
         "protocol_3",
-        "SPEC HS2: we speak the seed dialect (protocol 3) too; 5.4.2 refuses it",
+        "SPEC HS2: we speak the v3 dialect (protocol 3) too; 5.4.2 refuses it",
         _connect("a", -1, protocolVersion=3),
         ours=lambda r: _messages(r)[0]["protocolVersion"] == 3 and _closed(r) is None,
         theirs=_rejected("CLIENT_TOO_OLD"),

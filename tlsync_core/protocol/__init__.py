@@ -1,9 +1,9 @@
-"""The wire protocol: diffs, messages, their codec and chunking (protocol.md §A, §B, §E.2).
+"""The wire protocol: diffs, messages, their codec and chunking (SPEC.md §3a, §3b).
 
 One concept per module:
 
-* :mod:`~tlsync_core.protocol.versions`: protocol versions, dialects (3 = seed, 8 = 5.4.2) and
-  the server's and client's version rules;
+* :mod:`~tlsync_core.protocol.versions`: protocol versions, dialects (3 and 8, SPEC.md PR1)
+  and the server's and client's version rules;
 * :mod:`~tlsync_core.protocol.close_codes`: close code 4099, its reasons and the legacy
   ``incompatibility_error`` reasons;
 * :mod:`~tlsync_core.protocol.errors`: :class:`ProtocolError`, raised for anything that is not
@@ -96,10 +96,10 @@ from tlsync_core.protocol.validation import (
 from tlsync_core.protocol.versions import (
     CURRENT_PROTOCOL_VERSION,
     DIALECTS,
-    SEED_DIALECT,
     SPOKEN_PROTOCOL_VERSIONS,
     TLDRAW_PROTOCOL_VERSIONS,
     TLSYNC_PROTOCOL_VERSION,
+    V3_DIALECT,
     Dialect,
     VersionNegotiation,
     client_protocol_version,
@@ -115,7 +115,7 @@ __all__ = [
     "MAX_NESTING_DEPTH",
     "MAX_SAFE_INTEGER",
     "MAX_SAFE_MESSAGE_SIZE",
-    "SEED_DIALECT",
+    "V3_DIALECT",
     "SPOKEN_PROTOCOL_VERSIONS",
     "TLDRAW_PROTOCOL_VERSIONS",
     "TLSYNC_PROTOCOL_VERSION",

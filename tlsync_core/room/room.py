@@ -1,4 +1,4 @@
-"""TLSyncRoom: the authoritative state machine of one sync room (protocol.md §C).
+"""TLSyncRoom: the authoritative state machine of one sync room (SPEC.md §4).
 
 Theory of operation
 ===================
@@ -16,7 +16,7 @@ of each session.  Sessions move through states as data (:class:`SessionState`):
 awaiting-connect-message → connected → awaiting-removal → removed.  A cancelled session keeps
 its presence for a grace period, so that a quick reconnect under the same session id keeps it.
 
-Dialects.  A session speaks the dialect it connected with.  Protocol 3 (the seed) gets
+Dialects.  A session speaks the dialect it connected with.  Protocol 3 (SPEC.md PR1) gets
 top-level ``patch``/``push_result`` messages, the connect response without request id, and
 ``incompatibility_error`` on rejection.  Protocols 5–8 get the current tldraw dialect: data
 messages batched into ``{"type": "data"}`` (the first at once, the rest 1/60 s later together),

@@ -38,7 +38,7 @@ class SessionState(enum.Enum):
 
 
 class RoomSession:
-    """One session of a room (the seed's ``RoomClient``: ``id``, ``socket``,
+    """One session of a room (``RoomClient`` in the original API, SPEC.md PR1: ``id``, ``socket``,
     ``serialized_schema``), with what the room must remember about it."""
 
     __slots__ = (
