@@ -427,7 +427,7 @@ def describe_failure(
 
 def minimize(events: Sequence[Event], fails: Callable[[Sequence[Event]], bool]) -> list[Event]:
     """A shorter list of events that still ``fails``: drops chunks of events, halving the chunk
-    size down to single events, while the failure stays (for regressions.py)."""
+    size down to single events, while the failure stays (for vectors/regressions.json)."""
     current = list(events)
     chunk = max(1, len(current) // 2)
     while True:
