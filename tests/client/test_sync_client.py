@@ -766,7 +766,7 @@ def test_a_resync_that_brings_a_missed_change_restarts_the_count() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# staggered rebases (§G.5)
+# staggered rebases (after 5.4.2's TLSyncClientRebase tests)
 
 
 @pytest.mark.spec("CR8")

@@ -2,8 +2,9 @@
 
 Every tracked file that decodes as UTF-8 is read, except npm's lock files.  A markdown file it
 names must be a tracked file (by its path from the root, from the naming file's folder, or by
-its name); no text holds a path on a developer's machine; and "seed" never names an earlier API
-(SPEC.md PR1 calls it protocol 3 or the original API).
+its name); no text cites a lettered section (SPEC.md numbers its own) or holds a path on a
+developer's machine; and "seed" never names an earlier API (SPEC.md PR1 calls it protocol 3 or
+the original API).
 """
 
 from __future__ import annotations
@@ -21,12 +22,21 @@ THIS_FILE = Path(__file__).resolve().relative_to(ROOT).as_posix()
 GENERATED = frozenset({"package-lock.json"})
 #: A markdown file named in text (``SPEC.md``, ``bench/README.md``), not inside a URL.
 MARKDOWN_NAME = re.compile(r"(?<![\w./:-])((?:[\w-]+/)*[\w.-]+\.md)\b")
+#: A lettered section (``§E.1``): SPEC.md numbers its sections, so this is another document's.
+FOREIGN_SECTION = re.compile(r"§[A-Z](?![a-z])(?:\.\d+)?")
 #: An absolute path into a developer's home or work folder.
 MACHINE_PATH = re.compile(r"(?<![\w.~])/(?:work|home|Users|root)/\w")
 #: "seed" used as the name of an earlier API rather than of a random seed.
 SEED_AS_API = re.compile(
     r"\bseed[- ](?:dialect|era|only|server|client|api|session)s?\b|\bthe [s]eed's\b|\(the [s]eed\)",
     re.IGNORECASE,
+)
+
+
+CHECKS = (
+    (FOREIGN_SECTION, "a section of another document"),
+    (MACHINE_PATH, "a machine path"),
+    (SEED_AS_API, "seed as API"),
 )
 
 
@@ -61,7 +71,7 @@ def outside_references(texts: dict[str, str]) -> list[str]:
                 local = str(folder / doc)
                 if doc not in tracked and local not in tracked and doc not in names:
                     found.append(f"{name}:{number}: {doc} is not in the repository")
-            for pattern, what in ((MACHINE_PATH, "a machine path"), (SEED_AS_API, "seed as API")):
+            for pattern, what in CHECKS:
                 if hit := pattern.search(line):
                     found.append(f"{name}:{number}: {what}: {hit.group(0)!r}")
     return found
@@ -79,13 +89,15 @@ def test_no_tracked_text_refers_outside_the_repository() -> None:
 
 @pytest.mark.spec("DOC4")
 def test_the_check_finds_each_kind_of_outside_reference() -> None:
-    """The checker reports a markdown file that is not tracked, a path on a developer's
-    machine and "seed" as the name of an API, and passes tracked names and random seeds."""
+    """The checker reports a markdown file that is not tracked, a lettered section of another
+    document, a path on a developer's machine and "seed" as the name of an API, and passes
+    tracked names, URLs and random seeds."""
     texts = {
         "SPEC.md": "rules",
         "bench/README.md": "see SPEC.md and README.md",
         "pkg/mod.py": (
-            "# after shared/spec/protocol.md §A\n"
+            "# after shared/spec/protocol.md\n"
+            "# as §E.1 says\n"
             "# see /work/notes/x.txt\n"
             "# retry in the seed dialect\n"
             "# replay with the seed: deterministic_ids(seed)\n"
@@ -94,6 +106,7 @@ def test_the_check_finds_each_kind_of_outside_reference() -> None:
     }
     assert outside_references(texts) == [
         "pkg/mod.py:1: shared/spec/protocol.md is not in the repository",
-        "pkg/mod.py:2: a machine path: '/work/n'",
-        "pkg/mod.py:3: seed as API: 'seed dialect'",
+        "pkg/mod.py:2: a section of another document: '§E.1'",
+        "pkg/mod.py:3: a machine path: '/work/n'",
+        "pkg/mod.py:4: seed as API: 'seed dialect'",
     ]

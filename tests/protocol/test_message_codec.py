@@ -63,7 +63,7 @@ V1_SCHEMA = {
 }
 V2_SCHEMA = {"schemaVersion": 2, "sequences": {"com.tldraw.store": 5, "com.tldraw.page": 1}}
 
-# §A.2 and §A.7: client -> server, (dialect, frame)
+# client -> server, (dialect, frame): every message of both dialects (PR5, PR9)
 CLIENT_GOLDEN: list[tuple[int, str]] = [
     (
         8,
@@ -115,7 +115,7 @@ CLIENT_GOLDEN: list[tuple[int, str]] = [
 
 DOC = {"gridSize": 10, "name": "", "meta": {}, "id": "document:document", "typeName": "document"}
 PAGE1 = {"meta": {}, "id": "page:page", "name": "Page 1", "index": "a1", "typeName": "page"}
-# §A.3 and §A.7: server -> client, (dialect, frame)
+# server -> client, (dialect, frame): every message of both dialects (PR5, PR9)
 SERVER_GOLDEN: list[tuple[int, str]] = [
     (
         8,
@@ -699,7 +699,7 @@ def test_serialization_refuses_non_json() -> None:
 
 @pytest.mark.spec("PR5", "PR6")
 def test_constructors_write_tldraw_key_order() -> None:
-    """make_* build messages whose text is byte for byte 5.4.2's (§A.3 frames)."""
+    """make_* build messages whose text is byte for byte 5.4.2's (the golden server frames)."""
     assert serialize_message(make_push_result(3, 3, "discard")) == (
         '{"type":"push_result","clientClock":3,"serverClock":3,"action":"discard"}'
     )

@@ -36,7 +36,7 @@ def test_constants() -> None:
     assert frozenset({5, 6, 7, 8}) == TLDRAW_PROTOCOL_VERSIONS
 
 
-# announced -> (dialect, requires_legacy_rejection, supports_string_append), from the §A.5 table
+# announced -> (dialect, requires_legacy_rejection, supports_string_append), as PR2 reads them
 ACCEPTED = {
     3: (3, True, False),
     5: (8, True, False),

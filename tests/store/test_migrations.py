@@ -588,7 +588,7 @@ def tldraw_like_sequences() -> list[MigrationSequence]:
 @pytest.mark.spec("MG6", "MG7", "MG11")
 def test_sort_reproduces_tldraws_order_for_its_default_schema() -> None:
     """The 134 migrations of tldraw's default schema sort exactly as tldraw 5.4.2 sorts them
-    (a code-point tie-break would misplace 37 of them), and they serialize to §F.5's schema."""
+    (a code-point tie-break would misplace 37 of them), and they serialize to tldraw's schema."""
     sequences = tldraw_like_sequences()
     expected = [
         f"com.tldraw.{name}/{n}"
