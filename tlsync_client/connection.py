@@ -94,8 +94,8 @@ class RoomConnection:
     def presence(self) -> Signal[Record | None, Any]:
         return self.client.presence_state
 
-    def _repr_svg_(self) -> str:
-        """The room's first page as a picture, for Jupyter."""
+    def _repr_svg_(self) -> str | None:
+        """The room's store as a picture, for Jupyter (see :attr:`Store.picture`)."""
         return self.store._repr_svg_()
 
     def transact(self, fn: Callable[[], T]) -> T:
