@@ -8,7 +8,7 @@ Run from the repository root with the venv active::
 
 The servers, each a subprocess started fresh for every measurement and stopped after it:
 
-* ``tlsync``: ``python -m tlsync_core serve --port 0 --db <tmp>.sqlite`` (real SQLite: a push is
+* ``tlsync``: ``python -m tlsync serve --port 0 --db <tmp>.sqlite`` (real SQLite: a push is
   acknowledged, and broadcast, only once its group commit is on disk);
 * ``tlsync-memory``: the same server with ``MemoryPersistence`` (``python -m bench.fanout_server``);
 * ``node``: ``node bench/node/fanout-server.mjs``: ``TLSocketRoom`` rooms of @tldraw/sync-core 5.4.2

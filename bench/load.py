@@ -6,7 +6,7 @@ Run from the repository root with the venv active::
     python -m bench.load --sessions 200 --rooms 4 --hold 10
     python -m bench.load --markdown --json bench/results/load.json
 
-The server is ``python -m tlsync_core serve --schema demo --port 0 --db <tmp>/rooms.sqlite`` (a
+The server is ``python -m tlsync serve --schema demo --port 0 --db <tmp>/rooms.sqlite`` (a
 real SQLite file: a push is acknowledged, and broadcast, only once it is on disk), started as a
 subprocess; the clients run in this process, so the server's memory and CPU are its own:
 ``VmRSS`` from ``/proc/<pid>/status`` and user + system time from ``/proc/<pid>/stat``.

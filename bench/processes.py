@@ -1,7 +1,7 @@
 """What the server benchmarks share: server subprocesses, /proc measurements and raw sessions.
 
 ``bench.fanout`` and ``bench.load`` start the server under test as a subprocess, fresh for every
-measurement (``tlsync``: ``python -m tlsync_core serve`` on a SQLite file; ``tlsync-memory``:
+measurement (``tlsync``: ``python -m tlsync serve`` on a SQLite file; ``tlsync-memory``:
 ``python -m bench.fanout_server``; ``node``: ``node bench/node/fanout-server.mjs``, the
 ``TLSocketRoom`` of @tldraw/sync-core 5.4.2). The server's CPU time and RSS are its own, read from
 ``/proc/<pid>``. The load comes from raw protocol-8 websocket sessions in the benchmark's
@@ -120,7 +120,7 @@ async def start_server(name: str) -> ServerProcess:
     env = dict(os.environ)
     if name == TLSYNC:
         db = Path(workdir.name) / "rooms.sqlite"
-        command = [sys.executable, "-m", "tlsync_core", "serve", "--port", "0", "--db", str(db)]
+        command = [sys.executable, "-m", "tlsync", "serve", "--port", "0", "--db", str(db)]
         command += ["--schema", "demo"]
         cwd = None
     elif name == TLSYNC_MEMORY:

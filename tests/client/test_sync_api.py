@@ -28,7 +28,7 @@ def _serving(tmp_path: Path, schema: str) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "tlsync_core", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "tlsync", "serve", "--port", str(port)]
     command += ["--schema", schema, "--db", str(tmp_path / "rooms.sqlite")]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

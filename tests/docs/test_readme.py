@@ -102,7 +102,7 @@ def tlsync_serve(tmp_path: Path) -> Iterator[str]:
     command = [
         sys.executable,
         "-m",
-        "tlsync_core",
+        "tlsync",
         "serve",
         "--port",
         "0",

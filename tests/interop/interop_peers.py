@@ -182,7 +182,7 @@ async def tlsync_serve(port: int, db: Path) -> AsyncIterator[str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tlsync_core",
+        "tlsync",
         "serve",
         "--port",
         str(port),

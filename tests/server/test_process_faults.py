@@ -52,10 +52,10 @@ def _free_port() -> int:
 
 
 async def _start_serve(port: int, db: Path, log: IO[bytes]) -> asyncio.subprocess.Process:
-    """``python -m tlsync_core serve`` (the demo schema) on ``port`` and ``db``, once it accepts
+    """``python -m tlsync serve`` (the demo schema) on ``port`` and ``db``, once it accepts
     connections."""
     process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "tlsync_core", "serve", "--schema", "demo"),
+        *(sys.executable, "-m", "tlsync", "serve", "--schema", "demo"),
         *("--port", str(port), "--db", str(db)),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,

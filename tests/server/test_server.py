@@ -254,7 +254,7 @@ async def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     """Killing `tlsync serve` with SIGKILL mid-stream keeps every change it acknowledged."""
     db = tmp_path / "rooms.sqlite"
     port = _free_port()
-    command = [sys.executable, "-m", "tlsync_core", "serve", "--port", str(port), "--db", str(db)]
+    command = [sys.executable, "-m", "tlsync", "serve", "--port", str(port), "--db", str(db)]
     command += ["--schema", "demo"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     acknowledged: list[str] = []

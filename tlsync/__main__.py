@@ -1,0 +1,5 @@
+"""``python -m tlsync serve ...`` is ``tlsync serve ...``."""
+
+from tlsync.cli import main
+
+main()
