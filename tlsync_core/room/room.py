@@ -56,6 +56,7 @@ from tlsync_core.protocol.close_codes import (
     TLSyncErrorCloseEventReason,
     legacy_incompatibility_reason,
 )
+from tlsync_core.protocol.dialects import dialect_rules
 from tlsync_core.protocol.diff import apply_object_diff, diff_record, to_network_diff
 from tlsync_core.protocol.versions import negotiate_protocol_version
 from tlsync_core.room.session import (
@@ -311,7 +312,7 @@ class TLSyncRoom:
         session = self.sessions.get(session_id)
         if session is None:
             return
-        if session.requires_legacy_rejection or session.dialect == 3:
+        if session.requires_legacy_rejection or dialect_rules(session.dialect).legacy_rejection:
             if session.socket.is_open:
                 self._send_now(
                     session,
@@ -428,15 +429,16 @@ class TLSyncRoom:
             document_diff = self._migrate_for(
                 session, _forward({r["id"]: r for r in changes.puts}, changes.deletes)
             )
+        rules = dialect_rules(session.dialect)
         response: Message = {
             "type": "connect",
             "hydrationType": "wipe_all" if changes.wipe_all else "wipe_presence",
-            "protocolVersion": 3 if session.dialect == 3 else 8,
+            "protocolVersion": rules.protocol_version,
             "schema": self.serialized_schema,
             "serverClock": self.storage.clock,
             "diff": {**presence_diff, **document_diff},
         }
-        if session.dialect != 3:
+        if rules.connect_request_ids:
             response = {
                 "type": "connect",
                 "connectRequestId": message.get("connectRequestId"),
@@ -816,7 +818,7 @@ class TLSyncRoom:
             # have joined the batch
             self._cancel_session(session.id)
             return
-        if session.dialect == 3:
+        if not dialect_rules(session.dialect).batched_data:
             self._send_now(session, message)
         elif session.flush_at is None:
             self._send_now(session, {"type": "data", "data": [message]})

@@ -644,7 +644,7 @@ class TLSyncHost:
             if text is None:
                 return True
             dialect = session.dialect if session.state is SessionState.CONNECTED else None
-            message = parse_client_message(text, dialect=dialect)  # type: ignore[arg-type]
+            message = parse_client_message(text, dialect=dialect)
         except ChunkError as error:
             # as 5.4.2: the session is cancelled (not rejected), so the client may retry; the
             # close says why (1002, protocol error)
