@@ -5,7 +5,7 @@
 * :class:`ReaktivAdapter`: ``reaktiv`` 0.24.2 (``Signal`` / ``Computed`` / ``Effect`` / ``batch``).
   reaktiv holds effects weakly, so the adapter keeps every ``Effect``; and it calls an effect
   function that has any positional parameter with its ``on_cleanup`` registrar, so every effect
-  function is wrapped in a zero-argument closure (signals.md §2.1).
+  function is wrapped in a zero-argument closure.
 
 Both adapters hand the cases the library's own bound getters and setters (see
 :class:`bench.signals_cases.Cell`), so reads and writes cost no extra adapter frame.

@@ -6,7 +6,7 @@ Run from the repository root with the venv active::
     python -m bench.signals --quick      # smoke run (1 round, short trials)
     python -m bench.signals --markdown --cases diamond,cellx1000
 
-Method (signals.md §3.2). Kairo cases: build the graph once, warm up (Python: >= 2 ``iter()``
+Method. Kairo cases: build the graph once, warm up (Python: >= 2 ``iter()``
 calls and ``warmup-ms``; Node: >= 20 calls and ``warmup-ms``), choose a fixed number of ``iter()``
 calls per trial so that one trial takes about ``trial-ms``, then time ``trials`` trials. cellx: a
 fresh, untimed build per run; the reads, the batched update and the reads again are timed.
@@ -19,8 +19,8 @@ subprocess per case and round (``node bench/node/signals.mjs --json``); ``npm ci
 ``bench/node/node_modules`` is missing.
 
 Every case checks its values and effect counts, so every timing is of a correct run. reaktiv
-0.24.2 cannot finish cellx (its dirty-marking is exponential on path-rich graphs, signals.md
-§2.1), so cellx is not run on it. Everything runs in the calling thread at the default recursion
+0.24.2 cannot finish cellx (its dirty-marking is exponential on path-rich graphs),
+so cellx is not run on it. Everything runs in the calling thread at the default recursion
 limit (a library that needs deep recursion for cellx is reported as FAILED, as a user would see
 it). The exit status is 1 if any case failed its checks.
 """

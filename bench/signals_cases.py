@@ -1,12 +1,13 @@
 """The signals benchmark cases, written once against a small adapter protocol.
 
-The cases follow the js-reactivity-benchmark ("kairo" cases, molBench and cellx) as described
-in ``/work/shared/spec/signals.md`` §3.1. ``bench/node/signals.mjs`` implements the same cases,
-with the same sizes and checks, for ``@tldraw/state``; keep the two files in step.
+The cases follow the public js-reactivity-benchmark (``milomg/js-reactivity-benchmark``: the
+"kairo" cases, molBench and cellx); each case below says what it builds.
+``bench/node/signals.mjs`` implements the same cases, with the same sizes and checks, for
+``@tldraw/state``; keep the two files in step.
 
-Every case checks its values *and* its effect-run counts (where the spec fixes them), so a timing
-is only ever reported for a correct run. A failed check raises :class:`CaseFailed`; checks do not
-use ``assert`` so that they also run under ``python -O``.
+Every case checks its values *and* its effect-run counts (where the benchmark fixes them), so a
+timing is only ever reported for a correct run. A failed check raises :class:`CaseFailed`; checks
+do not use ``assert`` so that they also run under ``python -O``.
 
 A kairo case is a *builder*: ``build(fw, **sizes)`` creates the graph once through the adapter
 ``fw`` and returns ``iterate()``, one benchmark iteration. cellx is different: every run needs a

@@ -94,8 +94,8 @@ class RoomConnection:
     def presence(self) -> Signal[Record | None, Any]:
         return self.client.presence_state
 
-    def _repr_svg_(self) -> str:
-        """The room's first page as a picture, for Jupyter."""
+    def _repr_svg_(self) -> str | None:
+        """The room's store as a picture, for Jupyter (see :attr:`Store.picture`)."""
         return self.store._repr_svg_()
 
     def transact(self, fn: Callable[[], T]) -> T:
@@ -273,7 +273,7 @@ def connect(
     * ``presence``: this client's presence record, or a signal of it (pushed on change);
     * ``session_id``: sent as the ``sessionId`` query parameter, as tldraw clients do (default:
       a fresh id, kept across reconnects); ``headers``: extra HTTP headers (e.g. auth);
-    * ``dialect``: 8 (tldraw 5.x, the default; falls back to 3 for seed servers) or 3;
+    * ``dialect``: 8 (tldraw 5.x, the default; falls back to 3 for v3 servers) or 3;
     * ``socket_options``: passed to :class:`ClientWebSocketAdapter` (backoff, timeouts...).
 
     Failing fast: a URL that is not ``ws``/``wss``/``http``/``https`` raises ``ValueError``

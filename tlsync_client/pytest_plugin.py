@@ -1,4 +1,13 @@
-"""A pytest plugin (registered as ``tlsync``) for users' test agents.
+"""A pytest plugin for users' test agents, opt-in (SPEC.md CA13).
+
+Installing tlsync registers no plugin.  Install the ``pytest`` extra (``tlsync[pytest]``: pytest
+and pytest-asyncio) and enable the plugin in the pytest configuration::
+
+    [tool.pytest.ini_options]
+    addopts = "-p tlsync_client.pytest_plugin"
+    asyncio_mode = "auto"
+
+(or ``pytest_plugins = ["tlsync_client.pytest_plugin"]`` in the top-level ``conftest.py``).
 
 Fixtures:
 

@@ -1,4 +1,4 @@
-"""TLSyncClient: the client side of a sync room, as a pure state machine (protocol.md §D).
+"""TLSyncClient: the client side of a sync room, as a pure state machine (SPEC.md §6).
 
 Theory of operation
 ===================
@@ -41,7 +41,7 @@ Health: while connected a ``ping`` goes out every 5 s; every 10 s a health check
 connection if the server has been silent for 10 s and a ping is overdue.  A close with code
 4099 (the socket's ``"error"`` status) is final: ``on_sync_error(reason)`` runs and the client
 closes, except that a modern client told ``SERVER_TOO_OLD`` before its first handshake retries
-once in the seed dialect (3), so the same client joins our server, seed-era servers and real
+once in protocol 3 (SPEC.md PR1), so the same client joins our server, v3 servers and real
 tldraw servers.
 
 Missed messages: the transport is assumed reliable, but a client still notices when it was not
@@ -58,8 +58,8 @@ for 10 s sends one empty push (a *probe*; dialect 8 only) whose result carries t
 A resync that brings nothing new was a false alarm; after three in a row the client concludes
 that the server's clocks skip and stops checking them.
 
-Dialects: 8 (``@tldraw/sync-core`` 5.4.2) by default, or 3 (the seed).  In 3 a connect carries
-``instanceId`` and no request id, a push carries a diff or a presence op (never both), diffs
+Dialects: 8 (``@tldraw/sync-core`` 5.4.2) by default, or 3 (SPEC.md PR1).  In 3 a connect
+carries ``instanceId`` and no request id, a push carries a diff or a presence op (never both), diffs
 carry no string appends, ``error`` messages restart the socket (``on_load_error`` when first),
 and ``incompatibility_error`` is fatal.
 """
@@ -80,11 +80,11 @@ from tlsync_core.protocol.close_codes import (
     TLIncompatibilityReason,
     TLSyncErrorCloseEventReason,
 )
+from tlsync_core.protocol.dialects import DIALECT_RULES, DialectRules
 from tlsync_core.protocol.diff import NetworkDiff, apply_object_diff, diff_record, get_network_diff
 from tlsync_core.protocol.versions import (
     CURRENT_PROTOCOL_VERSION,
     Dialect,
-    client_protocol_version,
     fallback_protocol_version,
 )
 from tlsync_core.schemas import describe_schema_difference
@@ -233,7 +233,7 @@ class TLSyncClient:
         fps: float | None = COLLABORATIVE_FPS,
         did_cancel: Callable[[], bool] | None = None,
     ) -> None:
-        if dialect not in (3, 8):
+        if dialect not in DIALECT_RULES:
             raise ValueError(f"dialect must be 3 or 8, not {dialect!r}")
         if len(store.scoped_types["presence"]) > 1:
             raise ValueError("a synced store may have at most one presence record type")
@@ -314,6 +314,11 @@ class TLSyncClient:
     # -- public state ----------------------------------------------------------------------------
 
     @property
+    def rules(self) -> DialectRules:
+        """What the client's dialect does (SPEC.md PR13); changes with :attr:`dialect`."""
+        return DIALECT_RULES[self.dialect]
+
+    @property
     def is_connected_to_room(self) -> bool:
         """True between a successful connect answer and the next reset."""
         return self.state is ClientState.CONNECTED
@@ -378,27 +383,22 @@ class TLSyncClient:
     # -- connect -----------------------------------------------------------------------------------
 
     def _send_connect_request(self) -> None:
+        rules = self.rules
         message: dict[str, Any] = {"type": "connect"}
-        if self.dialect == CURRENT_PROTOCOL_VERSION:
+        if rules.connect_request_ids:
             self.latest_connect_request_id = unique_id()
             message["connectRequestId"] = self.latest_connect_request_id
         message["lastServerClock"] = self.last_server_clock
-        message["protocolVersion"] = client_protocol_version(self.dialect)
+        message["protocolVersion"] = rules.protocol_version
         message["schema"] = self.store.schema.serialize()
-        if self.dialect != CURRENT_PROTOCOL_VERSION:
+        if not rules.connect_request_ids:
             message["instanceId"] = self.instance_id
         self.state = ClientState.CONNECTING
         self._connect_sent_at = self._timers.now()
         self._send(message)
 
     def _did_reconnect(self, event: dict[str, Any]) -> None:
-        if self.dialect == CURRENT_PROTOCOL_VERSION:
-            if event.get("connectRequestId") != self.latest_connect_request_id:
-                logger.debug("ignoring a stale connect answer")
-                return
-            self.latest_connect_request_id = None
-        elif self.state is not ClientState.CONNECTING:
-            logger.debug("ignoring a connect answer that no request awaits")
+        if not self._accept_connect_answer(event):
             return
         if self.state is ClientState.CONNECTED or self.pending_push_requests:
             logger.error("connect answer while connected or with pushes in flight: resetting")
@@ -413,44 +413,12 @@ class TLSyncClient:
             server_clock=event["serverClock"],
         )
         self.is_readonly = info.is_readonly
-
-        def hydrate() -> None:
-            stashed = self.speculative_changes
-            self.speculative_changes = RecordsDiff()
-
-            def merge() -> None:
-                if info.hydration_type != "wipe_all":
-                    self._undo(stashed)
-                wiped = self.store.scoped_types["presence"]
-                if info.hydration_type == "wipe_all":
-                    wiped = wiped | self.store.scoped_types["document"]
-                wipe: NetworkDiff = {
-                    r["id"]: ["remove"] for r in self.store.all_records() if r["typeName"] in wiped
-                }
-                self._apply_network_diff({**wipe, **event.get("diff", {})})
-                self.state = ClientState.CONNECTED
-                offline_edits = self._network_diff(stashed)
-                if offline_edits is not None:
-                    changes = self.store.extracting_changes(
-                        lambda: self._apply_network_diff(offline_edits)
-                    )
-                    document = self.store.filter_changes_by_scope(changes, "document")
-                    if document is not None:
-                        self._push(document)
-
-            self.store.merge_remote_changes(merge)
-            if self.on_after_connect is not None:
-                self.on_after_connect(self, info)
-            presence = self.presence_state.get()
-            if presence is not None:
-                self._push_presence(presence)
-
-        stashed = self.speculative_changes
+        offline = self.speculative_changes
         try:
             with gc_paused(len(event.get("diff", ())) + len(self.store) >= BULK_RECORDS):
-                transact(hydrate)
+                transact(lambda: self._hydrate(event, info, offline))
         except ValidationError as error:
-            self.speculative_changes = stashed
+            self.speculative_changes = offline
             server_schema = event.get("schema")
             difference = describe_schema_difference(self.store.schema.serialize(), server_schema)
             if difference:
@@ -470,11 +438,63 @@ class TLSyncClient:
         except Exception:
             # the store rolled back to before the answer: keep the local edits for the retry
             logger.exception("applying the connect answer failed: resetting the connection")
-            self.speculative_changes = stashed
+            self.speculative_changes = offline
             self._hydration_failed()
             return
         self._failed_hydrations = 0
         self.last_server_clock = info.server_clock
+
+    def _accept_connect_answer(self, event: dict[str, Any]) -> bool:
+        """Whether a connect answer answers the request in flight: by its request id, or (in a
+        dialect without ids) by the client still connecting.  Accepting it clears the id."""
+        if not self.rules.connect_request_ids:
+            if self.state is not ClientState.CONNECTING:
+                logger.debug("ignoring a connect answer that no request awaits")
+                return False
+            return True
+        if event.get("connectRequestId") != self.latest_connect_request_id:
+            logger.debug("ignoring a stale connect answer")
+            return False
+        self.latest_connect_request_id = None
+        return True
+
+    def _hydrate(self, event: dict[str, Any], info: ConnectInfo, offline: RecordsDiff) -> None:
+        """Apply a connect answer (inside one transaction): merge it as a remote change, then
+        tell ``on_after_connect`` and push the presence.  ``offline`` are the local changes the
+        server has not acknowledged."""
+        self.speculative_changes = RecordsDiff()
+        self.store.merge_remote_changes(lambda: self._merge_connect_answer(event, info, offline))
+        if self.on_after_connect is not None:
+            self.on_after_connect(self, info)
+        presence = self.presence_state.get()
+        if presence is not None:
+            self._push_presence(presence)
+
+    def _merge_connect_answer(
+        self, event: dict[str, Any], info: ConnectInfo, offline: RecordsDiff
+    ) -> None:
+        """The store becomes the server's state with the ``offline`` changes on top: undo them
+        (unless everything is wiped anyway), remove the presence records (and, for
+        ``wipe_all``, the documents), apply the answer's diff, re-apply the changes and push
+        their document part."""
+        wipe_all = info.hydration_type == "wipe_all"
+        if not wipe_all:
+            self._undo(offline)
+        wiped = self.store.scoped_types["presence"]
+        if wipe_all:
+            wiped = wiped | self.store.scoped_types["document"]
+        wipe: NetworkDiff = {
+            r["id"]: ["remove"] for r in self.store.all_records() if r["typeName"] in wiped
+        }
+        self._apply_network_diff({**wipe, **event.get("diff", {})})
+        self.state = ClientState.CONNECTED
+        offline_edits = self._network_diff(offline)
+        if offline_edits is None:
+            return
+        changes = self.store.extracting_changes(lambda: self._apply_network_diff(offline_edits))
+        document = self.store.filter_changes_by_scope(changes, "document")
+        if document is not None:
+            self._push(document)
 
     def _hydration_failed(self) -> None:
         """A connect answer failed to apply: reset, and give up after a few failures in a row."""
@@ -532,7 +552,7 @@ class TLSyncClient:
                 self.speculative_changes = RecordsDiff()
             self._publish()
             return
-        if self.dialect == CURRENT_PROTOCOL_VERSION:
+        if not self.rules.split_pushes:
             self._send_push(diff, presence_op)
         else:
             if diff is not None:
@@ -553,7 +573,7 @@ class TLSyncClient:
         if self.last_pushed_presence_state is None:
             return ["put", presence]
         patch = diff_record(
-            self.last_pushed_presence_state, presence, self.dialect != CURRENT_PROTOCOL_VERSION
+            self.last_pushed_presence_state, presence, not self.rules.string_appends
         )
         return None if patch is None else ["patch", patch]
 
@@ -568,7 +588,7 @@ class TLSyncClient:
         self._send(message)
 
     def _network_diff(self, diff: RecordsDiff) -> NetworkDiff | None:
-        return get_network_diff(diff, self.dialect != CURRENT_PROTOCOL_VERSION)
+        return get_network_diff(diff, not self.rules.string_appends)
 
     # -- receiving ---------------------------------------------------------------------------------
 
@@ -795,7 +815,7 @@ class TLSyncClient:
 
     def _on_socket_error(self, reason: str) -> None:
         retry = fallback_protocol_version(
-            client_protocol_version(self.dialect),
+            self.rules.protocol_version,
             reason,
             handshake_completed=self._handshake_completed,
         )
@@ -804,13 +824,15 @@ class TLSyncClient:
             return
         loaded = self._did_load
         self._fail(self._fallback_reason or reason)
-        if self.dialect != CURRENT_PROTOCOL_VERSION and not loaded and self.on_load_error:
+        if self.rules.load_errors_reported and not loaded and self.on_load_error:
             self.on_load_error(ConnectionError(f"socket error before load: {reason}"))
 
     def _on_incompatibility(self, reason: str) -> None:
-        if self.dialect == CURRENT_PROTOCOL_VERSION:
+        if not self.rules.incompatibility_is_final:
             retry = fallback_protocol_version(
-                CURRENT_PROTOCOL_VERSION, reason, handshake_completed=self._handshake_completed
+                self.rules.protocol_version,
+                reason,
+                handshake_completed=self._handshake_completed,
             )
             if retry is not None:
                 self._fall_back(reason)
@@ -822,8 +844,8 @@ class TLSyncClient:
         self._fail(reason)
 
     def _fall_back(self, reason: str) -> None:
-        """Retry the handshake in the seed dialect (the server does not speak 8)."""
-        logger.info("server refused protocol 8 (%s): retrying in the seed dialect", reason)
+        """Retry the handshake in protocol 3 (the server does not speak 8)."""
+        logger.info("server refused protocol 8 (%s): retrying in protocol 3", reason)
         self._fallback_reason = reason
         self.dialect = 3
         self._reset_connection()
@@ -929,7 +951,7 @@ class TLSyncClient:
             self._probe_due
             and self.checks_clocks
             and not pending
-            and self.dialect == CURRENT_PROTOCOL_VERSION
+            and self.rules.probes
             and now - self._last_event_at >= PROBE_AFTER
         ):
             # a quiet connection: a change lost last shows only in a later clock (CR12)

@@ -1,4 +1,4 @@
-""":class:`ClientWebSocketAdapter`: a self-reconnecting websocket to a sync room (protocol.md §E.1).
+""":class:`ClientWebSocketAdapter`: a self-reconnecting websocket to a sync room (SPEC.md CW*).
 
 It implements :class:`~tlsync_core.client_socket.TLPersistentClientSocket` on the ``websockets``
 asyncio client: a sync client sees a status (``"online"``, ``"offline"``, ``"error"``), parsed
@@ -25,7 +25,7 @@ the order of the frames.  ``restart()`` and ``close()`` *orphan* the current att
 cancelled (or, when they are called from one of its own callbacks, it stops after that
 callback), and nothing it sees afterwards reaches a listener.
 
-Status rules (§E.1).  ``"online"`` when a socket opens; ``"offline"`` when the handshake
+Status rules (SPEC.md CW1–CW3).  ``"online"`` when a socket opens; ``"offline"`` when the handshake
 fails, when an open socket closes with any code but 4099, and on ``restart()``; ``"error"``
 with ``reason`` = the close reason (``"UNKNOWN_ERROR"`` when empty) on a 4099 close.  Listeners
 hear only real changes, and an ``"error"`` while already ``"offline"`` is not reported.  Unlike
@@ -48,7 +48,8 @@ not resolve; a TLS certificate refused) from those that may pass (refused, reset
 the adapter itself retries both, and a caller that is still waiting for its first connection
 (``connect()``) gives up at once on the permanent ones.
 
-Reconnect backoff (§E.1, the constants of a visible page; :class:`ReconnectBackoff`).  The
+Reconnect backoff (SPEC.md CW4, 5.4.2's constants for a visible page;
+:class:`ReconnectBackoff`).  The
 first attempt starts at once.  Each attempt start grows the intended delay to
 ``min(max_delay, max(min_delay, delay) × 1.5)`` and the next attempt may start that long after
 this one started; a successful open resets the delay to ``min_delay``, and losing an open
@@ -65,7 +66,7 @@ handshake without hints is ``open_timeout`` (10 s by default), after which the a
 
 Transport choices.  Frames of any size are received (``max_size=None`` by default: a large
 room hydrates in one ``connect`` message, far above websockets' 1 MiB default).  Outgoing
-messages of ``max_message_size`` UTF-16 units or more are chunked (§E.2).  websockets' own
+messages of ``max_message_size`` UTF-16 units or more are chunked (SPEC.md CH1).  websockets' own
 keepalive stays on (ping every 20 s, 20 s timeout): it notices a dead TCP connection even when
 nobody sends, independently of the sync client's protocol pings; pass ``ping_interval=None``
 to turn it off.  Closing waits at most ``close_timeout`` (2 s) for the server's close frame.
@@ -166,7 +167,7 @@ class ConnectionState(enum.Enum):
 
 
 class ReconnectBackoff:
-    """When the next connection attempt may start: §E.1's reconnect manager, without timers.
+    """When the next connection attempt may start: 5.4.2's reconnect manager, without timers.
 
     Times are milliseconds of any clock.  ``rng`` draws the jitter (see the module docstring);
     ``jitter=0`` gives the exact 5.4.2 spacing.
@@ -271,7 +272,7 @@ class ClientWebSocketAdapter:
     Keyword arguments: ``timers`` (default: a :class:`LoopTimers` of the running loop);
     ``additional_headers``, ``open_timeout``, ``close_timeout``, ``ping_interval``,
     ``ping_timeout`` (seconds) as in ``websockets.asyncio.client.connect``;
-    ``max_message_size`` (UTF-16 units from which an outgoing message is chunked, §E.2);
+    ``max_message_size`` (UTF-16 units from which an outgoing message is chunked, SPEC.md CH1);
     ``max_receive_size`` (bytes of one incoming message; ``None``: no limit);
     ``min_delay_ms``, ``max_delay_ms``, ``delay_exponent``, ``jitter``, ``rng`` (the backoff,
     see :class:`ReconnectBackoff`); ``attempt_timeout_ms`` (see :meth:`maybe_reconnected`).
@@ -417,7 +418,7 @@ class ClientWebSocketAdapter:
         self._set_status("offline")
 
     def maybe_reconnected(self) -> None:
-        """A hint that the network may be back (§E.1 ``maybeReconnected``).
+        """A hint that the network may be back (5.4.2's ``maybeReconnected``, SPEC.md CW14).
 
         Open, errored or closed: nothing.  Connecting for less than ``attempt_timeout_ms``:
         check again when that time is up; for longer: abandon the attempt and retry.  Waiting:

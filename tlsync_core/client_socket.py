@@ -1,11 +1,12 @@
-"""What a sync client needs of its connection: the seed's ``TLPersistentClientSocket``.
+"""What a sync client needs of its connection: ``TLPersistentClientSocket`` in the original API
+(SPEC.md PR1).
 
 A persistent socket reconnects by itself; the client only sees a status and messages:
 
 * ``connection_status``: ``"online"``, ``"offline"`` or ``"error"``;
 * ``send_message(message)``: send one client message (a protocol dict) if online;
 * ``on_receive_message(cb)``: ``cb(message)`` for every parsed server message; returns an
-  unsubscribe callable (the seed's ``SubscribingFn``);
+  unsubscribe callable (``SubscribingFn`` in the original API);
 * ``on_status_change(cb)``: ``cb(event)`` with a :class:`SocketStatusEvent` on every change of
   status; returns an unsubscribe callable;
 * ``restart()``: drop the current connection and connect again.
@@ -56,7 +57,7 @@ class TLPersistentClientSocket(Protocol):
 
 
 class Listeners(Generic[C]):
-    """The callbacks subscribed to one kind of event of a socket (the seed's ``SubscribingFn``).
+    """The callbacks subscribed to one kind of event of a socket (``SubscribingFn``).
 
     ``add(callback)`` returns an idempotent unsubscribe callable.  Iterating yields the
     callbacks subscribed when the iteration began, skipping any unsubscribed before its turn,

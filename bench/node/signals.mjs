@@ -1,7 +1,6 @@
 // The signals benchmark cases for @tldraw/state (Node side of `python -m bench.signals`).
 //
-// The same cases, sizes and checks as bench/signals_cases.py (see that file and
-// /work/shared/spec/signals.md §3); keep the two in step.
+// The same cases, sizes and checks as bench/signals_cases.py (see that file); keep the two in step.
 //
 //   node bench/node/signals.mjs                 # human-readable table
 //   node bench/node/signals.mjs --json [opts]   # one JSON object on stdout

@@ -66,7 +66,7 @@ def test_cellx_passes_its_checks_on_tlsync(fw: TlsyncAdapter, case: CellxCase) -
 
 
 def test_cellx_expected_values_match_the_spec() -> None:
-    """The recurrence that computes cellx's expected values gives signals.md's numbers.
+    """The recurrence that computes cellx's expected values gives the published cellx numbers.
 
     (before == [-3, -6, -2, 2], after == [-2, -4, 2, 3] for 1000 and 2500 layers; the smoke layer
     counts give the same values, so the small runs check the same thing.)

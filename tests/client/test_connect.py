@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import until
 
 from tlsync_client.connection import RoomConnection, SyncError, connect
 from tlsync_client.sync_client import ClientState
@@ -77,34 +78,40 @@ async def test_two_bots_editing_concurrently_converge(server: TLSyncServer) -> N
 
 async def _settled(*rooms: RoomConnection) -> None:
     """Wait until every room is synced and all stores agree (bounded)."""
-    for _ in range(200):
-        if all(r.is_synced.get() for r in rooms) and all(
-            r.store.serialize() == rooms[0].store.serialize() for r in rooms
-        ):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("rooms did not settle")
+    await until(
+        lambda: (
+            all(r.is_synced.get() for r in rooms)
+            and all(r.store.serialize() == rooms[0].store.serialize() for r in rooms)
+        )
+    )
 
 
 @pytest.mark.spec("CA3")
 async def test_wait_for_is_reactive_and_raises_on_timeout(server: TLSyncServer) -> None:
     """wait_for resolves when another client's edit makes the predicate true, re-evaluating
-    only on changes; it raises TimeoutError when nothing happens."""
+    only when a record it read changes (another record arriving does not run it); it raises
+    TimeoutError when nothing happens."""
     url = f"{server.url}/connect/watch"
     async with connect(url, schema=SCHEMA) as watcher, connect(url, schema=SCHEMA) as writer:
         calls = 0
+        evaluated = asyncio.Event()
 
-        def has_shape(store: Store) -> bool:
+        def page_renamed(store: Store) -> bool:
             nonlocal calls
             calls += 1
-            return store.get("shape:w") is not None
+            evaluated.set()
+            return bool(store.get("page:page")["name"] == "renamed")  # type: ignore[index]
 
-        waiting = asyncio.create_task(watcher.wait_for(has_shape, timeout=5))
-        await asyncio.sleep(0.05)
-        idle_calls = calls
-        writer.store.put([SHAPE.create(id="shape:w")])
+        waiting = asyncio.create_task(watcher.wait_for(page_renamed, timeout=5))
+        await evaluated.wait()
+        writer.store.put([SHAPE.create(id="shape:other")])
+        await watcher.wait_for(lambda s: s.get("shape:other") is not None, timeout=5)
+        assert calls == 1 and not waiting.done()  # shape:other is not what it read
+        page = writer.store.get("page:page")
+        assert page is not None
+        writer.store.put([{**page, "name": "renamed"}])
         await waiting
-        assert idle_calls == 1  # evaluated once, then only when shape:w changed
+        assert calls == 2
         with pytest.raises(TimeoutError):
             await watcher.wait_for(lambda s: s.get("shape:never") is not None, timeout=0.05)
 

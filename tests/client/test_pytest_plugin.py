@@ -9,7 +9,7 @@ from tlsync_core.server import SQLitePersistence, TLSyncServer
 from tlsync_core.tldraw import create_geo
 
 
-@pytest.mark.spec("CA8")
+@pytest.mark.spec("CA8", "CA13")
 async def test_fixtures_give_a_server_and_connected_bots(
     tlsync_server: TLSyncServer, tlsync_connect: ConnectFactory
 ) -> None:

@@ -707,8 +707,8 @@ def test_a_quiet_connection_probes_once_and_a_later_clock_resyncs() -> None:
 
 
 @pytest.mark.spec("CR12")
-def test_the_seed_dialect_sends_no_probe() -> None:
-    """A seed-dialect push must carry a diff or presence, so a quiet seed connection sends no
+def test_the_v3_dialect_sends_no_probe() -> None:
+    """A v3 push must carry a diff or presence, so a quiet v3 connection sends no
     probe."""
     h = Harness(dialect=3)
     h.answer_connect()
@@ -766,7 +766,7 @@ def test_a_resync_that_brings_a_missed_change_restarts_the_count() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# staggered rebases (§G.5)
+# staggered rebases (after 5.4.2's TLSyncClientRebase tests)
 
 
 @pytest.mark.spec("CR8")
@@ -813,7 +813,7 @@ def test_string_appends_converge_across_staggered_commits() -> None:
 
 
 @pytest.mark.spec("CD1")
-def test_the_seed_dialect_sends_instance_id_and_splits_pushes() -> None:
+def test_the_v3_dialect_sends_instance_id_and_splits_pushes() -> None:
     """In dialect 3: connect carries instanceId and no request id; a document change and a
     presence change go as two pushes; strings are put, never appended."""
     h = Harness(dialect=3, with_presence=True, fps=30)
@@ -844,7 +844,7 @@ def test_the_seed_dialect_sends_instance_id_and_splits_pushes() -> None:
 
 
 @pytest.mark.spec("CD2")
-def test_server_too_old_before_the_first_handshake_falls_back_to_the_seed_dialect() -> None:
+def test_server_too_old_before_the_first_handshake_falls_back_to_the_v3_dialect() -> None:
     """A 4099 SERVER_TOO_OLD close before any handshake makes the client retry in dialect 3
     instead of failing."""
     h = Harness(reconnect_on_restart=True)
@@ -859,7 +859,7 @@ def test_server_too_old_before_the_first_handshake_falls_back_to_the_seed_dialec
 
 @pytest.mark.spec("CD2")
 def test_a_seed_server_saying_server_too_old_makes_the_client_fall_back() -> None:
-    """An incompatibility_error serverTooOld (a seed server) also triggers the fallback."""
+    """An incompatibility_error serverTooOld (a v3 server) also triggers the fallback."""
     h = Harness(reconnect_on_restart=True)
     h.connect_request()
     h.socket.deliver({"type": "incompatibility_error", "reason": "serverTooOld"})
@@ -868,7 +868,7 @@ def test_a_seed_server_saying_server_too_old_makes_the_client_fall_back() -> Non
 
 @pytest.mark.spec("CD3")
 def test_after_a_fallback_the_first_reason_is_reported() -> None:
-    """If the seed dialect is refused too (the schema was the problem), on_sync_error gets
+    """If protocol 3 is refused too (the schema was the problem), on_sync_error gets
     the original SERVER_TOO_OLD, not the second CLIENT_TOO_OLD."""
     h = Harness(reconnect_on_restart=True)
     h.connect_request()

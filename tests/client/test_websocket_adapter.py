@@ -1,8 +1,9 @@
-"""ClientWebSocketAdapter and LoopTimers over real loopback websockets (protocol.md §E.1, §E.2).
+"""ClientWebSocketAdapter and LoopTimers over real loopback websockets (CW*, LT*).
 
 The servers are real ``websockets`` servers on port 0 whose behaviour each test drives through
 :class:`Loopback`, plus one real :class:`TLSyncServer`.  Backoff delays are injected small so
-that the whole file runs in a few seconds; waits are on events, or bounded polls.
+that the whole file runs in a few seconds; waits are on events, on a fake clock where a test
+shows that nothing is scheduled, or bounded polls for an end state.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 import pytest
+from waiting import until
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
@@ -34,6 +36,7 @@ from tlsync_core.protocol.chunking import ChunkAssembler
 from tlsync_core.protocol.codec import serialize_message
 from tlsync_core.server import TLSyncServer
 from tlsync_core.server.demo_schema import create_demo_schema
+from tlsync_core.testing import FakeClock
 
 T = TypeVar("T")
 
@@ -99,23 +102,18 @@ def client_tasks(baseline: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
     }
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll ``predicate`` until it holds (fails the test after ``timeout`` seconds)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.005)
-
-
 class Loopback:
     """A websockets server on 127.0.0.1:<free port> whose connections a test drives.
 
     ``refuse``: how many of the next handshakes get HTTP 503; ``gates[i]``: handshake number
     ``i`` (1-based) waits for that event.  Accepted connections stay open until either side
-    closes them; the test gets them from :meth:`next_connection`.
+    closes them; the test gets them from :meth:`next_connection`.  ``handshakes[i - 1]`` is the
+    server task of handshake ``i``: it ends when the server is done with that connection.
     """
 
     def __init__(self) -> None:
         self.paths: list[str] = []
+        self.handshakes: list[asyncio.Task[Any]] = []
         self.connections: list[ServerConnection] = []
         self.refuse = 0
         self.gates: dict[int, asyncio.Event] = {}
@@ -126,6 +124,9 @@ class Loopback:
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
         self.paths.append(request.path)
+        task = asyncio.current_task()
+        assert task is not None
+        self.handshakes.append(task)
         gate = self.gates.get(len(self.paths))
         if gate is not None:
             await gate.wait()
@@ -309,16 +310,18 @@ async def test_close_4099_reports_error_and_stays_down(
 ) -> None:
     """A 4099 close gives ``error`` with the close reason (``UNKNOWN_ERROR`` when empty); the
     adapter then does not reconnect by itself, and ``restart()`` reconnects it."""
+    clock = FakeClock()
     uris = UriLog(loopback.url)
-    adapter = make_adapter(uris)
+    adapter = make_adapter(uris, timers=clock)
     statuses, _ = watch(adapter)
     await online(adapter, statuses)
     await (await loopback.next_connection()).close(4099, "FORBIDDEN")
     assert await statuses.next() == SocketStatusEvent("error", "FORBIDDEN")
     assert str(adapter.connection_status) == "error"
     assert adapter.state is ConnectionState.ERROR
-    # absence of a reconnect: wait 15 times the minimum delay
-    await asyncio.sleep(0.3)
+    # no reconnect is scheduled: no timer is pending, and an hour later there is still one attempt
+    assert clock.pending_timers == 0
+    clock.advance(3_600_000)
     assert len(uris.times) == 1 and adapter.attempts_started == 1
 
     adapter.restart()
@@ -661,7 +664,7 @@ async def test_restart_while_connecting_abandons_the_attempt(
     assert statuses.items == []  # offline already: no event
     await online(adapter, statuses)
     loopback.gates[1].set()
-    await asyncio.sleep(0.05)  # let the abandoned handshake run to its end on the server
+    await asyncio.wait([loopback.handshakes[0]])  # the server is done with the abandoned one
     assert statuses.items == [ONLINE] and adapter.attempts_started == 2
     assert len(loopback.connections) == 1
 
@@ -674,24 +677,32 @@ async def test_maybe_reconnected_resets_the_backoff(
     delay since the last start has passed); while connecting, it abandons an attempt older than
     ``attempt_timeout_ms`` and starts a new one."""
     loopback.refuse = 1
+    clock = FakeClock()
     uris = UriLog(loopback.url)
-    adapter = make_adapter(uris, min_delay_ms=20, max_delay_ms=60_000, delay_exponent=1000)
+    adapter = make_adapter(
+        uris, timers=clock, min_delay_ms=20, max_delay_ms=60_000, delay_exponent=1000
+    )
     statuses, _ = watch(adapter)
-    await until(lambda: adapter.state is ConnectionState.DELAY)  # 20 s to wait
-    await asyncio.sleep(0.03)  # let the 20 ms minimum since the last start pass
+    await until(lambda: adapter.state is ConnectionState.DELAY)
+    assert clock.next_timer_at() == 20_000  # 20 s to wait
+    clock.advance(20)  # the 20 ms minimum since the last start passes
     adapter.maybe_reconnected()
+    assert adapter.attempts_started == 2 and clock.pending_timers == 0
     await online(adapter, statuses)
-    assert len(uris.times) == 2 and uris.times[1] - uris.times[0] < 1
+    assert len(uris.times) == 2
 
     loopback.gates[3] = asyncio.Event()
-    connecting = make_adapter(uris, attempt_timeout_ms=300)
+    connecting = make_adapter(uris, timers=clock, attempt_timeout_ms=300)
     connecting_statuses, _ = watch(connecting)
     await until(lambda: len(loopback.paths) == 3)
     connecting.maybe_reconnected()  # too early: only rechecks when 300 ms are up
+    assert connecting.attempts_started == 1 and clock.next_timer_at() == 20 + 300
+    clock.advance(299)
     assert connecting.attempts_started == 1
-    await online(connecting, connecting_statuses)
+    clock.advance(1)
     assert connecting.attempts_started == 2
-    assert 0.3 - 0.01 <= uris.times[3] - uris.times[2] < 1.5
+    await online(connecting, connecting_statuses)
+    assert len(uris.times) == 4
 
 
 # ------------------------------------------------------------------------------------------

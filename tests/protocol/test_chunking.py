@@ -1,6 +1,6 @@
 """Chunked frames: split_message and ChunkAssembler (CH1–CH5).
 
-The behaviours follow protocol.md §E.2 and the chunk tests of 5.4.2 (§G.7 CH1–CH8); the
+The behaviours follow SPEC.md CH1–CH5 and the chunk tests of 5.4.2's ``chunk.test.ts``; the
 differential test against the real ``chunk()`` and ``JsonChunkAssembler`` is in
 ``test_wire_differential.py``.
 """
@@ -66,7 +66,7 @@ def test_threshold_is_a_quarter_mebibyte_of_utf16_units() -> None:
     ],
 )
 def test_chunk_layout_examples(text: str, size: int, chunks: list[str]) -> None:
-    """The examples of protocol.md §E.2, and tiny limits where every chunk holds one unit."""
+    """Worked examples of CH2's cuts, and tiny limits where every chunk holds one unit."""
     assert split_message(text, size) == chunks
 
 

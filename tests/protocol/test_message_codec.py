@@ -1,7 +1,7 @@
 """Messages, their serialization and their parsers (PR5–PR12).
 
-Golden frames are the JSON examples of protocol.md §A (placeholders such as ``"..."`` records
-filled in with real ones); the property tests draw messages of every kind and dialect from
+Golden frames are one JSON example of every message of both dialects (SPEC.md PR5, PR9),
+with real records; the property tests draw messages of every kind and dialect from
 ``protocol_strategies``.
 """
 
@@ -63,7 +63,7 @@ V1_SCHEMA = {
 }
 V2_SCHEMA = {"schemaVersion": 2, "sequences": {"com.tldraw.store": 5, "com.tldraw.page": 1}}
 
-# §A.2 and §A.7: client -> server, (dialect, frame)
+# client -> server, (dialect, frame): every message of both dialects (PR5, PR9)
 CLIENT_GOLDEN: list[tuple[int, str]] = [
     (
         8,
@@ -115,7 +115,7 @@ CLIENT_GOLDEN: list[tuple[int, str]] = [
 
 DOC = {"gridSize": 10, "name": "", "meta": {}, "id": "document:document", "typeName": "document"}
 PAGE1 = {"meta": {}, "id": "page:page", "name": "Page 1", "index": "a1", "typeName": "page"}
-# §A.3 and §A.7: server -> client, (dialect, frame)
+# server -> client, (dialect, frame): every message of both dialects (PR5, PR9)
 SERVER_GOLDEN: list[tuple[int, str]] = [
     (
         8,
@@ -219,7 +219,7 @@ SERVER_GOLDEN: list[tuple[int, str]] = [
 @pytest.mark.spec("PR5", "PR7")
 @pytest.mark.parametrize(("dialect", "frame"), CLIENT_GOLDEN)
 def test_golden_client_frames_parse(dialect: int, frame: str) -> None:
-    """Every client frame of protocol.md §A parses in its dialect, in "either" mode, and as
+    """Every golden client frame parses in its dialect, in "either" mode, and as
     UTF-8 bytes, to exactly what JSON says, and serializes back to the same value."""
     expected = json.loads(frame)
     for mode in (dialect, None):
@@ -231,7 +231,7 @@ def test_golden_client_frames_parse(dialect: int, frame: str) -> None:
 @pytest.mark.spec("PR5", "PR7")
 @pytest.mark.parametrize(("dialect", "frame"), SERVER_GOLDEN)
 def test_golden_server_frames_parse(dialect: int, frame: str) -> None:
-    """Every server frame of protocol.md §A parses in its dialect and in "either" mode."""
+    """Every golden server frame parses in its dialect and in "either" mode."""
     expected = json.loads(frame)
     for mode in (dialect, None):
         assert parse_server_message(frame, dialect=mode) == expected  # type: ignore[arg-type]
@@ -699,7 +699,7 @@ def test_serialization_refuses_non_json() -> None:
 
 @pytest.mark.spec("PR5", "PR6")
 def test_constructors_write_tldraw_key_order() -> None:
-    """make_* build messages whose text is byte for byte 5.4.2's (§A.3 frames)."""
+    """make_* build messages whose text is byte for byte 5.4.2's (the golden server frames)."""
     assert serialize_message(make_push_result(3, 3, "discard")) == (
         '{"type":"push_result","clientClock":3,"serverClock":3,"action":"discard"}'
     )

@@ -36,7 +36,7 @@ def test_constants() -> None:
     assert frozenset({5, 6, 7, 8}) == TLDRAW_PROTOCOL_VERSIONS
 
 
-# announced -> (dialect, requires_legacy_rejection, supports_string_append), from the §A.5 table
+# announced -> (dialect, requires_legacy_rejection, supports_string_append), as PR2 reads them
 ACCEPTED = {
     3: (3, True, False),
     5: (8, True, False),
@@ -49,7 +49,7 @@ ACCEPTED = {
 @pytest.mark.spec("PR2")
 @pytest.mark.parametrize("announced", sorted(ACCEPTED))
 def test_accepted_versions_follow_the_table(announced: int) -> None:
-    """3, 5, 6, 7 and 8 are accepted with the flags of protocol.md §A.5 (3 is ours)."""
+    """3, 5, 6, 7 and 8 are accepted with the flags of PR2 (3 is ours)."""
     result = negotiate_protocol_version(announced)
     assert result.accepted and result.rejection is None
     assert (result.dialect, result.requires_legacy_rejection, result.supports_string_append) == (
@@ -121,8 +121,8 @@ def test_negotiation_is_a_small_frozen_value() -> None:
 
 
 @pytest.mark.spec("PR3")
-def test_client_announces_and_falls_back_to_the_seed_dialect() -> None:
-    """A client announces 8 (3 in the seed dialect); told that the server is too old before any
+def test_client_announces_and_falls_back_to_protocol_3() -> None:
+    """A client announces 8 (3 in the v3 dialect); told that the server is too old before any
     handshake, a v8 client retries with 3, and nothing else falls back."""
     assert client_protocol_version() == 8
     assert client_protocol_version(3) == 3
@@ -139,8 +139,8 @@ def test_client_announces_and_falls_back_to_the_seed_dialect() -> None:
 
 @pytest.mark.spec("PR3")
 def test_fallback_meets_the_negotiation() -> None:
-    """End to end with the pure functions: a seed-only server refuses 8 as too old, the client
-    falls back to 3, and the seed-only server accepts that."""
+    """End to end with the pure functions: a v3-only server refuses 8 as too old, the client
+    falls back to 3, and the v3-only server accepts that."""
     refused = negotiate_protocol_version(client_protocol_version(), dialects={3})
     assert refused.rejection is not None
     retry = fallback_protocol_version(8, legacy_incompatibility_reason(refused.rejection))

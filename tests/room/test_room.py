@@ -337,8 +337,8 @@ def test_legacy_sessions_get_incompatibility_errors() -> None:
 
 
 @pytest.mark.spec("HS6")
-def test_seed_dialect_sessions() -> None:
-    """A protocol-3 session gets the seed connect shape and unbatched top-level messages."""
+def test_v3_dialect_sessions() -> None:
+    """A protocol-3 session gets the v3 connect shape and unbatched top-level messages."""
     h = Harness()
     connect = h.connect("old", protocol=3)
     assert "connectRequestId" not in connect and "isReadonly" not in connect

@@ -252,8 +252,8 @@ def normalise(result: Result) -> Result:
       order in which ``open`` events handed it out, so reuse on reconnect still shows.
     * Data batches are flattened (:func:`flatten`).
     * Snapshot documents are keyed by id (storage order is not part of the format); our
-      snapshot's extra ``clock`` key (the seed format's name of ``documentClock``, kept for
-      seed readers: a deliberate addition) is dropped.
+      snapshot's extra ``clock`` key (protocol 3's name of ``documentClock``, kept for
+      its readers: a deliberate addition) is dropped.
     * ``errors`` (exceptions logged by the room) are diagnostics, not compared.
     """
     mapping: dict[str, str] = {}
@@ -305,7 +305,7 @@ def _append_as_put(ours: Any, theirs: Any) -> bool:
     """Whether ``ours`` equals ``theirs`` once string appends in ``theirs`` may stand for our
     puts of the whole string.
 
-    DELIBERATE DIFFERENCE (SPEC SES5, protocol.md H.1): while a session that cannot take string
+    DELIBERATE DIFFERENCE (SPEC SES5): while a session that cannot take string
     appends (protocol 5-7) is connected, we send no string appends to anyone, as newer tldraw
     does; 5.4.2 re-diffs broadcasts (and migrated diffs) without the legacy flag, and diffs a
     put over an existing record without it (which reaches the pusher as its rebase), so
@@ -427,7 +427,7 @@ def describe_failure(
 
 def minimize(events: Sequence[Event], fails: Callable[[Sequence[Event]], bool]) -> list[Event]:
     """A shorter list of events that still ``fails``: drops chunks of events, halving the chunk
-    size down to single events, while the failure stays (for regressions.py)."""
+    size down to single events, while the failure stays (for vectors/regressions.json)."""
     current = list(events)
     chunk = max(1, len(current) // 2)
     while True:

@@ -7,7 +7,8 @@ each socket received (data batches flattened, presence ids renamed in order of a
 each socket was closed, the sessions and presence records left, and the final snapshot
 (documents with their clocks, tombstones, clock, history start, schema). See
 room_diff_harness.py for the event model and the normalisation, room_diff_gen.py for what the
-sequences contain, and regressions.py for every past divergence.
+sequences contain, and vectors/regressions.json for every past divergence (:func:`regressions`
+says its format).
 
 In CI: ``CI_SEEDS`` seeded sequences of ``CI_LENGTH`` events (``BATCH`` per node round trip), a
 fresh random seed per run (``FRESH_SEQUENCES`` sequences from it; the failure message names the
@@ -17,15 +18,16 @@ each pinned so that a change on either side shows.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypedDict
 
 import pytest
 from node_peer import NodePeer
-from regressions import REGRESSION_SEEDS, REGRESSIONS
 from room_diff_gen import (
     CURRENT_SCHEMA,
     OLD_GEO_SCHEMA,
@@ -58,6 +60,45 @@ FRESH_LENGTH = 80
 
 Snapshot = dict[str, Any]
 
+VECTORS = Path(__file__).parent / "vectors" / "regressions.json"
+
+
+class Regression(TypedDict):
+    """One past divergence: what was wrong, where it was fixed, and the events that show it."""
+
+    name: str
+    why: str
+    fixed_in: str
+    snapshot: str
+    events: list[dict[str, Any]]
+
+
+class RegressionVectors(TypedDict):
+    """The contents of ``vectors/regressions.json``."""
+
+    seeds: list[tuple[int, int]]
+    regressions: list[Regression]
+
+
+def regressions() -> RegressionVectors:
+    """Every divergence the differential tests found, from ``vectors/regressions.json``.
+
+    Each regression was found by a random sequence and cut down with
+    ``room_diff_harness.minimize`` to the events that still showed it (with the bug put back).
+    ``"$schema"`` and ``"$old_geo_schema"`` in a connect message stand for tldraw's current
+    schema and ``room_diff_gen.OLD_GEO_SCHEMA``; ``snapshot`` names the room's initial snapshot
+    (``room_diff_gen.SNAPSHOT_KINDS``); ``fixed_in`` says which side was wrong: ``room``
+    (tlsync_core/room) or ``harness`` (how the test drives tldraw). A new failure goes at the
+    end: the failing test prints the minimized events as JSON, ready to paste. ``seeds`` keeps
+    ``[seed, length]`` pairs of the *current* generator that once failed (seeds of an earlier
+    generator are meaningless once it changed, hence the event lists).
+    """
+    vectors: RegressionVectors = json.loads(VECTORS.read_text(encoding="utf-8"))
+    return vectors
+
+
+REGRESSIONS = regressions()
+
 
 @pytest.fixture(scope="module")
 def default_snapshot(node_peer: NodePeer) -> Snapshot:
@@ -80,7 +121,7 @@ def _resolve(value: Any) -> Any:
 
 
 def _compact(events: Sequence[Event]) -> list[Any]:
-    """Events with the schemas replaced by their ``$`` names (for regressions.py)."""
+    """Events with the schemas replaced by their ``$`` names (for vectors/regressions.json)."""
 
     def compact(value: Any) -> Any:
         if value == CURRENT_SCHEMA:
@@ -127,8 +168,8 @@ def _check_seeds(
         + describe_failure(
             f"seed {seed} ({snapshot_kind(seed)} snapshot)", events, ours, their, found
         )
-        + f"\n  minimized ({len(smaller)} events; for regressions.py, snapshot "
-        f"{snapshot_kind(seed)!r}):\n    {_compact(smaller)!r}",
+        + f"\n  minimized ({len(smaller)} events; for vectors/regressions.json, snapshot "
+        f"{snapshot_kind(seed)!r}):\n    {json.dumps(_compact(smaller))}",
         pytrace=False,
     )
 
@@ -160,23 +201,25 @@ def test_fresh_random_sequences_agree(node_peer: NodePeer, default_snapshot: Sna
 
 
 @pytest.mark.spec("RD3")
-@pytest.mark.parametrize("case", REGRESSIONS, ids=[r.name for r in REGRESSIONS])
-def test_regressions(node_peer: NodePeer, default_snapshot: Snapshot, case: Any) -> None:
+@pytest.mark.parametrize(
+    "case", REGRESSIONS["regressions"], ids=[r["name"] for r in REGRESSIONS["regressions"]]
+)
+def test_regressions(node_peer: NodePeer, default_snapshot: Snapshot, case: Regression) -> None:
     """Every divergence found so far, as its minimized event list, now agrees."""
-    snapshot = initial_snapshot(case.snapshot, default_snapshot)
-    events = _resolve(case.events)
+    snapshot = initial_snapshot(case["snapshot"], default_snapshot)
+    events = _resolve(case["events"])
     (theirs,) = run_node(node_peer, [(events, snapshot)])
     ours = run_python(events, snapshot)
     found = differences(ours, theirs, events)
-    assert not found, describe_failure(case.name, events, ours, theirs, found)
-    if case.name == "stale_debounce_timer":
+    assert not found, describe_failure(case["name"], events, ours, theirs, found)
+    if case["name"] == "stale_debounce_timer":
         assert theirs["staleTimers"] >= 1  # the case must reach the quirk it is about
 
 
 @pytest.mark.spec("RD3")
 def test_regression_seeds(node_peer: NodePeer, default_snapshot: Snapshot) -> None:
     """Seeds that once failed with the current generator agree."""
-    for seed, length in REGRESSION_SEEDS:
+    for seed, length in REGRESSIONS["seeds"]:
         _check_seeds(node_peer, [seed], length, default_snapshot, f"regression seed {seed}")
 
 
@@ -351,7 +394,7 @@ _RICH_TEXT_PAST_THE_END = {
 DELIBERATE = [
     Deliberate(
         "protocol_3",
-        "SPEC HS2: we speak the seed dialect (protocol 3) too; 5.4.2 refuses it",
+        "SPEC HS2: we speak the v3 dialect (protocol 3) too; 5.4.2 refuses it",
         _connect("a", -1, protocolVersion=3),
         ours=lambda r: _messages(r)[0]["protocolVersion"] == 3 and _closed(r) is None,
         theirs=_rejected("CLIENT_TOO_OLD"),

@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 import pytest
+from waiting import until
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -230,6 +231,12 @@ class Ctx:
         for peer in self.peers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(peer.ws.close(), 5)
+
+
+def left(room: TLSyncRoom, session_id: str) -> bool:
+    """Whether the room has seen the session's socket close (it no longer counts as live)."""
+    session = room.sessions.get(session_id)
+    return session is None or session.state is SessionState.AWAITING_REMOVAL
 
 
 def snapshot_bytes(room: TLSyncRoom) -> bytes:
@@ -570,7 +577,8 @@ async def room_full(ctx: Ctx) -> None:
     assert await refused.closed() == (4099, "ROOM_FULL")
     for filler in fillers:
         await filler.ws.close()
-    await asyncio.sleep(0.1)
+    await until(lambda: all(left(ctx.room, filler.session_id) for filler in fillers))
+    await ctx.join()  # admitted: the room is full no more
 
 
 async def refused_by_the_auth_hook(ctx: Ctx) -> None:

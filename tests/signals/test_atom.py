@@ -1,4 +1,4 @@
-"""Atoms, the global epoch clock and equality (signals.md §1.1–§1.2, rules EP1–EP6, EQ1–EQ4, A1–A6).
+"""Atoms, the global epoch clock and equality (SPEC.md §1, rules EP1–EP6, EQ1–EQ4, A1–A6).
 
 EP6 (an aborted transaction ticks the epoch) lives in test_transactions.py.
 """

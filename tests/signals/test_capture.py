@@ -1,4 +1,4 @@
-"""Dependency capture and liveness (signals.md §1.1 and §1.8, rules CAP1–CAP8)."""
+"""Dependency capture and liveness (SPEC.md §1, rules CAP1–CAP8)."""
 
 from __future__ import annotations
 

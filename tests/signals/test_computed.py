@@ -1,4 +1,4 @@
-"""Computed signals: lazy, cached, epoch-validated derivations (signals.md §1.3, rules C1–C7)."""
+"""Computed signals: lazy, cached, epoch-validated derivations (SPEC.md §1, rules C1–C7)."""
 
 from __future__ import annotations
 

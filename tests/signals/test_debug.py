@@ -1,4 +1,4 @@
-"""Debugging aids: names and why_am_i_running (signals.md §1.8, rules D1–D3).
+"""Debugging aids: names and why_am_i_running (SPEC.md §1, rules D1–D3).
 
 Deliberate difference from @tldraw/state: why_am_i_running() returns the explanation of the
 *current* run at once (and logs it at INFO on ``tlsync_core.signals``) instead of arranging for

@@ -1,4 +1,4 @@
-"""Effects: EffectScheduler, react and reactor (signals.md §1.5, rules E1–E9)."""
+"""Effects: EffectScheduler, react and reactor (SPEC.md §1, rules E1–E9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Errors in computeds and effects, and computed cycles (signals.md §1.4, rules CE1–CE6).
+"""Errors in computeds and effects, and computed cycles (SPEC.md §1, rules CE1–CE6).
 
 Rule CY1 (ours, a deliberate difference from @tldraw/state): a computed that reads itself raises
 CycleError, cached like any derivation error, instead of overflowing the stack or reading its

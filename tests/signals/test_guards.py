@@ -1,4 +1,4 @@
-"""Type guards, parent-change checks, attach/detach and default equality (signals.md §1.8, rules G1,
+"""Type guards, parent-change checks, attach/detach and default equality (SPEC.md §1, rules G1,
 EQ1–EQ2, CAP7, E9).
 
 @tldraw/state tests its internal helpers (haveParentsChanged, attach, detach, equals) directly;

@@ -1,4 +1,4 @@
-"""History buffers and diffs (signals.md §1.7, rules H1–H8, HB1–HB3).
+"""History buffers and diffs (SPEC.md §1, rules H1–H8, HB1–HB3).
 
 Deliberate difference from @tldraw/state: Python has no ``undefined``, so ``set(v, diff=None)``
 and ``with_diff(v, None)`` record the diff ``None``; returning RESET_VALUE clears the history.

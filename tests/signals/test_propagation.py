@@ -1,4 +1,4 @@
-"""Change propagation and the reaction phase (signals.md §1.1, §1.5–§1.6, rules P1–P8)."""
+"""Change propagation and the reaction phase (SPEC.md §1, rules P1–P8)."""
 
 from __future__ import annotations
 

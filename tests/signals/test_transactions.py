@@ -1,4 +1,4 @@
-"""Transactions, rollback and nesting (signals.md §1.6, rules T1–T10 and EP6)."""
+"""Transactions, rollback and nesting (SPEC.md §1, rules T1–T10 and EP6)."""
 
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ class CampaignSummary:
             f"final documents: {s['final_records']:,} records ({s['final_shapes']:,} shapes,"
             f" {s['final_bindings']:,} bindings, {s['final_pages']:,} pages)",
             f"clients on an older schema: {s['old_schema_clients']:,};"
-            f" in the seed dialect: {s['seed_dialect_clients']:,};"
+            f" in the v3 dialect: {s['v3_dialect_clients']:,};"
             f" rooms pruning tombstones early: {s['small_tombstone_rooms']:,}",
         ]
         if self.log:
@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         help="drop messages on live connections (TCP never does; clients resync, CR10-CR12)",
     )
     parser.add_argument("--p-old-schema", type=float, default=_DEFAULT.p_old_schema)
-    parser.add_argument("--p-seed-dialect", type=float, default=_DEFAULT.p_seed_dialect)
+    parser.add_argument("--p-v3-dialect", type=float, default=_DEFAULT.p_v3_dialect)
     parser.add_argument(
         "--schema", choices=("sim", "tldraw"), default="sim", help="the documents' schema"
     )
@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         commit_delay_ms=(0.0, args.commit_delay_ms),
         faults=attrs.evolve(DEFAULT_FAULTS, duplicate=args.duplicate, drop=args.drop),
         p_old_schema=args.p_old_schema,
-        p_seed_dialect=args.p_seed_dialect,
+        p_v3_dialect=args.p_v3_dialect,
         schema=args.schema,
     )
     seeds = range(args.first_seed, args.first_seed + args.seeds)

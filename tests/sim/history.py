@@ -213,7 +213,7 @@ class History:
 
         ``session_clients`` maps each room session id to its client's index;
         ``whole_text_sessions`` are the sessions that send texts whole, never as appends (the
-        seed dialect): their texts may carry tokens they received.
+        v3 dialect): their texts may carry tokens they received.
         """
         result = CheckResult()
         # every value each client wrote, per field; tokens and creation texts per record
@@ -295,7 +295,7 @@ class History:
                             acked_tokens.setdefault((record_id, token), commit.seq)
                             author = tokens.get(record_id, {}).get(token)
                             # an append carries the pusher's own tokens only; a whole text (a
-                            # new record, or a seed-dialect client's put) may carry tokens the
+                            # new record, or a v3-dialect client's put) may carry tokens the
                             # pusher received
                             if appended and author is not None and writer not in (None, author):
                                 result.foreign.append(

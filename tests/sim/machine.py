@@ -25,7 +25,7 @@ MACHINE_CONFIG: Final = SimConfig(
     commit_delay_ms=(0.0, 60.0),
 )
 """Three clients: one on the latest schema, one on version 0 (served down-migrated records),
-one in the seed dialect (no string appends)."""
+one in the v3 dialect (no string appends)."""
 
 _clients = st.integers(0, MACHINE_CONFIG.clients - 1)
 

@@ -17,8 +17,8 @@ A *crash* loses what is staged but not yet committed, and the room restarts from
 (:meth:`LoopbackNetwork.replace_room`); a *graceful* restart commits first.
 
 Each client has its own :class:`~tlsync_core.store.Store` and
-:class:`~tlsync_client.sync_client.TLSyncClient` (30 fps throttle, dialect 8 or the seed
-dialect 3) and a schema version: older clients are served down-migrated records.  Half the
+:class:`~tlsync_client.sync_client.TLSyncClient` (30 fps throttle, dialect 8 or the v3
+dialect) and a schema version: older clients are served down-migrated records.  Half the
 rooms keep only a dozen tombstones, so pruning and ``wipe_all`` reconnects happen; the server
 sometimes edits by itself (``update_store``).  Random drops on live connections are off by
 default (TCP never drops); with ``drop``, clients notice what they missed by the clocks and
@@ -129,7 +129,7 @@ class SimConfig:
     small_tombstone_limit: int = 12
     faults: FaultPlan = DEFAULT_FAULTS
     p_old_schema: float = 0.35
-    p_seed_dialect: float = 0.15
+    p_v3_dialect: float = 0.15
     versions: tuple[int, ...] | None = None
     dialects: tuple[int, ...] | None = None
     p_storage_outage: float = 0.0
@@ -323,7 +323,7 @@ class Simulator:
             for i in range(config.clients)
         )
         dialects = config.dialects or tuple(
-            3 if i > 0 and self.rng.random() < config.p_seed_dialect else 8
+            3 if i > 0 and self.rng.random() < config.p_v3_dialect else 8
             for i in range(config.clients)
         )
         self.clients = [
@@ -742,7 +742,7 @@ class Simulator:
         stats["old_schema_clients"] += sum(
             1 for c in self.clients if c.version < self.flavor.latest
         )
-        stats["seed_dialect_clients"] += sum(1 for c in self.clients if c.dialect == 3)
+        stats["v3_dialect_clients"] += sum(1 for c in self.clients if c.dialect == 3)
 
     @property
     def faults_injected(self) -> int:

@@ -7,7 +7,7 @@ Rule ids (see the final report of issue 8):
 * SIM2: no acknowledged write is lost, no phantom value appears, no client pushes values it
   only received, and the durable commit log folds to the room's final state.
 * SIM3: the campaign is not vacuous: documents grow, writes are acknowledged, every fault kind
-  is injected, older-schema and seed-dialect clients take part.
+  is injected, older-schema and v3-dialect clients take part.
 * SIM4: the checker finds what it is meant to find (lost writes, phantoms, repeated tokens,
   durability gaps), also end to end through a storage that loses a commit.
 * SIM5: a hypothesis state machine drives the same simulator; failures shrink.
@@ -165,7 +165,7 @@ def test_the_storage_campaign_is_not_vacuous() -> None:
 def test_the_ci_campaign_is_not_vacuous() -> None:
     """Across the CI seeds every kind of fault was injected and mattered: connections cut with
     messages in flight, crashes that lost staged commits, graceful restarts, duplicates,
-    stalls; clients on older schemas and in the seed dialect took part; rooms pruned
+    stalls; clients on older schemas and in the v3 dialect took part; rooms pruned
     tombstones; most writes were acknowledged; the documents hold every record type."""
     total: dict[str, int] = {}
     for seed in CI_SEEDS:
@@ -180,7 +180,7 @@ def test_the_ci_campaign_is_not_vacuous() -> None:
         "fault_duplicate",
         "fault_hold",
         "old_schema_clients",
-        "seed_dialect_clients",
+        "v3_dialect_clients",
         "small_tombstone_rooms",
         "hydration_wipe_all",
         "server_edits",

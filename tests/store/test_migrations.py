@@ -531,7 +531,7 @@ def test_sort_ties_break_by_js_locale_compare() -> None:
     assert sort_ids(noop("B/1"), noop("a/1"), noop("b/1")) == ["a/1", "b/1", "B/1"]
 
 
-# The default tldraw 5.4.2 schema (protocol.md §F.5) and the order its StoreSchema computed for
+# The default tldraw 5.4.2 schema (SPEC.md MG*) and the order its StoreSchema computed for
 # it under node, as runs of (sequence, first, last).  Its only cross-sequence dependency is
 # binding.arrow/1 on shape.arrow/4.
 TLDRAW_SCHEMA = {
@@ -588,7 +588,7 @@ def tldraw_like_sequences() -> list[MigrationSequence]:
 @pytest.mark.spec("MG6", "MG7", "MG11")
 def test_sort_reproduces_tldraws_order_for_its_default_schema() -> None:
     """The 134 migrations of tldraw's default schema sort exactly as tldraw 5.4.2 sorts them
-    (a code-point tie-break would misplace 37 of them), and they serialize to §F.5's schema."""
+    (a code-point tie-break would misplace 37 of them), and they serialize to tldraw's schema."""
     sequences = tldraw_like_sequences()
     expected = [
         f"com.tldraw.{name}/{n}"

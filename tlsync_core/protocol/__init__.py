@@ -1,9 +1,10 @@
-"""The wire protocol: diffs, messages, their codec and chunking (protocol.md §A, §B, §E.2).
+"""The wire protocol: diffs, messages, their codec and chunking (SPEC.md §3a, §3b).
 
 One concept per module:
 
-* :mod:`~tlsync_core.protocol.versions`: protocol versions, dialects (3 = seed, 8 = 5.4.2) and
-  the server's and client's version rules;
+* :mod:`~tlsync_core.protocol.versions`: protocol versions, dialects (3 and 8, SPEC.md PR1)
+  and the server's and client's version rules;
+* :mod:`~tlsync_core.protocol.dialects`: what each dialect does differently, as one table;
 * :mod:`~tlsync_core.protocol.close_codes`: close code 4099, its reasons and the legacy
   ``incompatibility_error`` reasons;
 * :mod:`~tlsync_core.protocol.errors`: :class:`ProtocolError`, raised for anything that is not
@@ -37,6 +38,7 @@ from tlsync_core.protocol.codec import (
     parse_server_message,
     serialize_message,
 )
+from tlsync_core.protocol.dialects import DIALECT_RULES, DialectRules, dialect_rules
 from tlsync_core.protocol.diff import (
     NetworkDiff,
     ObjectDiff,
@@ -96,10 +98,10 @@ from tlsync_core.protocol.validation import (
 from tlsync_core.protocol.versions import (
     CURRENT_PROTOCOL_VERSION,
     DIALECTS,
-    SEED_DIALECT,
     SPOKEN_PROTOCOL_VERSIONS,
     TLDRAW_PROTOCOL_VERSIONS,
     TLSYNC_PROTOCOL_VERSION,
+    V3_DIALECT,
     Dialect,
     VersionNegotiation,
     client_protocol_version,
@@ -112,10 +114,11 @@ __all__ = [
     "DEFAULT_MAX_CHUNKS",
     "DEFAULT_MAX_MESSAGE_SIZE",
     "DIALECTS",
+    "DIALECT_RULES",
     "MAX_NESTING_DEPTH",
     "MAX_SAFE_INTEGER",
     "MAX_SAFE_MESSAGE_SIZE",
-    "SEED_DIALECT",
+    "V3_DIALECT",
     "SPOKEN_PROTOCOL_VERSIONS",
     "TLDRAW_PROTOCOL_VERSIONS",
     "TLSYNC_PROTOCOL_VERSION",
@@ -123,6 +126,7 @@ __all__ = [
     "ChunkError",
     "ClientMessage",
     "Dialect",
+    "DialectRules",
     "HydrationType",
     "NetworkDiff",
     "ObjectAccess",
@@ -163,6 +167,7 @@ __all__ = [
     "ValueOpType",
     "VersionNegotiation",
     "apply_object_diff",
+    "dialect_rules",
     "client_protocol_version",
     "close_reason_for_incompatibility",
     "close_reason_or_default",

@@ -1,4 +1,4 @@
-"""Chunked client → server frames (v8; protocol.md §E.2).
+"""Chunked client → server frames (v8; SPEC.md CH1–CH5).
 
 A v8 client sends a serialized message as it is when it is shorter than
 :data:`MAX_SAFE_MESSAGE_SIZE` (262,144) **UTF-16 code units**, and otherwise as several text

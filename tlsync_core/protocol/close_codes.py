@@ -1,11 +1,11 @@
 """How a sync session ends badly: the close code, its reasons, and the legacy reasons.
 
-Two generations of fatal-error delivery exist (protocol.md §A.4, §A.5):
+Two generations of fatal-error delivery exist (SPEC.md PR4):
 
 * **Close code 4099** (v7 and later): the server closes the WebSocket with code
   :data:`TLSyncErrorCloseEventCode` and one of :class:`TLSyncErrorCloseEventReason` as the close
   reason (a host may use its own strings too). A client that sees this code stops for good.
-* **``incompatibility_error`` messages** (the seed dialect, and 5.4.2 towards protocol 5/6
+* **``incompatibility_error`` messages** (protocol 3, and 5.4.2 towards protocol 5/6
   clients): ``{"type": "incompatibility_error", "reason": <TLIncompatibilityReason>}``, then a
   close without a code.
 
@@ -53,8 +53,8 @@ class TLSyncErrorCloseEventReason(StrEnum):
 class TLIncompatibilityReason(StrEnum):
     """The ``reason`` of an ``incompatibility_error`` message.
 
-    The first four are the seed's; ``roomNotFound`` and ``forbidden`` were added in protocol 6
-    (protocol.md §A.6), so a parser must accept them from servers of that era.
+    The first four are protocol 3's; ``roomNotFound`` and ``forbidden`` were added in protocol 6
+    (SPEC.md PR4), so a parser must accept them from servers of that era.
     """
 
     ClientTooOld = "clientTooOld"

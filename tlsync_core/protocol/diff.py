@@ -1,6 +1,6 @@
 """Diffs on the wire: ``diff_record``, ``apply_object_diff`` and ``get_network_diff``.
 
-These reproduce ``@tldraw/sync-core`` 5.4.2's ``diff.ts`` (protocol.md §B, SPEC.md §3a, rules
+These reproduce ``@tldraw/sync-core`` 5.4.2's ``diff.ts`` (SPEC.md §3a, rules
 DF*) on Python JSON values, seen the way :mod:`tlsync_core.store.jsvalue` says JavaScript sees
 them. A peer applies the ops it receives without asking questions (an append whose offset does
 not match is silently dropped), and the server answers a push with ``commit`` only when it
@@ -493,7 +493,7 @@ def get_network_diff(diff: RecordsDiff, legacy_append_mode: bool = False) -> Net
     Added records become ``put``, updates ``patch`` (by :func:`diff_record`; an update with no
     effective change is left out), removed ids ``remove``, in that order (a later op for the
     same id replaces an earlier one). Records are shared, not copied. ``legacy_append_mode``
-    (for peers that cannot take string appends, e.g. the seed dialect) puts changed strings.
+    (for peers that cannot take string appends, e.g. protocol 3) puts changed strings.
     """
     result: NetworkDiff | None = None
     if diff.added:

@@ -86,7 +86,7 @@ class ProtocolError(ValueError):
 
 
 class ChunkError(ProtocolError):
-    """A malformed chunk sequence (protocol.md §E.2).
+    """A malformed chunk sequence (SPEC.md CH4, CH5).
 
     5.4.2 treats these as a socket error: the session is cancelled and the socket closed
     without a close code, rather than rejected with a reason.

@@ -1,4 +1,4 @@
-"""The messages of the sync protocol, in both dialects, as ``TypedDict`` s (protocol.md §A).
+"""The messages of the sync protocol, in both dialects, as ``TypedDict`` s (SPEC.md PR5, PR9).
 
 A message is the plain ``dict`` that its JSON parses to, in memory as on the wire: keys are the
 protocol's camelCase ones and ops are JSON lists. Nothing is converted, because rooms and clients
@@ -6,12 +6,12 @@ handle thousands of messages a second. :func:`~tlsync_core.protocol.codec.serial
 writes them and :func:`~tlsync_core.protocol.codec.parse_client_message` /
 :func:`~tlsync_core.protocol.codec.parse_server_message` check and return them.
 
-Naming: the modern (v8, 5.4.2) shapes have the seed's names (``TLConnectRequest``,
-``TLPushRequest``...); seed-only shapes end in ``V3``. Messages that are the same in both
+Naming: the modern (v8, 5.4.2) shapes have the original API's names (``TLConnectRequest``,
+``TLPushRequest``...; SPEC.md PR1); v3-only shapes end in ``V3``. Messages that are the same in both
 dialects (``ping``, ``pong``, ``patch``, ``push_result``, ``incompatibility_error``) exist once.
 
 =========================  ======================================  ==========================
-direction                  v3 (seed)                               v8 (5.4.2)
+direction                  v3                                      v8 (5.4.2)
 =========================  ======================================  ==========================
 client → server            connect (``instanceId``), push          connect
                            (diff **xor** presence), ping           (``connectRequestId``),
@@ -240,7 +240,7 @@ class TLErrorEvent(TypedDict):
 
 
 class TLIncompatibilityErrorEvent(TypedDict):
-    """Fatal error in the legacy style (seed dialect; 5.4.2 to protocol 5/6 clients), followed
+    """Fatal error in the legacy style (protocol 3; 5.4.2 to protocol 5/6 clients), followed
     by a close without a code. ``reason`` is a ``TLIncompatibilityReason`` value."""
 
     type: Literal["incompatibility_error"]

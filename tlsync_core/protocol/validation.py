@@ -5,7 +5,7 @@ parsed to (or a message built in memory) and return the *same object*, typed, or
 :class:`~tlsync_core.protocol.errors.ProtocolError` naming the first problem and its path. They
 never copy or convert anything.
 
-What is checked (protocol.md §A, §B.1):
+What is checked (SPEC.md PR7–PR11):
 
 * the message is an object whose ``type`` is a message of the dialect (``dialect=None``: of
   either dialect; a connect request picks its dialect by its ``protocolVersion``, which must be

@@ -1,26 +1,26 @@
 """Protocol versions: which ones we speak, how a server reads an announced one, and which one a
 client announces.
 
-Two **dialects** exist on the wire (protocol.md §1, §A):
+Two **dialects** exist on the wire (SPEC.md PR1):
 
-* **3**, the seed's (:data:`TLSYNC_PROTOCOL_VERSION`): ``instanceId`` in ``connect``, pushes with
-  either a diff or a presence op, top-level ``patch``/``push_result``, the ``error`` message,
-  fatal errors as ``incompatibility_error``, appends of arrays only.
+* **3**, the original ``@tldraw/tlsync`` API's (:data:`TLSYNC_PROTOCOL_VERSION`): ``instanceId``
+  in ``connect``, pushes with either a diff or a presence op, top-level ``patch`` and
+  ``push_result``, the ``error`` message, fatal errors as ``incompatibility_error``, appends of
+  arrays only.
 * **8**, ``@tldraw/sync-core`` 5.4.2's (:data:`CURRENT_PROTOCOL_VERSION`): ``connectRequestId``,
   ``data`` batches, ``custom`` messages, string appends, close code 4099. Clients announcing 5,
   6 or 7 speak it too, with the handicaps that :func:`negotiate_protocol_version` records.
 
-Server side, :func:`negotiate_protocol_version` follows 5.4.2 (§A.5): 5 counts as 6; 6 needs
-legacy rejection (``incompatibility_error`` instead of a 4099 close) and is then treated as 7; 7
-cannot take string appends and is then treated as 8. **Deliberate difference:** our server also
-accepts 3 as a dialect of its own, because it hosts seed-era clients; 5.4.2 closes such a
+Server side, :func:`negotiate_protocol_version` follows 5.4.2 (SPEC.md PR2): 5 counts as 6; 6
+needs legacy rejection (``incompatibility_error`` instead of a 4099 close) and is then treated
+as 7; 7 cannot take string appends and is then treated as 8. **Deliberate difference:** our
+server also accepts 3 as a dialect of its own, because it hosts v3 clients; 5.4.2 closes such a
 client with ``CLIENT_TOO_OLD``. ``negotiate_protocol_version(v, dialects={8})`` is exactly
 5.4.2's decision.
 
 Client side, :func:`client_protocol_version` gives the version to announce and
 :func:`fallback_protocol_version` the one to retry with: a modern client refused as too new
-(``SERVER_TOO_OLD`` close, or ``serverTooOld`` from a seed server) tries again in the seed
-dialect.
+(``SERVER_TOO_OLD`` close, or ``serverTooOld`` from a v3 server) tries again in protocol 3.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from tlsync_core.protocol.close_codes import (
 __all__ = [
     "CURRENT_PROTOCOL_VERSION",
     "DIALECTS",
-    "SEED_DIALECT",
+    "V3_DIALECT",
     "SPOKEN_PROTOCOL_VERSIONS",
     "TLDRAW_PROTOCOL_VERSIONS",
     "TLSYNC_PROTOCOL_VERSION",
@@ -49,17 +49,17 @@ __all__ = [
     "negotiate_protocol_version",
 ]
 
-#: The seed's protocol version: the dialect of ``@tldraw/tlsync`` (the seed API report).
+#: Protocol 3: the dialect of the original ``@tldraw/tlsync`` API (SPEC.md PR1).
 TLSYNC_PROTOCOL_VERSION: Final = 3
 #: The protocol version of ``@tldraw/sync-core`` 5.4.2, the modern dialect.
 CURRENT_PROTOCOL_VERSION: Final = 8
 
 Dialect = Literal[3, 8]
-#: The seed dialect (an alias of :data:`TLSYNC_PROTOCOL_VERSION` typed as a :data:`Dialect`).
-SEED_DIALECT: Final[Dialect] = 3
+#: The v3 dialect (an alias of :data:`TLSYNC_PROTOCOL_VERSION` typed as a :data:`Dialect`).
+V3_DIALECT: Final[Dialect] = 3
 #: The dialects our server speaks by default.
 DIALECTS: Final[frozenset[Dialect]] = frozenset({3, 8})
-#: The announced versions our server accepts by default: 3 (seed) and 5–8 (modern).
+#: The announced versions our server accepts by default: 3 and 5–8 (modern).
 SPOKEN_PROTOCOL_VERSIONS: Final = frozenset({3, 5, 6, 7, 8})
 #: The announced versions a 5.4.2 server accepts.
 TLDRAW_PROTOCOL_VERSIONS: Final = frozenset({5, 6, 7, 8})
@@ -95,9 +95,9 @@ def negotiate_protocol_version(
     """Decide on the ``protocolVersion`` of a ``connect`` request (a pure function).
 
     ``dialects`` are the dialects this server speaks (a subset of {3, 8}; default both).
-    The steps, after 5.4.2 (protocol.md §A.5):
+    The steps, after 5.4.2 (SPEC.md PR2):
 
-    1. 3 is the seed dialect: accepted if 3 is spoken, with legacy rejection and without
+    1. 3 is the v3 dialect: accepted if 3 is spoken, with legacy rejection and without
        string appends.
     2. 5 becomes 6; 6 sets legacy rejection and becomes 7; 7 clears string appends and becomes
        8; 8 is accepted if 8 is spoken.
@@ -107,7 +107,7 @@ def negotiate_protocol_version(
        comparison; we refuse it.)
 
     A refusal is delivered the modern way (4099 close) unless the server does not speak 8:
-    a seed-only server can only send ``incompatibility_error``, so ``requires_legacy_rejection``
+    a v3-only server can only send ``incompatibility_error``, so ``requires_legacy_rejection``
     is set then.
     """
     if not dialects or not set(dialects) <= {3, 8}:
@@ -165,7 +165,7 @@ def _speaks(dialects: Set[int], version: int) -> bool:
 
 
 def client_protocol_version(dialect: Dialect = CURRENT_PROTOCOL_VERSION) -> int:
-    """The ``protocolVersion`` a client of ``dialect`` announces: 8, or 3 in the seed dialect."""
+    """The ``protocolVersion`` a client of ``dialect`` announces: 8, or 3 in the v3 dialect."""
     if dialect not in (3, 8):
         raise ValueError(f"unknown dialect {dialect!r}")
     return dialect
@@ -183,8 +183,8 @@ def fallback_protocol_version(
 
     A client that announced 8 and, before any completed handshake, is told the server is too
     old (a 4099 close with ``SERVER_TOO_OLD``, or an ``incompatibility_error`` with
-    ``serverTooOld`` from a seed server) retries once in the seed dialect (3). Nothing else
-    falls back: a seed client has nowhere to go, and after a completed handshake such a
+    ``serverTooOld`` from a v3 server) retries once in protocol 3. Nothing else
+    falls back: a v3 client has nowhere to go, and after a completed handshake such a
     reason is about the schema, not the protocol.
 
     A 5.4.2 server also says ``SERVER_TOO_OLD`` when only the client's *schema* is newer; the

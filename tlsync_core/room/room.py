@@ -1,4 +1,4 @@
-"""TLSyncRoom: the authoritative state machine of one sync room (protocol.md §C).
+"""TLSyncRoom: the authoritative state machine of one sync room (SPEC.md §4).
 
 Theory of operation
 ===================
@@ -16,7 +16,7 @@ of each session.  Sessions move through states as data (:class:`SessionState`):
 awaiting-connect-message → connected → awaiting-removal → removed.  A cancelled session keeps
 its presence for a grace period, so that a quick reconnect under the same session id keeps it.
 
-Dialects.  A session speaks the dialect it connected with.  Protocol 3 (the seed) gets
+Dialects.  A session speaks the dialect it connected with.  Protocol 3 (SPEC.md PR1) gets
 top-level ``patch``/``push_result`` messages, the connect response without request id, and
 ``incompatibility_error`` on rejection.  Protocols 5–8 get the current tldraw dialect: data
 messages batched into ``{"type": "data"}`` (the first at once, the rest 1/60 s later together),
@@ -56,6 +56,7 @@ from tlsync_core.protocol.close_codes import (
     TLSyncErrorCloseEventReason,
     legacy_incompatibility_reason,
 )
+from tlsync_core.protocol.dialects import dialect_rules
 from tlsync_core.protocol.diff import apply_object_diff, diff_record, to_network_diff
 from tlsync_core.protocol.versions import negotiate_protocol_version
 from tlsync_core.room.session import (
@@ -311,7 +312,7 @@ class TLSyncRoom:
         session = self.sessions.get(session_id)
         if session is None:
             return
-        if session.requires_legacy_rejection or session.dialect == 3:
+        if session.requires_legacy_rejection or dialect_rules(session.dialect).legacy_rejection:
             if session.socket.is_open:
                 self._send_now(
                     session,
@@ -428,15 +429,16 @@ class TLSyncRoom:
             document_diff = self._migrate_for(
                 session, _forward({r["id"]: r for r in changes.puts}, changes.deletes)
             )
+        rules = dialect_rules(session.dialect)
         response: Message = {
             "type": "connect",
             "hydrationType": "wipe_all" if changes.wipe_all else "wipe_presence",
-            "protocolVersion": 3 if session.dialect == 3 else 8,
+            "protocolVersion": rules.protocol_version,
             "schema": self.serialized_schema,
             "serverClock": self.storage.clock,
             "diff": {**presence_diff, **document_diff},
         }
-        if session.dialect != 3:
+        if rules.connect_request_ids:
             response = {
                 "type": "connect",
                 "connectRequestId": message.get("connectRequestId"),
@@ -816,7 +818,7 @@ class TLSyncRoom:
             # have joined the batch
             self._cancel_session(session.id)
             return
-        if session.dialect == 3:
+        if not dialect_rules(session.dialect).batched_data:
             self._send_now(session, message)
         elif session.flush_at is None:
             self._send_now(session, {"type": "data", "data": [message]})

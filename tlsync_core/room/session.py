@@ -6,6 +6,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
+from tlsync_core.protocol.versions import Dialect
+
 ObjectAccess = Literal["read", "write"]
 
 SESSION_START_WAIT_TIME = 10_000.0
@@ -38,7 +40,7 @@ class SessionState(enum.Enum):
 
 
 class RoomSession:
-    """One session of a room (the seed's ``RoomClient``: ``id``, ``socket``,
+    """One session of a room (``RoomClient`` in the original API, SPEC.md PR1: ``id``, ``socket``,
     ``serialized_schema``), with what the room must remember about it."""
 
     __slots__ = (
@@ -84,7 +86,7 @@ class RoomSession:
         self.last_interaction_time = now
         self.cancellation_time = 0.0
         # set by the handshake
-        self.dialect = 8
+        self.dialect: Dialect = 8
         self.instance_id: str | None = None
         self.serialized_schema: dict[str, Any] | None = None
         self.requires_down_migrations = False

@@ -1,4 +1,4 @@
-"""The document lane of a room: records with clocks, tombstones, transactions (protocol.md §C.2).
+"""The document lane of a room: records with clocks, tombstones, transactions (SPEC.md SS*).
 
 Every record carries the clock at which it last changed; every deleted id leaves a tombstone with
 the clock of its deletion.  The document clock advances exactly once per *writing* transaction,
@@ -150,7 +150,7 @@ class RoomStorage:
         return cls(documents, tombstones, clock, history, schema)
 
     def get_snapshot(self) -> RoomSnapshot:
-        """The current snapshot (``documentClock`` format, plus ``clock`` for seed readers)."""
+        """The current snapshot (``documentClock`` format, plus protocol 3's ``clock``)."""
         snapshot: RoomSnapshot = {
             "tombstoneHistoryStartsAtClock": self.tombstone_history_starts_at_clock,
             "documentClock": self.clock,

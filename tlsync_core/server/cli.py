@@ -1,4 +1,8 @@
-"""``tlsync serve``: run a room server (SQLite by default), optionally with a demo bot."""
+"""``tlsync serve``: run a room server (SQLite by default), optionally with a demo bot.
+
+The demo bot is a client, and the server package never imports the client package: the
+``tlsync`` command (:mod:`tlsync_client.cli`) passes it in as ``demo_bot``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Protocol
 
 from tlsync_core.schemas import resolve_schema
 from tlsync_core.server.memory_budget import DEFAULT_MEMORY_BUDGET
@@ -18,6 +23,14 @@ from tlsync_core.store import StoreSchema
 logger = logging.getLogger("tlsync_core.server")
 
 
+class DemoBot(Protocol):
+    """What ``--demo`` runs: joins the room at ``url`` and draws until cancelled."""
+
+    def __call__(
+        self, url: str, *, interval: float, report: Callable[[str], None]
+    ) -> Coroutine[Any, Any, None]: ...
+
+
 def _load_schema(spec: str | None) -> StoreSchema:
     """The ``--schema`` option's schema; a bad one ends the command with its reason."""
     try:
@@ -26,7 +39,7 @@ def _load_schema(spec: str | None) -> StoreSchema:
         raise SystemExit(f"tlsync serve --schema: {error}") from None
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> None:
     server = TLSyncServer(
         schema=_load_schema(args.schema),
         persistence=SQLitePersistence(args.db),
@@ -43,9 +56,7 @@ async def serve(args: argparse.Namespace) -> None:
     print(f"tlsync server on {server.url}/connect/<room-id> (SQLite: {args.db})", flush=True)
     print(f"health: http://{args.host}:{server.port}/healthz", flush=True)
     bot: asyncio.Task[None] | None = None
-    if args.demo:
-        from tlsync_client.demo_bot import run_demo_bot  # noqa: PLC0415 - the bot is a client
-
+    if args.demo and demo_bot is not None:
         http = f"http://{args.host}:{server.port}"
         print(f"demo room, live view: {http}/rooms/{args.demo}", flush=True)
         print(
@@ -53,9 +64,7 @@ async def serve(args: argparse.Namespace) -> None:
         )
         print(f"demo room, snapshot: {http}/rooms/{args.demo}/snapshot", flush=True)
         url = f"{server.url}/connect/{args.demo}"
-        bot = asyncio.create_task(
-            run_demo_bot(url, interval=args.demo_interval, report=_print_flushed)
-        )
+        bot = asyncio.create_task(demo_bot(url, interval=args.demo_interval, report=_print_flushed))
     try:
         await stop.wait()
     finally:
@@ -72,7 +81,8 @@ def _print_flushed(line: str) -> None:
     print(line, flush=True)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None, *, demo_bot: DemoBot | None = None) -> None:
+    """Parse the command line and serve until SIGINT or SIGTERM (``--demo`` needs ``demo_bot``)."""
     parser = argparse.ArgumentParser(prog="tlsync", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run a room server")
@@ -95,9 +105,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve_parser.add_argument("--demo-interval", type=float, default=1.0)
     serve_parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
+    if args.demo and demo_bot is None:
+        parser.error("--demo: no demo bot here; run the tlsync command (python -m tlsync_client)")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(serve(args))  # the application entry point owns its event loop
-
-
-if __name__ == "__main__":
-    main()
+    asyncio.run(serve(args, demo_bot))  # the application entry point owns its event loop

@@ -155,7 +155,7 @@ class ServerLimits:
 
 
 class RoomForId:
-    """A loaded room and its bookkeeping (the seed's ``RoomForId``)."""
+    """A loaded room and its bookkeeping (``RoomForId`` in the original API, SPEC.md PR1)."""
 
     def __init__(self, room_id: str, room: TLSyncRoom) -> None:
         self.id = room_id
@@ -167,7 +167,7 @@ class RoomForId:
 
 
 class TLServer(abc.ABC):
-    """The seed's abstract server: where rooms are kept, and how connections reach them."""
+    """The original API's abstract server: where rooms are kept, how connections reach them."""
 
     @abc.abstractmethod
     def get_room_for_id(self, room_id: str) -> RoomForId | None: ...
@@ -769,7 +769,7 @@ class TLSyncHost:
                 return self._refuse_for_budget(entry, session_id, socket)
             try:
                 dialect = session.dialect if session.state is SessionState.CONNECTED else None
-                message = parse_client_message(text, dialect=dialect)  # type: ignore[arg-type]
+                message = parse_client_message(text, dialect=dialect)
             finally:
                 self.budget.release(socket, cost)
         except ChunkError as error:

@@ -4,7 +4,7 @@ Theory of operation
 ===================
 
 This is a port of the *semantics* of signia / ``@tldraw/state`` (rule IDs such as EP3, C2, T7
-refer to ``shared/spec/signals.md`` and to our ``SPEC.md``), written for CPython speed.
+refer to ``SPEC.md`` §1), written for CPython speed.
 
 Epochs.  One global integer clock, ``_G.epoch``, starts at 0 and advances by exactly one whenever
 an atom's value really changes (after the equality check) and once when a transaction aborts.

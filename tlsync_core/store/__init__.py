@@ -1,4 +1,4 @@
-"""The store: records, diffs, schemas, migrations and the reactive Store (protocol.md §F)."""
+"""The store: records, diffs, schemas, migrations and the reactive Store (SPEC.md §2)."""
 
 from tlsync_core.store.diff import (
     RecordsDiff,

@@ -1,4 +1,4 @@
-"""RecordsDiff: what a change did to a store, and how changes combine (protocol.md §F.2).
+"""RecordsDiff: what a change did to a store, and how changes combine (SPEC.md §2).
 
 A diff maps record ids to records in three tables: ``added`` (id → record), ``updated``
 (id → ``(from, to)``) and ``removed`` (id → the record as it was).  Records are never mutated, so

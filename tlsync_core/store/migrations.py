@@ -1,4 +1,4 @@
-"""Migrations: sequences, their order, schema versions, and applying them (protocol.md §F.5–§F.7).
+"""Migrations: sequences, their order, schema versions, and applying them (SPEC.md §2b).
 
 This module follows ``@tldraw/store`` 5.4.2 (``migrate.ts`` and the migration half of
 ``StoreSchema.ts``) but holds only values and pure functions; the schema object that owns a set

@@ -3,7 +3,7 @@
 The schema validates every record a store accepts (through its record type's validator), says
 which version of every migration sequence the data is at (``serialize()``, the V2 format peers
 exchange on connect), and brings data from older schemas up (or, for records, down) to ours with
-the functions of :mod:`tlsync_core.store.migrations` (protocol.md §F.5–§F.7).
+the functions of :mod:`tlsync_core.store.migrations` (SPEC.md §2b).
 """
 
 from __future__ import annotations

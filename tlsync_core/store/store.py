@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import reactivex
 from reactivex import abc
@@ -125,6 +125,11 @@ class _Listener:
 
 class Store:
     """A reactive collection of records validated and migrated by a :class:`StoreSchema`."""
+
+    #: How a store draws itself for Jupyter (:meth:`_repr_svg_`).  The store knows no pictures:
+    #: the layer that knows what its records look like sets this (importing
+    #: :mod:`tlsync_core.tldraw` sets tldraw's renderer); while it is ``None`` there is none.
+    picture: ClassVar[Callable[[Store], str] | None] = None
 
     def __init__(
         self,
@@ -574,11 +579,10 @@ class Store:
 
         return unsubscribe
 
-    def _repr_svg_(self) -> str:
-        """The first page as a picture, for Jupyter (tldraw records; see tldraw.render)."""
-        from tlsync_core.tldraw.render import svg_of  # noqa: PLC0415 - tldraw imports the store
-
-        return svg_of(self, unique_ids=True)
+    def _repr_svg_(self) -> str | None:
+        """The store as a picture for Jupyter, drawn by :attr:`picture` (``None``: no picture)."""
+        draw = Store.picture
+        return None if draw is None else draw(self)
 
     def changes(
         self, *, source: SourceFilter = "all", scope: ScopeFilter = "all"

@@ -82,7 +82,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Literal, NamedTuple, TypeAlias, cast
+from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 import attrs
 
@@ -98,7 +98,6 @@ from tlsync_core.protocol.codec import (
     serialize_message,
 )
 from tlsync_core.protocol.errors import ProtocolError
-from tlsync_core.protocol.versions import Dialect
 from tlsync_core.room.room import TLSyncRoom
 from tlsync_core.room.session import ObjectAccess, SessionState
 from tlsync_core.testing.clock import FakeClock, FakeTimer
@@ -870,7 +869,7 @@ class LoopbackNetwork:
         self._trace("deliver", connection.socket, "to_room", text)
         dialect = session.dialect if session.state is SessionState.CONNECTED else None
         try:
-            message = parse_client_message(text, dialect=cast("Dialect | None", dialect))
+            message = parse_client_message(text, dialect=dialect)
         except ProtocolError as error:
             room.close_session(session_id, error.close_reason)
         else:

@@ -13,8 +13,12 @@ validators), :mod:`~tlsync_core.tldraw.ids` (record ids), :mod:`~tlsync_core.tld
 and migrations), :mod:`~tlsync_core.tldraw.tlstore` (integrity checker),
 :mod:`~tlsync_core.tldraw.shapes` (the default shapes) and :mod:`~tlsync_core.tldraw.generated`
 (data read from tldraw itself by ``scripts/gen-tldraw-data``).
+
+Importing the package sets :attr:`Store.picture <tlsync_core.store.Store.picture>` to tldraw's
+renderer (:mod:`~tlsync_core.tldraw.render`), so that a store shows its first page in Jupyter.
 """
 
+from tlsync_core.store import Store
 from tlsync_core.tldraw.helpers import (
     ArrowTarget,
     create_arrow,
@@ -47,6 +51,7 @@ from tlsync_core.tldraw.ids import (
 )
 from tlsync_core.tldraw.misc import to_rich_text
 from tlsync_core.tldraw.props import ShapeProps
+from tlsync_core.tldraw.render import svg_of
 from tlsync_core.tldraw.schema import CustomRecordInfo, create_tldraw_schema
 from tlsync_core.tldraw.styles import StyleProp
 
@@ -83,3 +88,12 @@ __all__ = [
     "translate",
     "update_props",
 ]
+
+
+def _store_picture(store: Store) -> str:
+    """A store's first page as SVG for Jupyter, its ids unique to the picture."""
+    return svg_of(store, unique_ids=True)
+
+
+# the store draws itself in notebooks with tldraw's renderer (the store cannot import it)
+Store.picture = _store_picture

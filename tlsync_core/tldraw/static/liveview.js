@@ -5,7 +5,7 @@
 //                                        or a room snapshot) into el
 //   renderSvg(records, {pageId})         the SVG text
 //   applyDiff(records, diff)             apply a protocol NetworkDiff to an id -> record object
-//   applyObjectDiff(object, diff)        @tldraw/sync-core's applyObjectDiff (protocol.md B.3)
+//   applyObjectDiff(object, diff)        @tldraw/sync-core's applyObjectDiff (SPEC.md DF8, DF9)
 //   connectLive(el, wsUrl, {pageId})     join a room read-only and keep el drawn
 //   default export {render}              anywidget: render({model, el}) with the traitlets
 //                                        `records` (dict), `page_id`, `ws_url`
@@ -1633,7 +1633,7 @@ export function render(el, records, options = {}) {
 	return svg
 }
 
-// -- diffs (protocol.md B.3) ----------------------------------------------------------------------
+// -- diffs (SPEC.md DF8, DF9) ----------------------------------------------------------------------
 
 function isEqual(a, b) {
 	if (a === b) return true
