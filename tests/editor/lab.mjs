@@ -119,4 +119,4 @@ function create(partial) {
 	return editor.getShape(partial.id)
 }
 
-window.lab = { ready, load, read, apply, create, records }
+window.lab = { ready, load, read, apply, create, records, editor: () => editor }
