@@ -1,6 +1,7 @@
 """Changing and deleting shapes as tldraw 5.4.2's editor does.
 
-Each helper is one store operation (one diff, one push) and returns what it wrote; a missing
+Each helper is one store operation (one diff, one push) and returns what it wrote; a change of
+text, font or size resizes the shape as tldraw's editor would (:mod:`.sizing`); a missing
 shape raises LookupError, a change the schema rejects raises its validation error (and nothing is
 written). Locked shapes are changed all the same (tldraw's editor refuses to; a bot means it),
 except by :func:`delete`, which skips them unless ``force`` (as ``deleteShapes`` does).
@@ -16,6 +17,7 @@ from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers._common import TextLike, one_operation, rich_text
 from tlsync_core.tldraw.helpers.arrows import anchor_page_point, bindings_involving
 from tlsync_core.tldraw.helpers.reparenting import move_into, settle_arrows
+from tlsync_core.tldraw.helpers.sizing import fit_geo, fit_note, fit_text
 from tlsync_core.tldraw.helpers.tree import (
     ancestors,
     descendant_ids,
@@ -48,13 +50,27 @@ _PAGE_STATE_SHAPE_FIELDS: Final = (
 _PAGE_STATE_SHAPE_LISTS: Final = ("selectedShapeIds", "erasingShapeIds", "hintingShapeIds")
 
 
+def _refit(shape: Record, updated: Record) -> Record:
+    """``updated`` sized to its text as tldraw's shape utils do on an edit (:mod:`.sizing`)."""
+    props = updated["props"]
+    if updated["type"] == "geo":
+        return {**updated, "props": fit_geo(props, shape["props"])}
+    if updated["type"] == "note" and any(
+        props[k] != shape["props"][k] for k in ("richText", "font", "size")
+    ):
+        return {**updated, "props": fit_note(props)}
+    if updated["type"] == "text":
+        return fit_text(shape, props) if shape["props"]["autoSize"] else updated
+    return updated
+
+
 def _update(store: Store, shape_id: str, **fields: Any) -> Record:
-    """Write ``fields`` over the shape (``props``: merged into its props)."""
+    """Write ``fields`` over the shape (``props``: merged into its props), sized to its text."""
     shape = get_shape(store, shape_id)
     props = fields.pop("props", None)
     updated = {**shape, **fields}
     if props is not None:
-        updated["props"] = {**shape["props"], **props}
+        updated = _refit(shape, {**updated, "props": {**shape["props"], **props}})
     store.put([updated])
     return get_shape(store, shape_id)
 

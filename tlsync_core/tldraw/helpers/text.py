@@ -13,7 +13,6 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.text_layout import measure
 from tlsync_core.tldraw.helpers.tree import get_shape
@@ -59,7 +58,7 @@ def plain_text(rich: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def _shape_text(shape: Record) -> str:
+def _shape_text(shape: Mapping[str, Any]) -> str:
     props = shape["props"]
     if shape["type"] == "frame":
         return str(props["name"])
@@ -95,7 +94,7 @@ def paragraphs(rich: Mapping[str, Any]) -> list[str]:
     return lines or [""]
 
 
-def text_size(shape: Record) -> tuple[float, float]:
+def text_size(shape: Mapping[str, Any]) -> tuple[float, float]:
     """The width and height of a text shape's text box before its ``scale``, as tldraw's
     ``TextShapeUtil`` measures it: an auto-size text is one pixel wider than its widest line, a
     fixed one is ``w`` wide and wraps; at least 16 wide and one font size tall."""
