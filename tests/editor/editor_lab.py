@@ -29,7 +29,7 @@ FONTS_DIR = EDITOR_DIR / "node_modules" / "@tldraw" / "assets" / "fonts"
 _PAGE = """<!doctype html>
 <html>
 <head><meta charset="utf-8"><title>tldraw editor lab</title>
-<link rel="stylesheet" href="/tldraw.css"></head>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="/tldraw.css"></head>
 <body>
 <div id="editor" class="tl-container" style="position: relative; width: 1080px; height: 720px">
 </div>
@@ -120,12 +120,22 @@ class EditorLab:
         result: dict[str, Any] = await self._call("read", ids, points, margin, hit_inside)
         return result
 
-    async def apply(self, op: str, ids: list[str], args: dict[str, Any]) -> list[dict[str, Any]]:
-        """Run an arranging method; every shape and binding record afterwards."""
-        result: list[dict[str, Any]] = await self._call("apply", op, ids, args)
+    async def apply(self, op: str, ids: list[str], args: dict[str, Any]) -> dict[str, Any]:
+        """Run an arranging method: ``records`` (every shape and binding afterwards) and
+        ``selected`` (the shapes it selected)."""
+        result: dict[str, Any] = await self._call("apply", op, ids, args)
         return result
 
     async def create(self, partial: dict[str, Any]) -> dict[str, Any]:
         """Create a shape through the editor; the record it stored."""
         result: dict[str, Any] = await self._call("create", partial)
+        return result
+
+    async def measure(
+        self, texts: list[str], font: str, font_size: float, max_width: float | None
+    ) -> list[dict[str, float]]:
+        """The editor's measurements of plain texts (``textMeasure.measureText``)."""
+        result: list[dict[str, float]] = await self._call(
+            "measure", texts, font, font_size, max_width
+        )
         return result

@@ -5,8 +5,10 @@
 //   lab.ready()                     the fonts are loaded (a promise)
 //   lab.load(records)               a fresh editor holding these records (page, shapes, bindings)
 //   lab.read(ids, points, margin)   texts, page bounds, hits at points, sizes of shapes
-//   lab.apply(op, ids, args)        run an arranging method; the shape and binding records after
-//   lab.create(kind, props)         create a shape the way the editor's tools do; the record
+//   lab.apply(op, ids, args)        run an arranging method; the shape and binding records after,
+//                                   and the shapes it selected (duplicate: the copies)
+//   lab.create(partial)             create a shape through the editor; the record it stored
+//   lab.measure(texts, font, size, maxWidth)  the editor's text measurements
 
 import {
 	Editor,
@@ -16,6 +18,7 @@ import {
 	defaultShapeTools,
 	defaultShapeUtils,
 	defaultTools,
+	fitFrameToContent,
 	tipTapDefaultExtensions,
 } from 'tldraw'
 
@@ -107,11 +110,24 @@ const OPS = {
 	rotate: (ids, { radians }) => editor.rotateShapesBy(ids, radians),
 	reparent: (ids, { parent }) => editor.reparentShapes(ids, parent),
 	delete: (ids) => editor.deleteShapes(ids),
+	duplicate: (ids, { offset }) => editor.duplicateShapes(ids, offset),
+	// the "frame selection" action at zoom 1, with a given frame id
+	frame_around: (ids, { id }) => {
+		const shapes = ids.map((i) => editor.getShape(i))
+		const bounds = editor.getShapesPageBounds(ids)
+		const parentId = editor.findCommonAncestor(shapes) ?? editor.getCurrentPageId()
+		editor.createShapes([
+			{ id, type: 'frame', parentId, x: bounds.x, y: bounds.y, props: { w: bounds.w, h: bounds.h } },
+		])
+		editor.reparentShapes(ids, id)
+		fitFrameToContent(editor, id, { padding: 25 })
+	},
 }
 
 function apply(op, ids, args) {
+	editor.selectNone()
 	editor.run(() => OPS[op](ids, args ?? {}), { ignoreShapeLock: true })
-	return records()
+	return { records: records(), selected: editor.getSelectedShapeIds() }
 }
 
 function create(partial) {
@@ -119,4 +135,19 @@ function create(partial) {
 	return editor.getShape(partial.id)
 }
 
-window.lab = { ready, load, read, apply, create, records, editor: () => editor }
+function measure(texts, font, fontSize, maxWidth) {
+	return texts.map((text) => {
+		const box = editor.textMeasure.measureText(text, {
+			fontFamily: `tldraw_${font}`,
+			fontSize,
+			lineHeight: 1.35,
+			fontWeight: 'normal',
+			fontStyle: 'normal',
+			padding: '0px',
+			maxWidth,
+		})
+		return { w: box.w, h: box.h }
+	})
+}
+
+window.lab = { ready, load, read, apply, create, records, measure }

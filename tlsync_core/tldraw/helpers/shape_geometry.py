@@ -9,7 +9,10 @@ shape's bounds are those of the points of the parts counted in bounds (tldraw's
 * frame: its ``w x h`` rectangle, not filled (its heading is a label outside the bounds);
 * text: its text box (:func:`~tlsync_core.tldraw.helpers.text.text_size`), filled;
 * image, video, embed, bookmark: their ``w x h`` rectangle, filled;
-* line, draw, highlight: the polyline through their points (a closed draw: a polygon);
+* line: the polyline through its points;
+* draw: its streamlined stroke (:mod:`.freehand`; a closed draw is a polygon, a dot a circle);
+* highlight: the polyline through its points (tldraw's is the outline of the whole stroke,
+  half its width wider);
 * arrow: the segment between its two ends, each end where tldraw draws it: a bound end at the
   bound shape's outline (its anchor when exact), backed off for its arrowhead; a bent arrow is
   the circular arc through its ends and its bend point;
@@ -27,7 +30,7 @@ import attrs
 
 from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
-from tlsync_core.tldraw.b64vecs import B64Vecs
+from tlsync_core.tldraw.helpers.freehand import draw_outline, raw_points
 from tlsync_core.tldraw.helpers.geometry import Box, Transform, bounding_box, local_transform
 from tlsync_core.tldraw.helpers.text import text_size
 from tlsync_core.tldraw.helpers.tree import children, page_transform
@@ -147,15 +150,6 @@ def _polyline(points: Iterable[Point], *, closed: bool = False, filled: bool = F
     return Part(pts, closed=closed, filled=filled)
 
 
-def _stroke_points(props: Record) -> list[Point]:
-    sx, sy = props.get("scaleX", 1), props.get("scaleY", 1)
-    return [
-        (p["x"] * sx, p["y"] * sy)
-        for segment in props["segments"]
-        for p in B64Vecs.decode_points(segment["path"], segment.get("dim"))
-    ]
-
-
 def shape_parts(store: Store, shape: Record) -> list[Part]:
     """The geometry of ``shape`` in its own space (see the module docstring)."""
     props = shape["props"]
@@ -175,10 +169,13 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
     if kind == "line":
         ordered = sorted(props["points"].values(), key=lambda p: (p["index"], p["id"]))
         return [_polyline((p["x"] * props["scale"], p["y"] * props["scale"]) for p in ordered)]
-    if kind in ("draw", "highlight"):
-        closed = kind == "draw" and props["isClosed"]
-        filled = closed and props.get("fill", "none") != "none"
-        return [_polyline(_stroke_points(props), closed=closed, filled=filled)]
+    if kind == "draw":
+        points, closed = draw_outline(props)
+        dot = closed and not props["isClosed"]
+        filled = dot or (closed and props["fill"] != "none")
+        return [_polyline(points, closed=closed, filled=filled)]
+    if kind == "highlight":
+        return [_polyline((x, y) for x, y, _ in raw_points(props))]
     if kind == "arrow":
         return [_polyline(_arrow_body(store, shape))]
     if kind == "group":
