@@ -32,7 +32,9 @@ from tlsync_core.tldraw.helpers.geometry import Box, Transform, bounding_box
 from tlsync_core.tldraw.helpers.shape_geometry import (
     Part,
     edges,
+    frame_clips,
     nearest_on_edges,
+    point_in_polygon,
     segment_hits,
     shape_bounds,
     shape_parts,
@@ -154,6 +156,29 @@ def _head_offset(arrow: Record, end: _End) -> float:
     return STROKE_SIZES[arrow["props"]["size"]] / 2 + shape_stroke / 2
 
 
+def _clamp_to_frames(store: Store, arrow: Record, end: _End, point: Point) -> Point:
+    """``clampArrowTerminalToMask``: an end outside the frames clipping its bound shape moves
+    back to the nearest frame edge, along the line from its handle."""
+    if end.shape is None:
+        return point
+    to_page = page_transform(store, arrow["id"])
+    page_point = to_page.apply(*point)
+    for clip in frame_clips(store, end.shape["id"]):
+        if point_in_polygon(page_point, clip):
+            continue
+        anchor = to_page.apply(*end.handle)
+        ux, uy = _unit(anchor[0] - page_point[0], anchor[1] - page_point[1])
+        extended = (anchor[0] + ux, anchor[1] + uy)
+        hits = segment_hits(extended, page_point, clip, closed=True)
+        if hits:
+            closest = min(
+                hits, key=lambda h: (h[0] - page_point[0]) ** 2 + (h[1] - page_point[1]) ** 2
+            )
+            return to_page.inverse().apply(*closest)
+        return point
+    return point
+
+
 # -- straight arrows -----------------------------------------------------------------------------
 
 
@@ -188,6 +213,8 @@ def _straight(store: Store, arrow: Record, start: _End, end: _End, relation: str
     u_ab = _unit(b[0] - a[0], b[1] - a[1])
     b = _meet_outline(store, end, start.handle, b) or b
     a = _meet_outline(store, start, end.handle, a) or a
+    b = _clamp_to_frames(store, arrow, end, b)
+    a = _clamp_to_frames(store, arrow, start, a)
     both = start.shape is not None and end.shape is not None
     self_bound = (
         both
@@ -414,6 +441,8 @@ def _bent(store: Store, arrow: Record, start: _End, end: _End, relation: str) ->
             else:
                 offset_b = (_BOUND_ARROW_OFFSET + stroke) * scale
             min_length += stroke * scale
+    temp_a = _clamp_to_frames(store, arrow, start, temp_a)
+    temp_b = _clamp_to_frames(store, arrow, end, temp_b)
     angle_a, angle_b = _angle(handle.center, temp_a), _angle(handle.center, temp_b)
     span = dist(angle_a, angle_b)
     length = span * handle.radius

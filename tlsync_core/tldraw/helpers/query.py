@@ -19,7 +19,12 @@ import attrs
 
 from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.geometry import Box
-from tlsync_core.tldraw.helpers.shape_geometry import point_in_polygon, shape_bounds, shape_parts
+from tlsync_core.tldraw.helpers.shape_geometry import (
+    frame_clips,
+    point_in_polygon,
+    shape_bounds,
+    shape_parts,
+)
 from tlsync_core.tldraw.helpers.tree import (
     ancestors,
     descendant_ids,
@@ -56,15 +61,7 @@ def page_bounds(store: Store, shape_id: str) -> Box:
 
 
 def _inside_frames(store: Store, shape_id: str, point: tuple[float, float]) -> bool:
-    for frame in ancestors(store, shape_id):
-        if frame["type"] != "frame":
-            continue
-        transform = page_transform(store, frame["id"])
-        w, h = frame["props"]["w"], frame["props"]["h"]
-        corners = [transform.apply(x, y) for x, y in ((0, 0), (w, 0), (w, h), (0, h))]
-        if not point_in_polygon(point, corners):
-            return False
-    return True
+    return all(point_in_polygon(point, clip) for clip in frame_clips(store, shape_id))
 
 
 def shapes_at_point(

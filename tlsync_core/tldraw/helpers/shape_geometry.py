@@ -32,12 +32,13 @@ from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.freehand import draw_outline, raw_points
 from tlsync_core.tldraw.helpers.geometry import Box, Transform, bounding_box, local_transform
 from tlsync_core.tldraw.helpers.text import text_size
-from tlsync_core.tldraw.helpers.tree import children
+from tlsync_core.tldraw.helpers.tree import ancestors, children, page_transform
 from tlsync_core.tldraw.render import geo_outline
 
 __all__ = [
     "Part",
     "edges",
+    "frame_clips",
     "nearest_on_edges",
     "point_in_polygon",
     "segment_hits",
@@ -199,6 +200,18 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
     if "w" in props and "h" in props:
         return [_rect(props["w"], props["h"], filled=True)]
     return [_rect(1, 1, filled=False)]
+
+
+def frame_clips(store: Store, shape_id: str) -> list[list[Point]]:
+    """The page outlines of the frames holding a shape, innermost first: a frame clips what it
+    holds (tldraw's shape mask)."""
+    clips = []
+    for frame in ancestors(store, shape_id):
+        if frame["type"] == "frame":
+            transform = page_transform(store, frame["id"])
+            w, h = frame["props"]["w"], frame["props"]["h"]
+            clips.append([transform.apply(x, y) for x, y in ((0, 0), (w, 0), (w, h), (0, h))])
+    return clips
 
 
 def shape_bounds(store: Store, shape: Record) -> Box:
