@@ -73,7 +73,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return str(FONTS_DIR / Path(path).name)
         return super().translate_path(path)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
 
 

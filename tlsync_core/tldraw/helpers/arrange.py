@@ -34,7 +34,12 @@ from tlsync_core.tldraw.helpers.geometry import (
     union,
 )
 from tlsync_core.tldraw.helpers.query import page_bounds
-from tlsync_core.tldraw.helpers.reparenting import move_into, settle_arrows, tl_rotation
+from tlsync_core.tldraw.helpers.reparenting import (
+    dissolve_thin_groups,
+    move_into,
+    settle_arrows,
+    tl_rotation,
+)
 from tlsync_core.tldraw.helpers.shape_geometry import shape_bounds, shape_parts
 from tlsync_core.tldraw.helpers.shapes import build_shape
 from tlsync_core.tldraw.helpers.tree import (
@@ -127,6 +132,7 @@ def _to_end(store: Store, shape_ids: str | Iterable[str], front: bool) -> None:
             to_move, get_indices_between(below, above, len(to_move)), strict=True
         ):
             _put(store, kid, index=index)
+        settle_arrows(store, [k["id"] for k in to_move], reparented=False)
 
 
 def bring_to_front(store: Store, shape_ids: str | Iterable[str]) -> None:
@@ -178,7 +184,7 @@ def _step(store: Store, shape_ids: str | Iterable[str], forward: bool) -> None:
             selecting = None
     for kid, index in changes:
         _put(store, kid, index=index)
-    settle_arrows(store, [kid["id"] for kid, _ in changes])
+    settle_arrows(store, [kid["id"] for kid, _ in changes], reparented=False)
 
 
 def bring_forward(store: Store, shape_ids: str | Iterable[str]) -> None:
@@ -235,7 +241,8 @@ def group(store: Store, shape_ids: Iterable[str], *, group_id: str | None = None
             ]
         )
         move_into(store, [s["id"] for s in shapes], new_id)
-        settle_arrows(store, [s["id"] for s in shapes])
+        dissolve_thin_groups(store, [s["parentId"] for s in shapes])
+        settle_arrows(store, [s["id"] for s in shapes], reparented=True)
         return new_id
 
     return one_operation(store, run)
@@ -254,7 +261,7 @@ def ungroup(store: Store, group_ids: str | Iterable[str]) -> list[str]:
             move_into(store, kids, grp["parentId"], grp["index"])
             freed.extend(kids)
         store.remove([g["id"] for g in groups])
-        settle_arrows(store, freed)
+        settle_arrows(store, freed, reparented=True)
         return freed
 
     return one_operation(store, run)
@@ -483,7 +490,7 @@ def duplicate(
         store.put(copies)
         if kept:
             store.put(kept)
-            settle_arrows(store, [b["fromId"] for b in kept])
+            settle_arrows(store, [b["fromId"] for b in kept], reparented=False)
         return [new_ids[r["id"]] for r in roots]
 
     return one_operation(store, run)
@@ -584,8 +591,9 @@ def frame_around(
         )
         store.put([frame])
         move_into(store, [s["id"] for s in shapes], frame["id"])
+        dissolve_thin_groups(store, [s["parentId"] for s in shapes])
         _fit_frame(store, frame["id"], padding)
-        settle_arrows(store, [s["id"] for s in shapes])
+        settle_arrows(store, [s["id"] for s in sorted_by_index(shapes)], reparented=True)
         return str(frame["id"])
 
     return one_operation(store, run)

@@ -16,7 +16,11 @@ from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers._common import TextLike, one_operation, rich_text
 from tlsync_core.tldraw.helpers.arrows import anchor_page_point, bindings_involving
-from tlsync_core.tldraw.helpers.reparenting import move_into, settle_arrows
+from tlsync_core.tldraw.helpers.reparenting import (
+    dissolve_thin_groups,
+    move_into,
+    settle_arrows,
+)
 from tlsync_core.tldraw.helpers.sizing import fit_geo, fit_note, fit_text
 from tlsync_core.tldraw.helpers.tree import (
     ancestors,
@@ -160,7 +164,8 @@ def reparent(store: Store, shape_id: str, parent_id: str) -> Record:
     to the new one's (frames' offsets and rotations included), as ``reparentShapes`` does. It
     goes on top of its new siblings.
 
-    Arrows bound to the moved shapes then go where tldraw's arrow bindings put them (the
+    A group left with one child or none is dissolved (tldraw's groups do that). Arrows bound to
+    the moved shapes then go where tldraw's arrow bindings put them (the
     closest common ancestor of their two shapes: two connected boxes moved into a frame take
     their arrow along). Bindings that would join shapes on different pages are removed (what
     tldraw clients do on seeing it). Raises ValueError for a parent that is the shape or inside
@@ -173,7 +178,9 @@ def reparent(store: Store, shape_id: str, parent_id: str) -> Record:
             is_shape_id(parent_id) and any(a["id"] == shape_id for a in ancestors(store, parent_id))
         ):
             raise ValueError(f"cannot move {shape_id} into itself")
+        old_parent = get_shape(store, shape_id)["parentId"]
         move_into(store, [shape_id], parent_id)
+        dissolve_thin_groups(store, [old_parent])
         _unbind(
             store,
             (
@@ -182,7 +189,7 @@ def reparent(store: Store, shape_id: str, parent_id: str) -> Record:
                 if page_id_of(store, b["fromId"]) != page_id_of(store, b["toId"])
             ),
         )
-        settle_arrows(store, [shape_id])
+        settle_arrows(store, [shape_id], reparented=True)
         return get_shape(store, shape_id)
 
     return one_operation(store, run)
@@ -209,7 +216,7 @@ def delete(
 ) -> list[str]:
     """Delete shapes with everything below them, as ``deleteShapes`` does, and return the ids
     deleted (descendants after their shape). ``with_arrows``: the arrows bound to a deleted
-    shape go too.
+    shape go too. A group left with one child or none is dissolved.
 
     Locked shapes among ``shape_ids`` are skipped unless ``force`` (their descendants go with
     an unlocked ancestor regardless). Bindings from or to a deleted shape are removed; an arrow
@@ -237,8 +244,10 @@ def delete(
             for below in descendant_ids(store, root):
                 doomed.setdefault(below)
         gone = set(doomed)
+        parents = [get_shape(store, root)["parentId"] for root in roots]
         _unbind(store, bindings_involving(store, gone), going=gone)
         store.remove(list(doomed))
+        dissolve_thin_groups(store, parents)
         _clean_page_states(store, gone)
         return list(doomed)
 

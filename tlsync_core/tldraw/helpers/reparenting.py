@@ -3,7 +3,8 @@ does (``reparentShapes`` and the arrow binding's ``reparentArrow``).
 
 These functions write within the caller's store operation (they open none): the helpers that
 rearrange shapes call :func:`move_into`, then :func:`settle_arrows` for the shapes whose parent
-or index changed, as tldraw's arrow bindings react to such changes.
+or index changed, as tldraw's arrow bindings react to such changes, and
+:func:`dissolve_thin_groups` for the groups they took shapes from.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tlsync_core.tldraw.helpers.tree import (
     sorted_by_index,
 )
 
-__all__ = ["move_into", "settle_arrows", "tl_rotation"]
+__all__ = ["dissolve_thin_groups", "move_into", "settle_arrows", "tl_rotation"]
 
 
 def tl_rotation(transform: Transform) -> float:
@@ -104,17 +105,41 @@ def _settle(store: Store, arrow_id: str) -> None:
         store.put([{**arrow, "index": index}])
 
 
-def settle_arrows(store: Store, changed: Iterable[str]) -> None:
-    """After shapes changed parent or index: each arrow bound to one of them or to a shape
-    below them (or that is one of them) goes where ``reparentArrow`` puts it."""
-    moved: set[str] = set()
+def _bound_arrows(store: Store, shape_id: str) -> list[str]:
+    """The arrows bound to a shape, or the shape itself if it is a bound arrow."""
+    return [
+        str(b["fromId"])
+        for b in store.query.exec("binding")
+        if b["type"] == "arrow" and shape_id in (b["fromId"], b["toId"])
+    ]
+
+
+def settle_arrows(store: Store, changed: Iterable[str], *, reparented: bool) -> None:
+    """After shapes changed index, or parent (``reparented``) (``changed``, in the order they
+    were written): ``reparentArrow`` for each arrow bound to one of them (or that is one of
+    them) and, when they changed parent, to a shape below them -- in the order tldraw's
+    bindings hear of the changes: shape by shape, its own bindings, then those below it."""
     for shape_id in changed:
-        if store.get(shape_id) is not None:
-            moved.add(shape_id)
-            moved.update(descendant_ids(store, shape_id))
-    arrows: dict[str, None] = {}
-    for binding in store.query.exec("binding"):
-        if binding["type"] == "arrow" and (binding["toId"] in moved or binding["fromId"] in moved):
-            arrows.setdefault(binding["fromId"])
-    for arrow_id in arrows:
-        _settle(store, arrow_id)
+        if store.get(shape_id) is None:
+            continue
+        descendants = descendant_ids(store, shape_id) if reparented else []
+        for below in [shape_id, *descendants]:
+            for arrow_id in _bound_arrows(store, below):
+                _settle(store, arrow_id)
+
+
+def dissolve_thin_groups(store: Store, parent_ids: Iterable[str]) -> None:
+    """``GroupShapeUtil.onChildrenChange`` for groups that lost children: a group left with no
+    child is deleted, one left with a single child gives it to its own parent (at the group's
+    index) and is deleted."""
+    for parent_id in dict.fromkeys(parent_ids):
+        group = store.get(parent_id) if parent_id.startswith("shape:") else None
+        if group is None or group["type"] != "group":
+            continue
+        kids = [str(k["id"]) for k in children(store, parent_id)]
+        if len(kids) > 1:
+            continue
+        if kids:
+            move_into(store, kids, group["parentId"], group["index"])
+        store.remove([parent_id])
+        dissolve_thin_groups(store, [group["parentId"]])
