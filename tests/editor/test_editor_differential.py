@@ -349,10 +349,13 @@ def op_reparent(store: Store, rng: random.Random) -> tuple[str, list[str], dict[
 
 def op_delete(store: Store, rng: random.Random) -> tuple[str, list[str], dict[str, Any]]:
     ids = _pick(store, rng, 2, same_parent=False)
+    area = {
+        i for shape_id in ids for i in [shape_id, *(s["id"] for s in shapes_below(store, shape_id))]
+    }
     arrows = [
         b["fromId"]
         for b in store.query.exec("binding")
-        if b["toId"] in ids and store.get(b["fromId"]) is not None
+        if b["toId"] in area and store.get(b["fromId"]) is not None
     ]
     delete(store, ids, with_arrows=True)
     return "delete", [*ids, *arrows], {}

@@ -4,7 +4,8 @@ A shape's geometry is a list of :class:`Part` s: polygons (closed) or polylines 
 shape's bounds are those of the points of the parts counted in bounds (tldraw's
 ``boundsVertices``); hit tests use the parts that are not labels. What each default shape is:
 
-* geo: its outline (curves sampled), filled unless ``fill`` is "none"; its label never counts;
+* geo: its outline (:mod:`.geo_paths`), filled unless ``fill`` is "none"; its label never
+  counts;
 * note: its paper, ``200 x (200 + growY)`` times ``scale``, filled;
 * frame: its ``w x h`` rectangle, not filled (its heading is a label outside the bounds);
 * text: its text box (:func:`~tlsync_core.tldraw.helpers.text.text_size`), filled;
@@ -30,10 +31,10 @@ import attrs
 from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.freehand import draw_outline, raw_points
+from tlsync_core.tldraw.helpers.geo_paths import geo_vertices
 from tlsync_core.tldraw.helpers.geometry import Box, Transform, bounding_box, local_transform
 from tlsync_core.tldraw.helpers.text import text_size
 from tlsync_core.tldraw.helpers.tree import ancestors, children, page_transform
-from tlsync_core.tldraw.render import geo_outline
 
 __all__ = [
     "Part",
@@ -155,7 +156,7 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
     kind = shape["type"]
     if kind == "geo":
         w, h = max(1.0, props["w"]), max(1.0, props["h"] + props["growY"])
-        outline = geo_outline(props["geo"], w, h)
+        outline = geo_vertices(props["geo"], w, h)
         return [Part(tuple(outline), closed=True, filled=props["fill"] != "none")]
     if kind == "note":
         scale = props["scale"]
