@@ -10,8 +10,8 @@ from tldraw's font files by ``scripts/gen-font-metrics``):
 * each paragraph of the text is laid out on its own lines; a line breaks after a space (spaces
   at a line's end hang, they take no width) or after a hyphen, and with ``overflow-wrap:
   break-word`` a word longer than the line breaks between characters;
-* the box is as wide as the widest line (at most ``max_width``, at least ``min_width``) and as
-  tall as its lines.
+* the box is as wide as the widest paragraph unwrapped (``width: max-content``), at most
+  ``max_width`` and at least ``min_width``, and as tall as its lines.
 """
 
 from __future__ import annotations
@@ -103,40 +103,43 @@ def _pieces(text: str) -> list[str]:
 
 
 def _split_word(word: str, style: str, size: float, room: float) -> list[str]:
-    """A word too long for a line, cut between characters."""
+    """A word too long for a line, cut between characters (its trailing spaces hang at the end
+    of its last piece)."""
+    letters = word.rstrip(" ")
     parts: list[str] = []
     current = ""
-    for char in word:
+    for char in letters:
         if current and text_width(current + char, style, size) > room:
             parts.append(current)
             current = char
         else:
             current += char
-    return [*parts, current]
+    return [*parts, current + word[len(letters) :]]
 
 
 def _wrap(paragraph: str, style: str, size: float, room: float, break_words: bool) -> list[str]:
+    """A paragraph's lines: greedy, breaking after spaces and hyphens; a word wider than the
+    line on its own is cut between characters (``break_words``) and what follows its last piece
+    may share that piece's line."""
+
+    def fits(text: str) -> bool:
+        return text_width(text.rstrip(" "), style, size) <= room
+
     lines: list[str] = []
     current = ""
     for piece in _pieces(paragraph):
-        candidate = current + piece
-        if not current or text_width(candidate.rstrip(" "), style, size) <= room:
-            current = candidate
+        if fits(current + piece):
+            current += piece
             continue
-        lines.append(current)
-        current = piece
+        if current:
+            lines.append(current)
+        if fits(piece) or not break_words:
+            current = piece
+            continue
+        *full, current = _split_word(piece, style, size, room)
+        lines.extend(full)
     lines.append(current)
-    if not break_words:
-        return lines
-    return [
-        part
-        for line in lines
-        for part in (
-            _split_word(line, style, size, room)
-            if text_width(line.rstrip(" "), style, size) > room
-            else [line]
-        )
-    ]
+    return lines
 
 
 def measure(
@@ -156,7 +159,8 @@ def measure(
         for line in _wrap(paragraph, style, font_size, room, break_words)
     ]
     widest = max(text_width(line.rstrip(" "), style, font_size) for line in lines)
-    width = min(widest, room)
+    natural = max(text_width(p.rstrip(" "), style, font_size) for p in paragraphs or [""])
+    width = min(natural, room)
     if min_width is not None:
         width = max(width, min_width)
     height = len(lines) * line_height(font_size)
