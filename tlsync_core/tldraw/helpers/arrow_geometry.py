@@ -6,7 +6,8 @@ the same shape or one bound shape's bounds hold the other's). The body then stop
 the bound shape's outline (not for an exact binding) and backs off 10 units plus half the
 strokes for an arrowhead.
 
-* straight (``bend`` 0): the segment between the ends (``getStraightArrowInfo``);
+* straight (``bend`` under 8 units either way, or an elbow arrow, whose routing is not
+  modelled): the segment between the ends (``getStraightArrowInfo``);
 * bent: the circular arc through the two handles and the bend point (the handles' midpoint
   moved ``bend`` units sideways), cut where it meets each bound shape's outline, the cuts
   backed off along the arc (``getCurvedArrowInfo``).
@@ -52,6 +53,7 @@ Point = tuple[float, float]
 _BOUND_ARROW_OFFSET: Final = 10.0
 _MIN_ARROW_LENGTH: Final = 10.0
 _WAY_TOO_BIG_BEND: Final = 10.0
+_MIN_BEND: Final = 8.0
 # Arc2d's vertices: one per 20 units of arc length, at least 8 segments
 _ARC_SPACING: Final = 20.0
 _ARC_MIN_SEGMENTS: Final = 8
@@ -527,8 +529,9 @@ def arrow_body(store: Store, arrow: Record) -> list[Point]:
         store, arrow, "end", bound.get("end"), relation in ("double-bound", "end-contains-start")
     )
     props = arrow["props"]
+    straight = abs(props["bend"]) < _MIN_BEND * props["scale"]
     too_big = abs(props["bend"]) > abs(props["bend"] * _WAY_TOO_BIG_BEND * props["scale"])
-    if props["kind"] == "arc" and props["bend"] != 0 and not too_big:
+    if props["kind"] == "arc" and not straight and not too_big:
         body = _bent(store, arrow, start, end, relation)
         if body is not None:
             return body
