@@ -17,7 +17,7 @@ the helpers, then loaded into the editor as a sync client receives them. Compare
   (``create_geo``'s ``growY``, a note's ``growY`` and ``fontSizeAdjustment``) within 3 % or
   one line of label.
 
-Rules: ED1-ED9 (SPEC.md, "Reading and arranging a board").
+Rules: ED1-ED9 (SPEC.md, "Reading and arranging a board (ED)").
 """
 
 from __future__ import annotations
@@ -461,7 +461,7 @@ async def test_arranging_matches_the_editor(lab: EditorLab) -> None:
     assert len(done) >= 8, done
 
 
-@pytest.mark.spec("ED4")
+@pytest.mark.spec("ED6")
 async def test_duplicates_match_the_editor(lab: EditorLab) -> None:
     """``duplicate`` makes copies where ``duplicateShapes`` does: same parents (copied frames
     and groups hold the copies of their children), same places among siblings, positions moved

@@ -266,7 +266,7 @@ def test_reparent_carries_arrows_and_delete_takes_them(store: Store) -> None:
     assert store.get(other["id"]) is not None
 
 
-@pytest.mark.spec("ED8")
+@pytest.mark.spec("ED9")
 def test_shapes_are_sized_to_their_text(store: Store) -> None:
     """A geo shape created with a long label grows (``growY``), as tldraw's editor sizes new
     shapes; editing the label grows or shrinks it again; a note with a word too wide for it
