@@ -16,8 +16,10 @@ Modules: :mod:`.shapes` (``create_geo``, ``create_text``, ``create_note``, ``cre
 ``shapes_at_point``, ``shapes_in_bounds``, ``connections``, ``frame_of``, ``frame_members``),
 :mod:`.text` (``get_text``), :mod:`.pages` (``create_page``, ``current_page_id``,
 ``shapes_on_page``), :mod:`.presence` (``presence_record``), :mod:`.defaults` (tldraw's
-default props), :mod:`.tree`, :mod:`.geometry`, :mod:`.shape_geometry` and :mod:`.reparenting`
-(the shape tree, transforms, shapes' geometry, moving between parents).
+default props), :mod:`.tree`, :mod:`.geometry`, :mod:`.shape_geometry`, :mod:`.geo_paths`,
+:mod:`.freehand`, :mod:`.arrow_geometry` and :mod:`.reparenting` (the shape tree, transforms,
+shapes' geometry as tldraw computes it, moving between parents), :mod:`.text_layout` and
+:mod:`.sizing` (text measured with tldraw's fonts, shapes sized to their text).
 """
 
 from tlsync_core.tldraw.helpers.arrange import (
