@@ -1,12 +1,14 @@
-"""The outlines of geo shapes as tldraw 5.4.2 builds them (``getGeoShapePath``), sampled into
-vertices the way its path geometry samples them.
+"""The outlines of geo shapes as tldraw 5.4.2 builds them (``getGeoShapePath``), and the paths
+of line shapes (``getPathForLineShape``), sampled into vertices the way tldraw's path geometry
+samples them.
 
 Straight-edged kinds are their corners. Curves are cubic Bézier segments sampled at eleven
 points each (ten steps); an elliptical arc is first split into at most four Béziers, one per
 quarter turn, each sampled with ``ceil(max(8, ceil(length / 20)) / segments)`` steps. The
 ``x-box`` and ``check-box`` kinds are their rectangle (their inner strokes are internal lines,
 never part of the outline). The cloud's bumps depend on the shape's id and are approximated
-(the renderer's outline).
+(the renderer's outline). A line is its points in index order, joined straight or, with the
+"cubic" spline, by Béziers whose handles follow the neighbouring points.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from typing import Final
 
 from tlsync_core.tldraw.render import geo_outline as approximate_outline
 
-__all__ = ["geo_vertices", "polygon_vertices", "star_vertices"]
+__all__ = ["geo_vertices", "line_vertices", "polygon_vertices", "star_vertices"]
 
 Point = tuple[float, float]
 _BEZIER_STEPS: Final = 10
 _ARC_SPACING: Final = 20.0
 _ARC_MIN_VERTICES: Final = 8
+_SPLINE_TENSION: Final = 1.25
 
 
 def polygon_vertices(w: float, h: float, sides: int) -> list[Point]:
@@ -211,3 +214,22 @@ def geo_vertices(geo: str, w: float, h: float) -> list[Point]:
     if geo == "heart":
         return _dedupe(_heart(w, h))
     return approximate_outline(geo, w, h)
+
+
+def line_vertices(points: list[Point], spline: str) -> list[Point]:
+    """A line's path through ``points``: straight segments, or ``cubicSplineThroughPoints``."""
+    if spline != "cubic" or len(points) < 2:
+        return points
+    k = _SPLINE_TENSION
+    last = len(points) - 2
+    vertices: list[Point] = []
+    for i in range(len(points) - 1):
+        p0 = points[0] if i == 0 else points[i - 1]
+        p1, p2 = points[i], points[i + 1]
+        p3 = p2 if i == last else points[i + 2]
+        cp1 = p0 if i == 0 else (p1[0] + (p2[0] - p0[0]) / 6 * k, p1[1] + (p2[1] - p0[1]) / 6 * k)
+        cp2 = (
+            p2 if i == last else (p2[0] - (p3[0] - p1[0]) / 6 * k, p2[1] - (p3[1] - p1[1]) / 6 * k)
+        )
+        vertices.extend(_bezier(p1, cp1, cp2, p2, _BEZIER_STEPS))
+    return _dedupe(vertices)

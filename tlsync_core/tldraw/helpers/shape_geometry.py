@@ -10,7 +10,7 @@ shape's bounds are those of the points of the parts counted in bounds (tldraw's
 * frame: its ``w x h`` rectangle, not filled (its heading is a label outside the bounds);
 * text: its text box (:func:`~tlsync_core.tldraw.helpers.text.text_size`), filled;
 * image, video, embed, bookmark: their ``w x h`` rectangle, filled;
-* line: the polyline through its points;
+* line: its path through its points, straight or a cubic spline (:mod:`.geo_paths`);
 * draw: its streamlined stroke (:mod:`.freehand`; a closed draw is a polygon, a dot a circle);
 * highlight: the polyline through its points (tldraw's is the outline of the whole stroke,
   half its width wider);
@@ -31,7 +31,7 @@ import attrs
 from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.freehand import draw_outline, raw_points
-from tlsync_core.tldraw.helpers.geo_paths import geo_vertices
+from tlsync_core.tldraw.helpers.geo_paths import geo_vertices, line_vertices
 from tlsync_core.tldraw.helpers.geometry import Box, Transform, bounding_box, local_transform
 from tlsync_core.tldraw.helpers.text import text_size
 from tlsync_core.tldraw.helpers.tree import ancestors, children, page_transform
@@ -168,7 +168,8 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
         return [_rect(w * props["scale"], h * props["scale"], filled=True)]
     if kind == "line":
         ordered = sorted(props["points"].values(), key=lambda p: (p["index"], p["id"]))
-        return [_polyline((p["x"] * props["scale"], p["y"] * props["scale"]) for p in ordered)]
+        points = [(float(p["x"]), float(p["y"])) for p in ordered]
+        return [_polyline(line_vertices(points, props["spline"]))]
     if kind == "draw":
         points, closed = draw_outline(props)
         dot = closed and not props["isClosed"]
