@@ -30,6 +30,7 @@ import attrs
 from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.geometry import Box, Transform, bounding_box
+from tlsync_core.tldraw.helpers.query import page_bounds
 from tlsync_core.tldraw.helpers.shape_geometry import (
     Part,
     edges,
@@ -54,6 +55,7 @@ _BOUND_ARROW_OFFSET: Final = 10.0
 _MIN_ARROW_LENGTH: Final = 10.0
 _WAY_TOO_BIG_BEND: Final = 10.0
 _MIN_BEND: Final = 8.0
+_TEXT_ARROW_PADDING: Final = 10.0
 # Arc2d's vertices: one per 20 units of arc length, at least 8 segments
 _ARC_SPACING: Final = 20.0
 _ARC_MIN_SEGMENTS: Final = 8
@@ -74,10 +76,21 @@ class _End:
     exact: bool = False
     to_target: Transform | None = None
     did_intersect: bool = False
+    arrowhead: bool = True
 
     def outline(self, store: Store) -> list[Part]:
+        """The bound shape's outline an arrow end meets: a text is 10 units wider on each side
+        for an end without an arrowhead (``extraArrowHorizontalPadding``)."""
         assert self.shape is not None
-        return [part for part in shape_parts(store, self.shape) if not part.label]
+        parts = [part for part in shape_parts(store, self.shape) if not part.label]
+        if self.shape["type"] != "text" or self.arrowhead:
+            return parts
+        pad = _TEXT_ARROW_PADDING * self.shape["props"]["scale"]
+        box = bounding_box(p for part in parts for p in part.points)
+        left, right = box.x - pad, box.x + box.w + pad
+        top, bottom = box.y, box.y + box.h
+        points = ((left, top), (right, top), (right, bottom), (left, bottom))
+        return [Part(points, closed=True, filled=True)]
 
     def closed(self, store: Store) -> bool:
         """tldraw's ``geometry.isClosed`` of the bound shape."""
@@ -88,11 +101,8 @@ class _End:
 
 
 def _contains(a: Box, b: Box) -> bool:
-    return a.x <= b.x and a.y <= b.y and b.x + b.w <= a.x + a.w and b.y + b.h <= a.y + a.h
-
-
-def _page_box(store: Store, shape: Record) -> Box:
-    return shape_bounds(store, shape).transformed(page_transform(store, shape["id"]))
+    """tldraw's ``Box.Contains``: ``b`` strictly inside ``a``."""
+    return a.x < b.x and a.y < b.y and b.x + b.w < a.x + a.w and b.y + b.h < a.y + a.h
 
 
 def _relationship(store: Store, start: Record | None, end: Record | None) -> str:
@@ -102,7 +112,7 @@ def _relationship(store: Store, start: Record | None, end: Record | None) -> str
         return "safe"
     if start["id"] == end["id"]:
         return "double-bound"
-    start_box, end_box = _page_box(store, start), _page_box(store, end)
+    start_box, end_box = page_bounds(store, start["id"]), page_bounds(store, end["id"])
     if _contains(start_box, end_box):
         return "start-contains-end"
     if _contains(end_box, start_box):
@@ -127,6 +137,7 @@ def _end(
         point = arrow["props"][terminal]
         return _End((float(point["x"]), float(point["y"])))
     binding, target = bound
+    head = arrow["props"]["arrowheadStart" if terminal == "start" else "arrowheadEnd"]
     anchor = binding["props"]["normalizedAnchor"]
     if not (binding["props"]["isPrecise"] or precise):
         anchor = {"x": 0.5, "y": 0.5}
@@ -136,7 +147,8 @@ def _end(
     arrow_page = page_transform(store, arrow["id"])
     handle = arrow_page.inverse().apply(*target_page.apply(box.x + nx * box.w, box.y + ny * box.h))
     to_target = target_page.inverse().then(arrow_page)
-    return _End(handle, target, bool(binding["props"]["isExact"]), to_target)
+    exact = bool(binding["props"]["isExact"])
+    return _End(handle, target, exact, to_target, arrowhead=head != "none")
 
 
 def _same(p: Point, q: Point) -> bool:

@@ -131,7 +131,7 @@ def settle_arrows(store: Store, changed: Iterable[str], *, reparented: bool) -> 
 def dissolve_thin_groups(store: Store, parent_ids: Iterable[str]) -> None:
     """``GroupShapeUtil.onChildrenChange`` for groups that lost children: a group left with no
     child is deleted, one left with a single child gives it to its own parent (at the group's
-    index) and is deleted."""
+    index; its arrows settle) and is deleted."""
     for parent_id in dict.fromkeys(parent_ids):
         group = store.get(parent_id) if parent_id.startswith("shape:") else None
         if group is None or group["type"] != "group":
@@ -142,4 +142,5 @@ def dissolve_thin_groups(store: Store, parent_ids: Iterable[str]) -> None:
         if kids:
             move_into(store, kids, group["parentId"], group["index"])
         store.remove([parent_id])
+        settle_arrows(store, kids, reparented=True)
         dissolve_thin_groups(store, [group["parentId"]])
