@@ -113,6 +113,11 @@ class EditorLab:
         """A fresh editor holding ``records``; how many shapes its current page has."""
         return int(await self._call("load", records))
 
+    async def records(self) -> list[dict[str, Any]]:
+        """Every shape and binding record the editor holds."""
+        result: list[dict[str, Any]] = await self._call("records")
+        return result
+
     async def read(
         self, ids: list[str], points: list[dict[str, float]], margin: float, hit_inside: bool
     ) -> dict[str, Any]:

@@ -4,6 +4,7 @@
 // before anything is measured. Everything the test asks goes through window.lab:
 //   lab.ready()                     the fonts are loaded (a promise)
 //   lab.load(records)               a fresh editor holding these records (page, shapes, bindings)
+//   lab.records()                   the shape and binding records it holds
 //   lab.read(ids, points, margin)   texts, page bounds, hits at points, sizes of shapes
 //   lab.apply(op, ids, args)        run an arranging method; the shape and binding records after,
 //                                   and the shapes it selected (duplicate: the copies)

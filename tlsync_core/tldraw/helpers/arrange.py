@@ -241,8 +241,9 @@ def group(store: Store, shape_ids: Iterable[str], *, group_id: str | None = None
             ]
         )
         move_into(store, [s["id"] for s in shapes], new_id)
-        dissolve_thin_groups(store, [s["parentId"] for s in shapes])
+        # as in tldraw: arrows settle first, groups left thin dissolve at the end
         settle_arrows(store, [s["id"] for s in shapes], reparented=True)
+        dissolve_thin_groups(store, [s["parentId"] for s in shapes])
         return new_id
 
     return one_operation(store, run)
@@ -591,9 +592,9 @@ def frame_around(
         )
         store.put([frame])
         move_into(store, [s["id"] for s in shapes], frame["id"])
-        dissolve_thin_groups(store, [s["parentId"] for s in shapes])
         _fit_frame(store, frame["id"], padding)
         settle_arrows(store, [s["id"] for s in sorted_by_index(shapes)], reparented=True)
+        dissolve_thin_groups(store, [s["parentId"] for s in shapes])
         return str(frame["id"])
 
     return one_operation(store, run)

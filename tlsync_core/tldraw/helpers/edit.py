@@ -180,7 +180,6 @@ def reparent(store: Store, shape_id: str, parent_id: str) -> Record:
             raise ValueError(f"cannot move {shape_id} into itself")
         old_parent = get_shape(store, shape_id)["parentId"]
         move_into(store, [shape_id], parent_id)
-        dissolve_thin_groups(store, [old_parent])
         _unbind(
             store,
             (
@@ -190,6 +189,7 @@ def reparent(store: Store, shape_id: str, parent_id: str) -> Record:
             ),
         )
         settle_arrows(store, [shape_id], reparented=True)
+        dissolve_thin_groups(store, [old_parent])
         return get_shape(store, shape_id)
 
     return one_operation(store, run)
