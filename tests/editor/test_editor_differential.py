@@ -12,8 +12,10 @@ the helpers, then loaded into the editor as a sync client receives them. Compare
   them);
 * ``shapes_at_point``: ``getShapesAtPoint`` (ids and order) at random points, except points
   within 1.5 px of a shape's outline, where sampled curves may fall either side;
-* each arranging helper against the editor's method on the same board: every shape's parent,
-  its place among its siblings, ``x``/``y`` and rotation (within 0.5), and the bindings;
+* each arranging helper against the editor's method on the same board (first adopting the
+  arrows the editor settles when the records arrive): every shape's parent, its place among
+  its siblings (arrows that land in one slot as a set), ``x``/``y`` and rotation (within 0.5),
+  and the bindings;
 * text measurement against the editor's within 3 %, and the sizes of new shapes with labels
   (``create_geo``'s ``growY``, a note's ``growY`` and ``fontSizeAdjustment``) within 3 % or
   one line of label.
