@@ -7,9 +7,9 @@ bound to shapes (straight, bent, labelled, precise), all rotated at random -- ar
 the helpers, then loaded into the editor as a sync client receives them. Compared:
 
 * ``get_text``: exactly ``getShapeUtil(shape).getText(shape)``;
-* ``page_bounds``: ``getShapePageBounds`` within 1 px (bent arrows 1.5 px), or within 3 % of
-  the size where the bounds depend on measured text (text shapes, labelled arrows, what holds
-  them);
+* ``page_bounds``: ``getShapePageBounds`` within 1 px, or within 3 % of the size of the text
+  where the bounds depend on measured text (text shapes, labelled arrows, arrows bound to texts,
+  what holds them);
 * ``shapes_at_point``: ``getShapesAtPoint`` (ids and order) at random points, except points
   within 1.5 px of a shape's outline, where sampled curves may fall either side;
 * each arranging helper against the editor's method on the same board (first adopting the
@@ -82,7 +82,6 @@ GEOS: Final = (
 )  # fmt: skip
 WORDS: Final = ("plan", "ship it", "python", "Review the board", "a long label that wraps", "42")
 EXACT: Final = 1.0
-BENT: Final = 1.5
 TEXT_SHARE: Final = 0.03
 
 
@@ -218,10 +217,6 @@ def text_dependent(store: Store, shape: Record) -> bool:
     return False
 
 
-def bent(shape: Record) -> bool:
-    return bool(shape["type"] == "arrow" and shape["props"]["bend"] != 0)
-
-
 def text_size_of(store: Store, shape: Record) -> float:
     """The largest extent of the measured text a shape's bounds depend on (its own, or that of
     the texts its arrow ends are bound to)."""
@@ -253,8 +248,8 @@ def near_outline(store: Store, point: tuple[float, float], margin: float) -> boo
 @pytest.mark.spec("ED1", "ED2", "ED3")
 async def test_reading_matches_the_editor(lab: EditorLab) -> None:
     """On 48 random boards: ``get_text`` equals the editor's ``getText`` for every shape;
-    ``page_bounds`` is within 1 px of ``getShapePageBounds`` (bent arrows 1.5 px; 3 % where
-    text is measured);
+    ``page_bounds`` is within 1 px of ``getShapePageBounds`` (3 % of the text's size where text
+    is measured);
     ``shapes_at_point`` gives the same ids in the same order as ``getShapesAtPoint`` at 40
     random points per board (those within 1.5 px of an outline aside)."""
     counts = {"shapes": 0, "exact": 0, "text": 0, "points": 0}
@@ -276,10 +271,7 @@ async def test_reading_matches_the_editor(lab: EditorLab) -> None:
             assert_box_close(
                 page_bounds(store, shape_id),
                 theirs["bounds"][shape_id],
-                max(
-                    BENT if bent(shape) else EXACT,
-                    TEXT_SHARE * text_size_of(store, shape) if loose else 0.0,
-                ),
+                max(EXACT, TEXT_SHARE * text_size_of(store, shape) if loose else 0.0),
                 f"board {seed} {shape['type']} {shape_id}",
             )
             counts["text" if loose else "exact"] += 1
