@@ -78,7 +78,7 @@ POINTS: Final = 40
 GEOS: Final = (
     "rectangle", "ellipse", "triangle", "diamond", "pentagon", "hexagon", "octagon", "star",
     "rhombus", "rhombus-2", "oval", "trapezoid", "arrow-right", "arrow-left", "arrow-up",
-    "arrow-down", "x-box", "check-box", "heart",
+    "arrow-down", "x-box", "check-box", "heart", "cloud",
 )  # fmt: skip
 WORDS: Final = ("plan", "ship it", "python", "Review the board", "a long label that wraps", "42")
 EXACT: Final = 1.0

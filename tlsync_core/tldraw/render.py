@@ -41,7 +41,6 @@ __all__ = [
     "decode_points",
     "display_store",
     "fmt",
-    "geo_outline",
     "records_of",
     "render_svg",
     "rich_text_lines",
@@ -651,7 +650,7 @@ def _cloud_points(w: float, h: float) -> list[Point]:
     ]
 
 
-def geo_outline(geo: str, w: float, h: float) -> list[Point]:
+def _geo_outline(geo: str, w: float, h: float) -> list[Point]:
     """A polygon for a geo kind (curves sampled), for arrow binding intersections."""
     polygon = _geo_polygon(geo, w, h)
     if polygon is not None:
@@ -1020,7 +1019,7 @@ class _Renderer:
         props = _obj(shape.get("props"))
         if shape.get("type") == "geo":
             box = self.local_box(shape)
-            points = geo_outline(_str(props.get("geo"), "rectangle"), box[2], box[3])
+            points = _geo_outline(_str(props.get("geo"), "rectangle"), box[2], box[3])
             return _flip_points(
                 points, box[2], box[3], props.get("flipX") is True, props.get("flipY") is True
             )

@@ -6,25 +6,34 @@ Straight-edged kinds are their corners. Curves are cubic Bézier segments sample
 points each (ten steps); an elliptical arc is first split into at most four Béziers, one per
 quarter turn, each sampled with ``ceil(max(8, ceil(length / 20)) / segments)`` steps. The
 ``x-box`` and ``check-box`` kinds are their rectangle (their inner strokes are internal lines,
-never part of the outline). The cloud's bumps depend on the shape's id and are approximated
-(the renderer's outline). A line is its points in index order, joined straight or, with the
-"cubic" spline, by Béziers whose handles follow the neighbouring points.
+never part of the outline). A cloud is circular bumps between points spaced around a stadium,
+wiggled by tldraw's seeded random generator (seeded with the shape's id). A line is its points
+in index order, joined straight or, with the "cubic" spline, by Béziers whose handles follow
+the neighbouring points.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Final
 
-from tlsync_core.tldraw.render import geo_outline as approximate_outline
-
-__all__ = ["geo_vertices", "line_vertices", "polygon_vertices", "star_vertices"]
+__all__ = [
+    "geo_vertices",
+    "line_vertices",
+    "polygon_vertices",
+    "seeded_random",
+    "star_vertices",
+]
 
 Point = tuple[float, float]
 _BEZIER_STEPS: Final = 10
 _ARC_SPACING: Final = 20.0
 _ARC_MIN_VERTICES: Final = 8
 _SPLINE_TENSION: Final = 1.25
+# getCloudPath: the bump size per size style, and how far bumps stick out
+_CLOUD_BUMP_SIZES: Final = {"s": 50.0, "m": 70.0, "l": 100.0, "xl": 130.0}
+_BUMP_PROTRUSION: Final = 0.2
 
 
 def polygon_vertices(w: float, h: float, sides: int) -> list[Point]:
@@ -198,22 +207,149 @@ def _straight(geo: str, w: float, h: float) -> list[Point] | None:
     return [(0, 0), (w, 0), (w, h), (0, h)]
 
 
-def geo_vertices(geo: str, w: float, h: float) -> list[Point]:
-    """The outline of a geo kind of ``w`` x ``h`` (at least 1 x 1), as tldraw samples it."""
+def _int32(value: int) -> int:
+    return ((value & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000
+
+
+def seeded_random(seed: str) -> Callable[[], float]:
+    """tldraw's ``rng(seed)``: a xorshift generator of numbers in (-1, 1), in JavaScript's
+    32-bit integer arithmetic."""
+    state = [0, 0, 0, 0]
+
+    def step() -> float:
+        x, y, z, w = state
+        t = _int32(x ^ _int32(x << 11))
+        mixed = (((w & 0xFFFFFFFF) >> 19) ^ t ^ ((t & 0xFFFFFFFF) >> 8)) & 0xFFFFFFFF
+        w = _int32(w ^ mixed)
+        state[:] = [y, z, state[3], w]
+        return w / 0x100000000 * 2
+
+    for k in range(len(seed) + 64):
+        state[0] = _int32(state[0] ^ (ord(seed[k]) if k < len(seed) else 0))
+        step()
+    return step
+
+
+def _stadium_perimeter(w: float, h: float) -> float:
+    if w > h:
+        return (math.pi * (h / 2) + (w - h)) * 2
+    return (math.pi * (w / 2) + (h - w)) * 2
+
+
+def _pill_points(width: float, height: float, count: int) -> list[Point]:
+    """``getPillPoints``: ``count`` points evenly spaced around a stadium, clockwise from the
+    start of its top (or right) straight side."""
+    radius = min(width, height) / 2
+    long_side = max(width, height) - radius * 2
+    spacing = (math.pi * radius * 2 + 2 * long_side) / count
+    # sections: ("line", start, direction) or ("arc", center, start angle)
+    sections: list[tuple[str, Point, Point | float]]
+    if width > height:
+        sections = [
+            ("line", (radius, 0.0), (1.0, 0.0)),
+            ("arc", (width - radius, radius), -math.pi / 2),
+            ("line", (width - radius, height), (-1.0, 0.0)),
+            ("arc", (radius, radius), math.pi / 2),
+        ]
+    else:
+        sections = [
+            ("line", (width, radius), (0.0, 1.0)),
+            ("arc", (radius, height - radius), 0.0),
+            ("line", (0.0, height - radius), (0.0, -1.0)),
+            ("arc", (radius, radius), math.pi),
+        ]
+    offset = 0.0
+    points: list[Point] = []
+    for _ in range(count):
+        kind, origin, along = sections[0]
+        if kind == "line":
+            assert isinstance(along, tuple)
+            points.append((origin[0] + along[0] * offset, origin[1] + along[1] * offset))
+        else:
+            assert isinstance(along, float)
+            angle = along + offset / radius
+            points.append(
+                (origin[0] + math.cos(angle) * radius, origin[1] + math.sin(angle) * radius)
+            )
+        offset += spacing
+        length = long_side if sections[0][0] == "line" else math.pi * radius
+        while offset > length:
+            offset -= length
+            sections.append(sections.pop(0))
+            length = long_side if sections[0][0] == "line" else math.pi * radius
+    return points
+
+
+def _cloud(width: float, height: float, seed: str, size: str, scale: float) -> list[Point]:
+    """``getCloudPath``'s vertices."""
+    random = seeded_random(seed)
+    perimeter = _stadium_perimeter(width, height)
+    bumps = max(
+        math.ceil(perimeter / _CLOUD_BUMP_SIZES.get(size, _CLOUD_BUMP_SIZES["m"])),
+        6,
+        math.ceil(perimeter / min(width, height)),
+    )
+    protrusion = perimeter / bumps * _BUMP_PROTRUSION
+    inner_w, inner_h = max(width - protrusion * 2, 1), max(height - protrusion * 2, 1)
+    spacing = _stadium_perimeter(inner_w, inner_h) / bumps
+    pad_x, pad_y = (width - inner_w) / 2, (height - inner_h) / 2
+    base = [(x + pad_x, y + pad_y) for x, y in _pill_points(inner_w, inner_h, bumps)]
+    wiggle_x = 0 if width < 20 else protrusion * 0.3
+    wiggle_y = 0 if height < 20 else protrusion * 0.3
+    wiggled = list(base)
+    for i in range(bumps // 2):
+        for j in (i, bumps - i - 1):
+            dx = random() * wiggle_x * scale
+            dy = random() * wiggle_y * scale
+            wiggled[j] = (wiggled[j][0] + dx, wiggled[j][1] + dy)
+    vertices: list[Point] = []
+    for i in range(bumps):
+        j = 0 if i == bumps - 1 else i + 1
+        left, right = base[i], base[j]
+        apart = math.hypot(right[0] - left[0], right[1] - left[1])
+        curvature = spacing - apart
+        wiggle_apart = math.hypot(wiggled[j][0] - wiggled[i][0], wiggled[j][1] - wiggled[i][1])
+        reach = (max(pad_x, pad_y) + curvature) * (wiggle_apart / apart)
+        ux, uy = (right[0] - left[0]) / apart, (right[1] - left[1]) / apart
+        apex = ((left[0] + right[0]) / 2 + uy * reach, (left[1] + right[1]) / 2 - ux * reach)
+        apex = (min(max(apex[0], 0.0), width), min(max(apex[1], 0.0), height))
+        center = _circle_center(wiggled[i], wiggled[j], apex)
+        if center is None:
+            center = ((wiggled[i][0] + wiggled[j][0]) / 2, (wiggled[i][1] + wiggled[j][1]) / 2)
+        radius = math.hypot(center[0] - wiggled[i][0], center[1] - wiggled[i][1])
+        vertices.extend(_arc(wiggled[i], radius, radius, wiggled[j], True))
+    return vertices
+
+
+def _circle_center(a: Point, b: Point, c: Point) -> Point | None:
+    """tldraw's ``centerOfCircleFromThreePoints`` (None for collinear points)."""
+    u = -2 * (a[0] * (b[1] - c[1]) - a[1] * (b[0] - c[0]) + b[0] * c[1] - c[0] * b[1])
+    if u == 0:
+        return None
+    sa, sb, sc = (p[0] * p[0] + p[1] * p[1] for p in (a, b, c))
+    x = (sa * (c[1] - b[1]) + sb * (a[1] - c[1]) + sc * (b[1] - a[1])) / u
+    y = (sa * (b[0] - c[0]) + sb * (c[0] - a[0]) + sc * (a[0] - b[0])) / u
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else None
+
+
+def geo_vertices(
+    geo: str, w: float, h: float, *, shape_id: str = "", size: str = "m", scale: float = 1.0
+) -> list[Point]:
+    """The outline of a geo kind of ``w`` x ``h`` (at least 1 x 1), as tldraw samples it (a
+    cloud's bumps depend on the shape's id, size and scale)."""
     w, h = max(1.0, w), max(1.0, h)
     straight = _straight(geo, w, h)
     if straight is not None:
         return straight
     if geo == "ellipse":
         cx, cy = w / 2, h / 2
-        return _dedupe(
-            [*_arc((0, cy), cx, cy, (w, cy), True), *_arc((w, cy), cx, cy, (0, cy), True)]
-        )
+        top = _arc((0, cy), cx, cy, (w, cy), True)
+        return _dedupe([*top, *_arc((w, cy), cx, cy, (0, cy), True)])
     if geo == "oval":
         return _dedupe(_stadium(w, h))
     if geo == "heart":
         return _dedupe(_heart(w, h))
-    return approximate_outline(geo, w, h)
+    return _dedupe(_cloud(w, h, shape_id, size, scale))
 
 
 def line_vertices(points: list[Point], spline: str) -> list[Point]:

@@ -156,7 +156,9 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
     kind = shape["type"]
     if kind == "geo":
         w, h = max(1.0, props["w"]), max(1.0, props["h"] + props["growY"])
-        outline = geo_vertices(props["geo"], w, h)
+        outline = geo_vertices(
+            props["geo"], w, h, shape_id=shape["id"], size=props["size"], scale=props["scale"]
+        )
         return [Part(tuple(outline), closed=True, filled=props["fill"] != "none")]
     if kind == "note":
         scale = props["scale"]
