@@ -173,7 +173,8 @@ def test_every_helper_output_passes_tldraw_validation(store: Store, node_peer: N
 def test_new_shape_base_fields_and_props(store: Store) -> None:
     """A geo shape gets x/y as given, rotation 0, not locked, opacity 1, meta {}, the current
     page as parent, an index above a0; its props are the defaults with the keyword arguments
-    in camelCase and ``props=`` on top."""
+    in camelCase and ``props=`` on top (a ``growY`` its label does not need goes back to 0, as
+    tldraw's editor sizes a new geo shape to its label)."""
     shape = create_geo(
         store,
         x=12.5,
@@ -201,7 +202,7 @@ def test_new_shape_base_fields_and_props(store: Store) -> None:
         "labelColor": "red",
         "richText": to_rich_text("hi"),
         "url": "https://example.com",
-        "growY": 3,
+        "growY": 0,
     }
     options = create_note(
         store, id="shape:mine", rotation=1, opacity=0.5, is_locked=True, meta={"by": "bot"}

@@ -12,17 +12,13 @@ that is an error: CI installs it with ``apt-get install -y chromium``.
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
+from chromium_driver import Browser, require_browser
 from view_documents import arrow_props, geo_props, note_props, rich
 
 from tlsync_client.connection import connect
@@ -32,117 +28,12 @@ from tlsync_core.signals import Atom, atom
 from tlsync_core.store import Record
 
 ROOT = Path(__file__).resolve().parents[2]
-BROWSER_DIR = ROOT / "tests" / "browser"
 ARTIFACTS = ROOT / "test-artifacts"
-WAIT = 10_000  # ms: how long the page may take to show a change
-
-
-def chromium_path() -> str | None:
-    path = os.environ.get("TLSYNC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    return path if os.path.exists(path) else None
-
-
-class BrowserError(RuntimeError):
-    """The browser driver failed: an op raised, or the process died or went silent."""
-
-
-class Browser:
-    """``tests/browser/drive.mjs`` running Chromium; ``call(op, **payload)`` runs one op."""
-
-    def __init__(self, process: asyncio.subprocess.Process, stderr: IO[str]) -> None:
-        self._process = process
-        self._stderr = stderr
-        self._ids = itertools.count(1)
-
-    @classmethod
-    async def start(cls, executable: str, log: Path) -> Browser:
-        node = shutil.which("node")
-        assert node is not None
-        installed = subprocess.run(
-            [str(ROOT / "scripts" / "npm-ensure"), str(BROWSER_DIR)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if installed.returncode != 0:
-            raise BrowserError(f"npm ci in tests/browser failed:\n{installed.stderr[-4000:]}")
-        stderr = log.open("w+", encoding="utf-8")
-        process = await asyncio.create_subprocess_exec(
-            node,
-            str(BROWSER_DIR / "drive.mjs"),
-            cwd=BROWSER_DIR,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=stderr,
-        )
-        browser = cls(process, stderr)
-        try:
-            await browser.call("launch", executablePath=executable)
-        except BaseException:
-            await browser.close()
-            raise
-        return browser
-
-    async def call(self, op: str, /, reply_within: float = 60, **payload: Any) -> Any:
-        stdin, stdout = self._process.stdin, self._process.stdout
-        assert stdin is not None and stdout is not None
-        request_id = next(self._ids)
-        stdin.write((json.dumps({"id": request_id, "op": op, **payload}) + "\n").encode())
-        await stdin.drain()
-        line = await asyncio.wait_for(stdout.readline(), reply_within)
-        if not line:
-            raise BrowserError(f"the browser driver exited: {self.log_tail()}")
-        answer = json.loads(line)
-        assert answer["id"] == request_id
-        if "error" in answer:
-            raise BrowserError(f"{op}: {answer['error']['message']}")
-        return answer["result"]
-
-    async def wait_for(self, expression: str, timeout_ms: int = WAIT) -> Any:
-        """Wait until the page expression is truthy (at most ``timeout_ms``); its value."""
-        return await self.call(
-            "waitFor",
-            reply_within=timeout_ms / 1000 + 30,
-            expression=expression,
-            timeout=timeout_ms,
-        )
-
-    def log_tail(self) -> str:
-        self._stderr.flush()
-        self._stderr.seek(0)
-        return self._stderr.read()[-3000:]
-
-    async def close(self) -> None:
-        """Close the browser and end the driver (closing its stdin ends it)."""
-        process = self._process
-        try:
-            if process.returncode is None and process.stdin is not None:
-                process.stdin.close()
-                await process.stdin.wait_closed()
-            if process.stdout is not None:
-                await asyncio.wait_for(process.stdout.read(), 30)
-            await asyncio.wait_for(process.wait(), 30)
-        except (TimeoutError, BrokenPipeError, ConnectionResetError):
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        finally:
-            self._stderr.close()
 
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    missing = []
-    if executable is None:
-        missing.append("chromium (apt-get install -y chromium)")
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        missing.append("node and npm")
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser test needs {', '.join(missing)}")
-        pytest.skip(f"{', '.join(missing)} not installed: browser test skipped")
-    assert executable is not None
+    executable = require_browser("the browser test")
     running = await Browser.start(executable, tmp_path / "browser.log")
     try:
         yield running

@@ -34,7 +34,8 @@ from tlsync_core.store.index_keys import get_index_between
 from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers._common import TextLike, named_props, one_operation
-from tlsync_core.tldraw.helpers.geometry import Transform, local_bounds
+from tlsync_core.tldraw.helpers.geometry import Transform
+from tlsync_core.tldraw.helpers.shape_geometry import shape_bounds
 from tlsync_core.tldraw.helpers.shapes import ShapeOptions, build_shape, resolve_parent
 from tlsync_core.tldraw.helpers.tree import (
     ancestors,
@@ -53,8 +54,10 @@ __all__ = [
     "anchor_page_point",
     "arrow_binding_props",
     "arrow_bindings",
+    "arrow_parent",
     "bindings_involving",
     "create_arrow",
+    "nearest_sibling",
 ]
 
 _CENTER = (0.5, 0.5)
@@ -108,11 +111,9 @@ def arrow_bindings(store: Store, arrow_id: str) -> dict[str, Record]:
 
 
 def anchor_page_point(store: Store, shape_id: str, anchor: dict[str, Any]) -> tuple[float, float]:
-    """The page position of a normalized anchor on a shape (its origin when its bounds are not
-    known, see :func:`~tlsync_core.tldraw.helpers.geometry.local_bounds`)."""
-    shape = get_shape(store, shape_id)
-    bounds = local_bounds(shape)
-    local = (0.0, 0.0) if bounds is None else bounds.at(anchor["x"], anchor["y"])
+    """The page position of a normalized anchor on a shape (0..1 across its geometry's
+    bounds)."""
+    local = shape_bounds(store, get_shape(store, shape_id)).at(anchor["x"], anchor["y"])
     return page_transform(store, shape_id).apply(*local)
 
 
@@ -133,9 +134,12 @@ def _common_parent(store: Store, start: Record, end: Record, page_id: str) -> st
     return next((str(a["id"]) for a in start_above if a["id"] in end_ids), page_id)
 
 
-def _arrow_parent(
+def arrow_parent(
     store: Store, wanted: str, page_id: str, start: Record | None, end: Record | None
 ) -> str:
+    """``reparentArrow``'s parent for an arrow in (or wanted in) ``wanted`` bound to ``start``
+    and/or ``end``: the closest common ancestor of both (a frame holding the other one), else
+    the page; with one end bound, ``wanted`` if the shape is in it too, else the page."""
     if start is not None and end is not None:
         return _common_parent(store, start, end, page_id)
     bound = start or end
@@ -144,7 +148,7 @@ def _arrow_parent(
     return page_id
 
 
-def _nearest_sibling(store: Store, parent_id: str, shape: Record | None) -> Record | None:
+def nearest_sibling(store: Store, parent_id: str, shape: Record | None) -> Record | None:
     """``getShapeNearestSibling``: ``shape`` or its ancestor that is a child of ``parent_id``."""
     if shape is None:
         return None
@@ -155,7 +159,7 @@ def _nearest_sibling(store: Store, parent_id: str, shape: Record | None) -> Reco
 def _arrow_index(store: Store, parent_id: str, start: Record | None, end: Record | None) -> str:
     """``reparentArrow``'s index: above the higher bound shape (or its ancestor among the
     arrow's siblings), below the next non-arrow shape; on top when only arrows are above."""
-    near = [s for s in (_nearest_sibling(store, parent_id, t) for t in (start, end)) if s]
+    near = [s for s in (nearest_sibling(store, parent_id, t) for t in (start, end)) if s]
     if not near:
         return index_above_top(store, parent_id)
     highest = max(near, key=lambda s: str(s["index"]))
@@ -212,7 +216,7 @@ def _create_arrow(
     space = parent_transform(store, wanted)
     page_start = _page_point(store, start, head, space)
     page_end = _page_point(store, end, tail, space)
-    parent_id = _arrow_parent(store, wanted, page_id, head.shape, tail.shape)
+    parent_id = arrow_parent(store, wanted, page_id, head.shape, tail.shape)
     to_parent = parent_transform(store, parent_id).inverse()
     x, y = to_parent.apply(*page_start)
     end_x, end_y = to_parent.apply(*page_end)

@@ -1,6 +1,7 @@
 """Changing and deleting shapes as tldraw 5.4.2's editor does.
 
-Each helper is one store operation (one diff, one push) and returns what it wrote; a missing
+Each helper is one store operation (one diff, one push) and returns what it wrote; a change of
+text, font or size resizes the shape as tldraw's editor would (:mod:`.sizing`); a missing
 shape raises LookupError, a change the schema rejects raises its validation error (and nothing is
 written). Locked shapes are changed all the same (tldraw's editor refuses to; a bot means it),
 except by :func:`delete`, which skips them unless ``force`` (as ``deleteShapes`` does).
@@ -15,11 +16,16 @@ from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers._common import TextLike, one_operation, rich_text
 from tlsync_core.tldraw.helpers.arrows import anchor_page_point, bindings_involving
+from tlsync_core.tldraw.helpers.reparenting import (
+    dissolve_thin_groups,
+    move_into,
+    settle_arrows,
+)
+from tlsync_core.tldraw.helpers.sizing import fit_geo, fit_note, fit_text
 from tlsync_core.tldraw.helpers.tree import (
     ancestors,
     descendant_ids,
     get_shape,
-    index_above_top,
     page_id_of,
     page_transform,
     parent_transform,
@@ -29,6 +35,7 @@ from tlsync_core.tldraw.ids import is_shape_id
 __all__ = [
     "delete",
     "move",
+    "remove_dangling_bindings",
     "reparent",
     "resize",
     "set_text",
@@ -47,13 +54,27 @@ _PAGE_STATE_SHAPE_FIELDS: Final = (
 _PAGE_STATE_SHAPE_LISTS: Final = ("selectedShapeIds", "erasingShapeIds", "hintingShapeIds")
 
 
+def _refit(shape: Record, updated: Record) -> Record:
+    """``updated`` sized to its text as tldraw's shape utils do on an edit (:mod:`.sizing`)."""
+    props = updated["props"]
+    if updated["type"] == "geo":
+        return {**updated, "props": fit_geo(props, shape["props"])}
+    if updated["type"] == "note" and any(
+        props[k] != shape["props"][k] for k in ("richText", "font", "size")
+    ):
+        return {**updated, "props": fit_note(props)}
+    if updated["type"] == "text":
+        return fit_text(shape, props) if shape["props"]["autoSize"] else updated
+    return updated
+
+
 def _update(store: Store, shape_id: str, **fields: Any) -> Record:
-    """Write ``fields`` over the shape (``props``: merged into its props)."""
+    """Write ``fields`` over the shape (``props``: merged into its props), sized to its text."""
     shape = get_shape(store, shape_id)
     props = fields.pop("props", None)
     updated = {**shape, **fields}
     if props is not None:
-        updated["props"] = {**shape["props"], **props}
+        updated = _refit(shape, {**updated, "props": {**shape["props"], **props}})
     store.put([updated])
     return get_shape(store, shape_id)
 
@@ -143,8 +164,12 @@ def reparent(store: Store, shape_id: str, parent_id: str) -> Record:
     to the new one's (frames' offsets and rotations included), as ``reparentShapes`` does. It
     goes on top of its new siblings.
 
-    Bindings that would then join shapes on different pages are removed (what tldraw clients do
-    on seeing it). Raises ValueError for a parent that is the shape or inside it.
+    A group left with one child or none is dissolved (tldraw's groups do that). Arrows bound to
+    the moved shapes then go where tldraw's arrow bindings put them (the
+    closest common ancestor of their two shapes: two connected boxes moved into a frame take
+    their arrow along). Bindings that would join shapes on different pages are removed (what
+    tldraw clients do on seeing it). Raises ValueError for a parent that is the shape or inside
+    it.
     """
 
     def run() -> Record:
@@ -153,19 +178,8 @@ def reparent(store: Store, shape_id: str, parent_id: str) -> Record:
             is_shape_id(parent_id) and any(a["id"] == shape_id for a in ancestors(store, parent_id))
         ):
             raise ValueError(f"cannot move {shape_id} into itself")
-        page = page_transform(store, shape_id)
-        parent = parent_transform(store, parent_id)
-        x, y = parent.inverse().apply(page.x, page.y)
-        rotation = page.page_rotation - parent.page_rotation
-        moved = _update(
-            store,
-            shape_id,
-            parentId=parent_id,
-            x=x,
-            y=y,
-            rotation=rotation,
-            index=index_above_top(store, parent_id),
-        )
+        old_parent = get_shape(store, shape_id)["parentId"]
+        move_into(store, [shape_id], parent_id)
         _unbind(
             store,
             (
@@ -174,7 +188,9 @@ def reparent(store: Store, shape_id: str, parent_id: str) -> Record:
                 if page_id_of(store, b["fromId"]) != page_id_of(store, b["toId"])
             ),
         )
-        return moved
+        settle_arrows(store, [shape_id], reparented=True)
+        dissolve_thin_groups(store, [old_parent])
+        return get_shape(store, shape_id)
 
     return one_operation(store, run)
 
@@ -191,9 +207,16 @@ def _clean_page_states(store: Store, gone: set[str]) -> None:
             store.put([cleaned])
 
 
-def delete(store: Store, shape_ids: str | Iterable[str], *, force: bool = False) -> list[str]:
+def delete(
+    store: Store,
+    shape_ids: str | Iterable[str],
+    *,
+    force: bool = False,
+    with_arrows: bool = False,
+) -> list[str]:
     """Delete shapes with everything below them, as ``deleteShapes`` does, and return the ids
-    deleted (descendants after their shape).
+    deleted (descendants after their shape). ``with_arrows``: the arrows bound to a deleted
+    shape go too. A group left with one child or none is dissolved.
 
     Locked shapes among ``shape_ids`` are skipped unless ``force`` (their descendants go with
     an unlocked ancestor regardless). Bindings from or to a deleted shape are removed; an arrow
@@ -208,15 +231,41 @@ def delete(store: Store, shape_ids: str | Iterable[str], *, force: bool = False)
             for s in (store.get(i) for i in wanted if is_shape_id(i))
             if s is not None and (force or not s["isLocked"])
         ]
+        if with_arrows:
+            area = {i for root in roots for i in [root, *descendant_ids(store, root)]}
+            roots.extend(
+                b["fromId"]
+                for b in bindings_involving(store, area)
+                if b["type"] == "arrow" and b["toId"] in area and store.get(b["fromId"])
+            )
         doomed: dict[str, None] = {}
         for root in roots:
             doomed.setdefault(root)
             for below in descendant_ids(store, root):
                 doomed.setdefault(below)
         gone = set(doomed)
+        parents = [get_shape(store, root)["parentId"] for root in roots]
         _unbind(store, bindings_involving(store, gone), going=gone)
         store.remove(list(doomed))
+        dissolve_thin_groups(store, parents)
         _clean_page_states(store, gone)
         return list(doomed)
+
+    return one_operation(store, run)
+
+
+def remove_dangling_bindings(store: Store) -> list[str]:
+    """Remove the bindings from or to a shape no longer in the store (another client deleted
+    it while this one bound an arrow to it); the arrow keeps its stored end there. Returns the
+    ids of the bindings removed; one operation."""
+
+    def run() -> list[str]:
+        dangling = [
+            b
+            for b in store.query.exec("binding")
+            if store.get(b["fromId"]) is None or store.get(b["toId"]) is None
+        ]
+        store.remove([b["id"] for b in dangling])
+        return [str(b["id"]) for b in dangling]
 
     return one_operation(store, run)

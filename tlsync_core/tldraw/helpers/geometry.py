@@ -1,13 +1,9 @@
-"""Plane geometry for the helpers: rigid transforms and shape bounds.
+"""Plane geometry for the helpers: rigid transforms and boxes.
 
 A shape's *local transform* (tldraw's ``getShapeLocalTransform``) rotates by its ``rotation``
 and then translates by its ``(x, y)``; its *page transform* composes its ancestors' local
 transforms with its own. Shapes are never scaled or skewed by their parents in tldraw, so a
 :class:`Transform` is a rotation plus a translation.
-
-:func:`local_bounds` estimates a shape's bounds in its own space from its props: exact for shapes
-with ``w``/``h`` (geo, frame, image, video, embed, bookmark), notes, lines, draw, highlight and
-arrow handles; text height is estimated from the font size (tldraw measures the rendered text).
 """
 
 from __future__ import annotations
@@ -18,26 +14,16 @@ from typing import Any, Final
 
 import attrs
 
-from tlsync_core.tldraw.b64vecs import B64Vecs
-
 __all__ = [
     "IDENTITY",
     "Box",
     "Transform",
     "clamp_radians",
-    "local_bounds",
     "local_transform",
     "union",
 ]
 
 TAU: Final = 2 * math.pi
-
-# tldraw's text metrics (shared/default-shape-constants.ts: FONT_SIZES in rem of 16 px, and the
-# text line height) and note size (NoteShapeUtil: noteWidth, noteHeight)
-_REM: Final = 16
-_FONT_SIZES: Final = {"s": 1.125, "m": 1.5, "l": 2.25, "xl": 2.75}
-_LINE_HEIGHT: Final = 1.35
-_NOTE_SIZE: Final = 200
 
 
 def clamp_radians(radians: float) -> float:
@@ -129,40 +115,3 @@ def union(boxes: Iterable[Box]) -> Box | None:
     """The smallest box holding every box, or None for none."""
     corners = [corner for box in boxes for corner in box.corners()]
     return bounding_box(corners) if corners else None
-
-
-def _text_height(props: Mapping[str, Any]) -> float:
-    lines = max(1, len(props["richText"].get("content", ())))
-    return lines * _FONT_SIZES.get(props["size"], _FONT_SIZES["m"]) * _REM * _LINE_HEIGHT
-
-
-def _segment_points(props: Mapping[str, Any]) -> list[tuple[float, float]]:
-    sx, sy = props.get("scaleX", 1), props.get("scaleY", 1)
-    return [
-        (point["x"] * sx, point["y"] * sy)
-        for segment in props["segments"]
-        for point in B64Vecs.decode_points(segment["path"], segment.get("dim"))
-    ]
-
-
-def local_bounds(shape: Mapping[str, Any]) -> Box | None:
-    """The bounds of a default shape in its own space; None when they are not known from the
-    record alone (groups and custom shapes without ``w``/``h``)."""
-    props = shape["props"]
-    shape_type = shape["type"]
-    points: list[tuple[float, float]] = []
-    if shape_type == "note":
-        scale = props["scale"]
-        return Box(0, 0, _NOTE_SIZE * scale, (_NOTE_SIZE + props["growY"]) * scale)
-    if shape_type == "text":
-        scale = props["scale"]
-        return Box(0, 0, props["w"] * scale, _text_height(props) * scale)
-    if "w" in props and "h" in props:
-        return Box(0, 0, props["w"], props["h"] + props.get("growY", 0))
-    if shape_type == "line":
-        points = [(p["x"], p["y"]) for p in props["points"].values()]
-    elif shape_type in ("draw", "highlight"):
-        points = _segment_points(props)
-    elif shape_type == "arrow":
-        points = [(props[end]["x"], props[end]["y"]) for end in ("start", "end")]
-    return bounding_box(points) if points else None

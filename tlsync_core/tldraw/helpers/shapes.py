@@ -14,7 +14,9 @@ store operation and returns the record as stored. A new shape gets:
   the helper's keyword arguments (snake_case names of tldraw's props; None means "default"),
   then the ``props`` option as given (tldraw's camelCase names, for anything else).
 
-The store validates the record: invalid props raise the schema's validation error and nothing
+A geo shape or note with a label is sized to it as tldraw's editor sizes the shapes it creates
+(``growY``, a note's ``fontSizeAdjustment``; :mod:`.sizing`). The store validates the record:
+invalid props raise the schema's validation error and nothing
 is written.
 """
 
@@ -36,6 +38,7 @@ from tlsync_core.tldraw.helpers.defaults import (
     opacity_for_next_shape,
     styles_for_next_shape,
 )
+from tlsync_core.tldraw.helpers.sizing import fit_geo, fit_note
 from tlsync_core.tldraw.helpers.tree import current_page_id, get_page, get_shape, index_above_top
 from tlsync_core.tldraw.ids import create_shape_id, is_shape_id
 
@@ -119,6 +122,10 @@ def build_shape(
         "opacity": options.get("opacity"),
         "meta": copy.deepcopy(dict(meta)) if (meta := options.get("meta")) is not None else None,
     }
+    if shape_type == "geo":
+        props = fit_geo(props)
+    elif shape_type == "note":
+        props = fit_note(props)
     return {
         **copy.deepcopy(dict(BASE_SHAPE_DEFAULTS)),
         "opacity": opacity_for_next_shape(store),

@@ -15,13 +15,7 @@ from typing import Final
 from tlsync_core.store.index_keys import ZERO_INDEX_KEY, get_indices_between
 from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
-from tlsync_core.tldraw.helpers.geometry import (
-    IDENTITY,
-    Box,
-    Transform,
-    local_bounds,
-    local_transform,
-)
+from tlsync_core.tldraw.helpers.geometry import IDENTITY, Transform, local_transform
 from tlsync_core.tldraw.ids import TLINSTANCE_ID, is_shape_id
 
 __all__ = [
@@ -34,7 +28,6 @@ __all__ = [
     "get_shape",
     "index_above_top",
     "indices_above_top",
-    "page_bounds",
     "page_id_of",
     "page_transform",
     "parent_transform",
@@ -172,10 +165,3 @@ def page_transform(store: Store, shape_id: str) -> Transform:
 def parent_transform(store: Store, parent_id: str) -> Transform:
     """The transform from the space of a parent (page: the identity) to its page's."""
     return page_transform(store, parent_id) if is_shape_id(parent_id) else IDENTITY
-
-
-def page_bounds(store: Store, shape_id: str) -> Box | None:
-    """A shape's axis-aligned bounds on its page (None when its bounds are unknown, see
-    :func:`~tlsync_core.tldraw.helpers.geometry.local_bounds`)."""
-    box = local_bounds(get_shape(store, shape_id))
-    return None if box is None else box.transformed(page_transform(store, shape_id))
