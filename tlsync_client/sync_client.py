@@ -9,7 +9,8 @@ itself and reports a status) and reads time and schedules work through injected
 :class:`~tlsync_core.timers.Timers`.  Every entry point (a socket message, a status change, a
 local store change, a timer) runs to completion, then publishes the client's state to signals.
 
-States are data (:class:`ClientState`)::
+States are data (:class:`ClientState`), and so are the moves between them (:data:`TRANSITIONS`,
+checked on every move)::
 
     OFFLINE --socket online--> CONNECTING --connect answer--> CONNECTED
        ^                            |                             |
@@ -145,6 +146,30 @@ class ClientState(enum.Enum):
     CONNECTED = "connected"
     ERROR = "error"
     CLOSED = "closed"
+
+
+#: Every state the client may move to from each state (the diagram in the module docstring).
+#: A connect request may be sent again while one is unanswered (CL15), and a reset may find
+#: the client already offline; ERROR and CLOSED are final.
+TRANSITIONS: Mapping[ClientState, frozenset[ClientState]] = {
+    ClientState.OFFLINE: frozenset(
+        {ClientState.OFFLINE, ClientState.CONNECTING, ClientState.ERROR, ClientState.CLOSED}
+    ),
+    ClientState.CONNECTING: frozenset(
+        {
+            ClientState.OFFLINE,
+            ClientState.CONNECTING,
+            ClientState.CONNECTED,
+            ClientState.ERROR,
+            ClientState.CLOSED,
+        }
+    ),
+    ClientState.CONNECTED: frozenset(
+        {ClientState.OFFLINE, ClientState.CONNECTING, ClientState.ERROR, ClientState.CLOSED}
+    ),
+    ClientState.ERROR: frozenset(),
+    ClientState.CLOSED: frozenset(),
+}
 
 
 class SyncProtocolViolation(Exception):
@@ -393,7 +418,7 @@ class TLSyncClient:
         message["schema"] = self.store.schema.serialize()
         if not rules.connect_request_ids:
             message["instanceId"] = self.instance_id
-        self.state = ClientState.CONNECTING
+        self._enter(ClientState.CONNECTING)
         self._connect_sent_at = self._timers.now()
         self._send(message)
 
@@ -487,7 +512,7 @@ class TLSyncClient:
             r["id"]: ["remove"] for r in self.store.all_records() if r["typeName"] in wiped
         }
         self._apply_network_diff({**wipe, **event.get("diff", {})})
-        self.state = ClientState.CONNECTED
+        self._enter(ClientState.CONNECTED)
         offline_edits = self._network_diff(offline)
         if offline_edits is None:
             return
@@ -875,7 +900,7 @@ class TLSyncClient:
             if presence_ids:
                 self.store.merge_remote_changes(lambda: self.store.remove(presence_ids))
         self.last_pushed_presence_state = None
-        self.state = ClientState.OFFLINE
+        self._enter(ClientState.OFFLINE)
         self.first_unanswered_ping_at = None
         self.latest_connect_request_id = None
         self.pending_push_requests = []
@@ -974,10 +999,16 @@ class TLSyncClient:
             return True
         return False
 
+    def _enter(self, state: ClientState) -> None:
+        """Move to ``state``; a move that :data:`TRANSITIONS` does not allow is a bug here."""
+        if state not in TRANSITIONS[self.state]:
+            raise RuntimeError(f"TLSyncClient: no transition from {self.state} to {state}")
+        self.state = state
+
     def _close(self, state: ClientState) -> None:
         if self.is_closed:
             return
-        self.state = state
+        self._enter(state)
         self._throttle.cancel()
         for handle in self._timer_handles.values():
             handle.cancel()

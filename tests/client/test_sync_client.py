@@ -22,6 +22,7 @@ from tlsync_client.sync_client import (
     HEALTH_CHECK_INTERVAL,
     MAX_FALSE_ALARMS,
     PING_INTERVAL,
+    TRANSITIONS,
     ClientState,
     TLSyncClient,
 )
@@ -285,6 +286,25 @@ def test_did_cancel_closes_the_client_on_the_next_event() -> None:
     cancelled = True
     socket.deliver({"type": "pong"})
     assert client.state is ClientState.CLOSED
+
+
+@pytest.mark.spec("CL16")
+def test_a_move_outside_the_transition_table_raises() -> None:
+    """The client moves only along TRANSITIONS: it cannot jump from OFFLINE to CONNECTED
+    without a connect answer, and once closed it never moves again."""
+    client = TLSyncClient(
+        store=Store(schema=Harness().store.schema),
+        socket=ScriptedClientSocket("offline"),
+        instance_id="instance:x",
+        timers=FakeClock(),
+        fps=None,
+    )
+    assert TRANSITIONS[ClientState.ERROR] == TRANSITIONS[ClientState.CLOSED] == frozenset()
+    with pytest.raises(RuntimeError, match=r"no transition from ClientState\.OFFLINE to"):
+        client._enter(ClientState.CONNECTED)
+    client.close()
+    with pytest.raises(RuntimeError, match=r"no transition from ClientState\.CLOSED"):
+        client._enter(ClientState.OFFLINE)
 
 
 @pytest.mark.spec("CL12")
