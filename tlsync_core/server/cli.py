@@ -13,10 +13,12 @@ import logging
 import signal
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from tlsync_core.schemas import resolve_schema
 from tlsync_core.server.memory_budget import DEFAULT_MEMORY_BUDGET
-from tlsync_core.server.persistence import SQLitePersistence
+from tlsync_core.server.persistence import RoomPersistence, SQLitePersistence
+from tlsync_core.server.postgres import PostgresPersistence, is_postgres_url
 from tlsync_core.server.server import ServerLimits, TLSyncServer
 from tlsync_core.store import StoreSchema
 
@@ -39,10 +41,29 @@ def _load_schema(spec: str | None) -> StoreSchema:
         raise SystemExit(f"tlsync serve --schema: {error}") from None
 
 
+def _open_storage(db: str) -> tuple[RoomPersistence, str]:
+    """The ``--db`` option's storage and how to name it: a ``postgresql://`` URL is PostgreSQL,
+    anything else a SQLite file. A database it cannot open ends the command with the reason."""
+    if not is_postgres_url(db):
+        return SQLitePersistence(db), f"SQLite: {db}"
+    parts = urlsplit(db)
+    shown = db if parts.password is None else db.replace(f":{parts.password}@", ":***@", 1)
+    try:
+        return PostgresPersistence(db), f"PostgreSQL: {shown}"
+    except ImportError as error:
+        raise SystemExit(f"tlsync serve --db: {error}") from None
+    except Exception as error:  # (psycopg's errors; psycopg is an optional dependency)
+        reason = str(error).strip() or type(error).__name__
+        raise SystemExit(
+            f"tlsync serve --db: cannot reach PostgreSQL at {shown}: {reason}"
+        ) from None
+
+
 async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> None:
+    persistence, storage_name = _open_storage(args.db)
     server = TLSyncServer(
         schema=_load_schema(args.schema),
-        persistence=SQLitePersistence(args.db),
+        persistence=persistence,
         host=args.host,
         port=args.port,
         limits=ServerLimits(memory_budget_bytes=args.memory_budget * 1024 * 1024),
@@ -53,7 +74,7 @@ async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> No
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await server.start()
-    print(f"tlsync server on {server.url}/connect/<room-id> (SQLite: {args.db})", flush=True)
+    print(f"tlsync server on {server.url}/connect/<room-id> ({storage_name})", flush=True)
     print(f"health: http://{args.host}:{server.port}/healthz", flush=True)
     bot: asyncio.Task[None] | None = None
     if args.demo and demo_bot is not None:
@@ -89,7 +110,9 @@ def main(argv: Sequence[str] | None = None, *, demo_bot: DemoBot | None = None) 
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=5858)
     serve_parser.add_argument(
-        "--db", default="tlsync.sqlite", help="SQLite file (created if missing)"
+        "--db",
+        default="tlsync.sqlite",
+        help="SQLite file (created if missing), or a postgresql://USER@HOST:PORT/DB URL",
     )
     serve_parser.add_argument(
         "--schema", help="tldraw (default), demo, or module:function giving a StoreSchema"

@@ -26,7 +26,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -79,6 +79,125 @@ def loads_json(data: bytes | str) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(data)
+
+
+Rows = list[tuple[Any, ...]]
+#: A write as SQL statements, each with the rows to run it on (``?`` placeholders).
+Plan = list[tuple[str, Rows]]
+
+_UPSERT_ROOM = (
+    "INSERT INTO rooms (room_id, document_clock, tombstone_history_starts_at_clock, schema)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (room_id) DO UPDATE SET"
+    " document_clock = excluded.document_clock,"
+    " tombstone_history_starts_at_clock = excluded.tombstone_history_starts_at_clock,"
+    " schema = excluded.schema"
+)
+_UPSERT_DOCUMENT = (
+    "INSERT INTO documents (room_id, id, state, last_changed_clock) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (room_id, id) DO UPDATE SET state = excluded.state,"
+    " last_changed_clock = excluded.last_changed_clock"
+)
+_UPSERT_TOMBSTONE = (
+    "INSERT INTO tombstones (room_id, id, clock) VALUES (?, ?, ?)"
+    " ON CONFLICT (room_id, id) DO UPDATE SET clock = excluded.clock"
+)
+
+
+def _room_row(
+    room_id: str, clock: int, history: int, schema: dict[str, Any] | None
+) -> tuple[Any, ...]:
+    return (room_id, clock, history, None if schema is None else dumps_json(schema).decode())
+
+
+def stage_plan(
+    room_id: str,
+    changes: ForwardDiff,
+    clock: int,
+    tombstone_history_starts_at_clock: int,
+    schema: dict[str, Any] | None,
+) -> Plan:
+    """The statements that store one committed room transaction (every engine runs these)."""
+    plan: Plan = [
+        (_UPSERT_ROOM, [_room_row(room_id, clock, tombstone_history_starts_at_clock, schema)])
+    ]
+    puts: Rows = []
+    for record_id, put in changes.puts.items():
+        record = put[1] if isinstance(put, tuple) else put
+        puts.append((room_id, record_id, dumps_json(record), clock))
+    if puts:
+        plan.append((_UPSERT_DOCUMENT, puts))
+        plan.append(
+            ("DELETE FROM tombstones WHERE room_id = ? AND id = ?", [(room_id, p[1]) for p in puts])
+        )
+    if changes.deletes:
+        gone = [(room_id, record_id) for record_id in changes.deletes]
+        plan.append(("DELETE FROM documents WHERE room_id = ? AND id = ?", gone))
+        plan.append((_UPSERT_TOMBSTONE, [(*row, clock) for row in gone]))
+    plan.append(
+        (
+            "DELETE FROM tombstones WHERE room_id = ? AND clock < ?",
+            [(room_id, tombstone_history_starts_at_clock)],
+        )
+    )
+    return plan
+
+
+def save_plan(room_id: str, snapshot: RoomSnapshot) -> Plan:
+    """The statements that replace a stored room by a whole snapshot."""
+    clock = snapshot.get("documentClock", snapshot.get("clock", 0))
+    history = snapshot.get("tombstoneHistoryStartsAtClock", clock)
+    plan: Plan = [
+        (_UPSERT_ROOM, [_room_row(room_id, clock, history, snapshot.get("schema"))]),
+        ("DELETE FROM documents WHERE room_id = ?", [(room_id,)]),
+        ("DELETE FROM tombstones WHERE room_id = ?", [(room_id,)]),
+    ]
+    documents: Rows = [
+        (room_id, d["state"]["id"], dumps_json(d["state"]), d["lastChangedClock"])
+        for d in snapshot["documents"]
+    ]
+    if documents:
+        plan.append((_UPSERT_DOCUMENT, documents))
+    tombstones: Rows = [(room_id, i, c) for i, c in (snapshot.get("tombstones") or {}).items()]
+    if tombstones:
+        plan.append((_UPSERT_TOMBSTONE, tombstones))
+    return plan
+
+
+def load_snapshot(
+    query: Callable[[str, tuple[Any, ...]], Iterable[Any]], room_id: str
+) -> RoomSnapshot | None:
+    """A stored room read with ``query(sql, params)`` (``?`` placeholders), or None."""
+    rows = list(
+        query(
+            "SELECT document_clock, tombstone_history_starts_at_clock, schema FROM rooms"
+            " WHERE room_id = ?",
+            (room_id,),
+        )
+    )
+    if not rows:
+        return None
+    clock, history, schema = rows[0]
+    documents = [
+        {"state": loads_json(bytes(state)), "lastChangedClock": changed}
+        for state, changed in query(
+            "SELECT state, last_changed_clock FROM documents WHERE room_id = ?", (room_id,)
+        )
+    ]
+    tombstones = {
+        record_id: tombstone_clock
+        for record_id, tombstone_clock in query(
+            "SELECT id, clock FROM tombstones WHERE room_id = ?", (room_id,)
+        )
+    }
+    snapshot: RoomSnapshot = {
+        "documentClock": clock,
+        "tombstoneHistoryStartsAtClock": history,
+        "documents": documents,  # type: ignore[typeddict-item]
+        "tombstones": tombstones,
+    }
+    if schema is not None:
+        snapshot["schema"] = loads_json(schema)
+    return snapshot
 
 
 class RoomPersistence(Protocol):
@@ -186,32 +305,7 @@ class SQLitePersistence:
         self._db = self._open()
 
     def load(self, room_id: str) -> RoomSnapshot | None:
-        row = self._db.execute(
-            "SELECT document_clock, tombstone_history_starts_at_clock, schema FROM rooms"
-            " WHERE room_id = ?",
-            (room_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        clock, history, schema = row
-        documents = [
-            {"state": loads_json(state), "lastChangedClock": changed}
-            for state, changed in self._db.execute(
-                "SELECT state, last_changed_clock FROM documents WHERE room_id = ?", (room_id,)
-            )
-        ]
-        tombstones = dict(
-            self._db.execute("SELECT id, clock FROM tombstones WHERE room_id = ?", (room_id,))
-        )
-        snapshot: RoomSnapshot = {
-            "documentClock": clock,
-            "tombstoneHistoryStartsAtClock": history,
-            "documents": documents,  # type: ignore[typeddict-item]
-            "tombstones": tombstones,
-        }
-        if schema is not None:
-            snapshot["schema"] = loads_json(schema)
-        return snapshot
+        return load_snapshot(self._db.execute, room_id)
 
     def stage(
         self,
@@ -223,69 +317,14 @@ class SQLitePersistence:
         schema: dict[str, Any] | None,
     ) -> None:
         self._begin()
-        db = self._db
-        self._upsert_room(room_id, clock, tombstone_history_starts_at_clock, schema)
-        puts: list[tuple[str, str, bytes, int]] = []
-        for record_id, put in changes.puts.items():
-            record = put[1] if isinstance(put, tuple) else put
-            puts.append((room_id, record_id, dumps_json(record), clock))
-        if puts:
-            db.executemany(
-                "INSERT INTO documents (room_id, id, state, last_changed_clock) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (room_id, id) DO UPDATE SET state = excluded.state,"
-                " last_changed_clock = excluded.last_changed_clock",
-                puts,
-            )
-            db.executemany(
-                "DELETE FROM tombstones WHERE room_id = ? AND id = ?",
-                [(room_id, p[1]) for p in puts],
-            )
-        if changes.deletes:
-            db.executemany(
-                "DELETE FROM documents WHERE room_id = ? AND id = ?",
-                [(room_id, i) for i in changes.deletes],
-            )
-            db.executemany(
-                "INSERT INTO tombstones (room_id, id, clock) VALUES (?, ?, ?)"
-                " ON CONFLICT (room_id, id) DO UPDATE SET clock = excluded.clock",
-                [(room_id, i, clock) for i in changes.deletes],
-            )
-        db.execute(
-            "DELETE FROM tombstones WHERE room_id = ? AND clock < ?",
-            (room_id, tombstone_history_starts_at_clock),
-        )
-
-    def _upsert_room(
-        self, room_id: str, clock: int, history: int, schema: dict[str, Any] | None
-    ) -> None:
-        self._db.execute(
-            "INSERT INTO rooms (room_id, document_clock, tombstone_history_starts_at_clock, schema)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (room_id) DO UPDATE SET"
-            " document_clock = excluded.document_clock,"
-            " tombstone_history_starts_at_clock = excluded.tombstone_history_starts_at_clock,"
-            " schema = excluded.schema",
-            (room_id, clock, history, None if schema is None else dumps_json(schema).decode()),
-        )
+        plan = stage_plan(room_id, changes, clock, tombstone_history_starts_at_clock, schema)
+        for sql, rows in plan:
+            self._db.executemany(sql, rows)
 
     def save(self, room_id: str, snapshot: RoomSnapshot) -> None:
         self._begin()
-        db = self._db
-        clock = snapshot.get("documentClock", snapshot.get("clock", 0))
-        history = snapshot.get("tombstoneHistoryStartsAtClock", clock)
-        self._upsert_room(room_id, clock, history, snapshot.get("schema"))
-        db.execute("DELETE FROM documents WHERE room_id = ?", (room_id,))
-        db.execute("DELETE FROM tombstones WHERE room_id = ?", (room_id,))
-        db.executemany(
-            "INSERT INTO documents (room_id, id, state, last_changed_clock) VALUES (?, ?, ?, ?)",
-            [
-                (room_id, d["state"]["id"], dumps_json(d["state"]), d["lastChangedClock"])
-                for d in snapshot["documents"]
-            ],
-        )
-        db.executemany(
-            "INSERT INTO tombstones (room_id, id, clock) VALUES (?, ?, ?)",
-            [(room_id, i, c) for i, c in (snapshot.get("tombstones") or {}).items()],
-        )
+        for sql, rows in save_plan(room_id, snapshot):
+            self._db.executemany(sql, rows)
 
     def commit(self) -> None:
         if self._db.in_transaction:
