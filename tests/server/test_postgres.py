@@ -1,26 +1,21 @@
 """Rooms in a real PostgreSQL (PG1-PG4): the same records as SQLite, durable before
 acknowledgement, healing after a lost connection, and ``tlsync serve --db postgresql://...``.
 
-Each test gets a database of its own, created on the PostgreSQL server named by
-``TLSYNC_TEST_POSTGRES`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``) and dropped
-afterwards. Without a reachable server the tests skip with the reason, except under CI, where
-they fail.
+Each test gets a database of its own (``postgres_url``, see ``postgres_fixture.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from postgres_fixture import postgres_url
 
 from tlsync_client import connect
 from tlsync_core.room.storage import ForwardDiff
@@ -29,26 +24,7 @@ from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence, S
 from tlsync_core.server.postgres import PostgresPersistence
 from tlsync_core.tldraw import create_geo, create_note, shapes_on_page
 
-ADMIN_URL = os.environ.get("TLSYNC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty database on the test server; dropped after the test."""
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        reason = f"no PostgreSQL at {ADMIN_URL} (set TLSYNC_TEST_POSTGRES): {error}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    name = f"tlsync_test_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f"CREATE DATABASE {name}")
-        try:
-            yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        finally:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+__all__ = ["postgres_url"]  # (the fixture)
 
 
 def _record(n: int, x: int) -> dict[str, Any]:

@@ -21,10 +21,11 @@ with other applications is safe.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from tlsync_core.room.storage import ForwardDiff, RoomSnapshot
+from tlsync_core.server.leases import FENCE_SQL, LEASES_SQL, FencedError, Lease
 from tlsync_core.server.persistence import (
     Plan,
     StorageError,
@@ -75,12 +76,23 @@ def _placeholders(sql: str) -> str:
 class PostgresPersistence:
     """Rooms in a PostgreSQL database given by a ``postgresql://`` URL (libpq's form).
 
-    ``schema`` is the PostgreSQL schema that holds the tables (created if missing).  Raises
+    ``schema`` is the PostgreSQL schema that holds the tables (created if missing).  In a
+    cluster, ``fence`` gives the lease under which this node writes a room (None: it holds
+    none); every write of a room then first checks that lease in the same transaction and
+    raises :class:`~tlsync_core.server.leases.FencedError` when it is no longer this node's
+    (see :mod:`tlsync_core.server.leases`).  Raises
     ``ImportError`` naming the extra to install when psycopg is missing, and
     ``psycopg.OperationalError`` when the database cannot be reached at first.
     """
 
-    def __init__(self, url: str, *, schema: str = "tlsync", connect_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str = "tlsync",
+        connect_timeout: float = 10.0,
+        fence: Callable[[str], Lease | None] | None = None,
+    ) -> None:
         if not _SCHEMA_NAME.match(schema):
             raise ValueError(f"not a plain PostgreSQL schema name: {schema!r}")
         try:
@@ -93,6 +105,7 @@ class PostgresPersistence:
         self.schema = schema
         self._psycopg = psycopg
         self._connect_timeout = connect_timeout
+        self._fence = fence
         self._conn: psycopg.Connection[Any] | None = None
         #: Writes are staged on the open connection and not yet committed: it must not be
         #: replaced (they would be lost while a commit on a new connection succeeds).
@@ -113,6 +126,7 @@ class PostgresPersistence:
                 cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
                 cursor.execute(f"SET search_path TO {self.schema}")
                 cursor.execute(_TABLES_SQL)
+                cursor.execute(LEASES_SQL)
             conn.commit()
         except BaseException:
             conn.close()
@@ -120,10 +134,20 @@ class PostgresPersistence:
         self._conn = conn
         return conn
 
-    def _run(self, plan: Plan) -> None:
+    def _run(self, room_id: str, plan: Plan) -> None:
         conn = self._connection()
         self._staged = True
         with conn.cursor() as cursor:
+            if self._fence is not None:
+                lease = self._fence(room_id)
+                if lease is None:
+                    raise FencedError(f"room {room_id!r}: this node holds no lease to write it")
+                held = cursor.execute(FENCE_SQL, (room_id, lease.node, lease.epoch)).fetchone()
+                if held is None:
+                    raise FencedError(
+                        f"room {room_id!r}: the lease of epoch {lease.epoch} is no longer"
+                        f" {lease.node}'s; its writes are refused"
+                    )
             for sql, rows in plan:
                 cursor.executemany(_placeholders(sql), rows)
 
@@ -152,10 +176,11 @@ class PostgresPersistence:
         tombstone_history_starts_at_clock: int,
         schema: dict[str, Any] | None,
     ) -> None:
-        self._run(stage_plan(room_id, changes, clock, tombstone_history_starts_at_clock, schema))
+        plan = stage_plan(room_id, changes, clock, tombstone_history_starts_at_clock, schema)
+        self._run(room_id, plan)
 
     def save(self, room_id: str, snapshot: RoomSnapshot) -> None:
-        self._run(save_plan(room_id, snapshot))
+        self._run(room_id, save_plan(room_id, snapshot))
 
     def commit(self) -> None:
         if not self._staged:
