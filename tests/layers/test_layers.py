@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "tlsync_core.tldraw": 2,
     "tlsync_core.room": 3,
     "tlsync_core.schemas": 4,
+    "tlsync_core.endpoint": 4,  # frames to room calls: below every host (server, test network)
     "tlsync_core.server": 5,
     "tlsync_core.testing": 5,
     "tlsync_core.__main__": 6,  # ``python -m tlsync_core serve``: the server's command line

@@ -1019,7 +1019,8 @@ async def test_a_newer_connection_takes_a_session_over(ctx: Ctx) -> None:
     assert (await newcomer.next_event())["type"] == "connect"
     await newcomer.silent()
     assert ctx.room.storage.get("shape:late") is None
-    assert ctx.room.sessions["alice"].socket is ctx.server.rooms[ROOM].clients["alice"]
+    current = ctx.server.rooms[ROOM].endpoint.connections["alice"]
+    assert ctx.room.sessions["alice"].socket is current.socket
     assert (await newcomer.push({"shape:new": ["put", shape("new")]}))["action"] == "commit"
 
 

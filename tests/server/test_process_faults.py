@@ -318,7 +318,8 @@ async def test_a_reader_that_never_reads_again_is_cut_off(tmp_path: Path) -> Non
         pushes = await _stall(server, push)
         cut_at = time.monotonic()
         entry = server.rooms["stall"]
-        await _until(lambda: "staller" not in entry.clients, 10, "the staller to be cut off")
+        connections = entry.endpoint.connections
+        await _until(lambda: "staller" not in connections, 10, "the staller to be cut off")
         assert time.monotonic() - cut_at < STALL_LIMITS.close_timeout + 1.5
         await push(pushes)  # the room goes on
     finally:

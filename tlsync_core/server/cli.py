@@ -15,9 +15,10 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 from tlsync_core.schemas import resolve_schema
+from tlsync_core.server.limits import ServerLimits
 from tlsync_core.server.memory_budget import DEFAULT_MEMORY_BUDGET
 from tlsync_core.server.persistence import SQLitePersistence
-from tlsync_core.server.server import ServerLimits, TLSyncServer
+from tlsync_core.server.websockets_server import TLSyncServer
 from tlsync_core.store import StoreSchema
 
 logger = logging.getLogger("tlsync_core.server")
