@@ -215,16 +215,22 @@ class SessionEndpoint:
         """Whether ``connection`` is still its session id's (not taken over, not closed)."""
         return self._current.get(connection.session_id) is connection
 
+    def accepts(self, connection: EndpointConnection) -> bool:
+        """Whether a frame of ``connection`` would reach the room: the connection is current
+        and its session alive (else the frame is ignored)."""
+        session = self.room.sessions.get(connection.session_id)
+        return (
+            self.is_current(connection)
+            and session is not None
+            and session.socket is connection.socket
+            and session.state is not SessionState.AWAITING_REMOVAL
+        )
+
     def receive(self, connection: EndpointConnection, frame: str | bytes) -> FrameOutcome:
         """One frame of ``connection``: handled, ignored, or the end of its session."""
-        session = self.room.sessions.get(connection.session_id)
-        if (
-            not self.is_current(connection)
-            or session is None
-            or session.socket is not connection.socket
-            or session.state is SessionState.AWAITING_REMOVAL
-        ):
+        if not self.accepts(connection):
             return FrameOutcome.IGNORED
+        session = self.room.sessions[connection.session_id]
         if not connection.bucket.allow(self._now()):
             self.room.close_session(connection.session_id, Reason.RATE_LIMITED)
             return FrameOutcome.ENDED
