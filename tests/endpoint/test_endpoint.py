@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from tlsync_core.demo_schema import create_demo_schema
 from tlsync_core.endpoint import EndpointLimits, FrameOutcome, SessionEndpoint, parse_cost
 from tlsync_core.protocol.chunking import split_message
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventCode
 from tlsync_core.protocol.codec import serialize_message
 from tlsync_core.room.room import TLSyncRoom
-from tlsync_core.server.demo_schema import create_demo_schema
 from tlsync_core.server.memory_budget import MemoryBudget
 from tlsync_core.testing import FakeClock
 

@@ -31,10 +31,10 @@ from websockets.exceptions import ConnectionClosed
 from tlsync_client import RoomConnection
 from tlsync_client import connect as connect_room
 from tlsync_client.sync_client import ClientState
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.protocol.codec import loads_frame, serialize_message
 from tlsync_core.protocol.diff import apply_object_diff
 from tlsync_core.server import ServerLimits, SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.store import Store
 
 SCHEMA = create_demo_schema()

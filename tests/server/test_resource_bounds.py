@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tlsync_client import connect as connect_room
 from tlsync_client.sync_client import ClientState
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.protocol.codec import (
     MAX_SERVER_MESSAGE_DEPTH,
     parse_client_message,
@@ -37,7 +38,6 @@ from tlsync_core.protocol.codec import (
 from tlsync_core.protocol.errors import ProtocolError
 from tlsync_core.protocol.validation import MAX_NESTING_DEPTH
 from tlsync_core.server import ServerLimits, SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.tldraw import create_tldraw_schema
 
 DEMO = create_demo_schema()

@@ -20,6 +20,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventReason as Reason
 from tlsync_core.protocol.codec import serialize_message
 from tlsync_core.server import (
@@ -29,7 +30,6 @@ from tlsync_core.server import (
     SQLitePersistence,
     TLSyncServer,
 )
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.server.outbox import BroadcastEncoder
 
 SCHEMA = create_demo_schema()

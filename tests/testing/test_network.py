@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocket
+from tlsync_core.demo_schema import create_demo_schema
 from tlsync_core.endpoint import EndpointLimits
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventReason as Reason
 from tlsync_core.protocol.codec import parse_client_message
@@ -22,7 +23,6 @@ from tlsync_core.room.session import (
     SessionState,
     TLRoomSocket,
 )
-from tlsync_core.server.demo_schema import create_demo_schema
 from tlsync_core.testing import (
     TO_CLIENT,
     TO_ROOM,

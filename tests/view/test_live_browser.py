@@ -22,8 +22,8 @@ from chromium_driver import Browser, require_browser
 from view_documents import arrow_props, geo_props, note_props, rich
 
 from tlsync_client.connection import connect
+from tlsync_core.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.server import SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.signals import Atom, atom
 from tlsync_core.store import Record
 
