@@ -57,6 +57,7 @@ from tlsync_core.room.room import TLSyncRoom
 from tlsync_core.room.session import ObjectAccess, RoomSession, SessionState, TLRoomSocket
 
 __all__ = [
+    "MESSAGE_TOO_BIG",
     "NO_BUDGET",
     "EndpointConnection",
     "EndpointLimits",
@@ -72,6 +73,7 @@ logger = logging.getLogger("tlsync_core.server")
 NORMAL_CLOSURE: Final = 1000
 PROTOCOL_ERROR: Final = 1002
 MESSAGE_TOO_BIG: Final = 1009
+"""The close code of a frame or message over a size cap (or the memory budget)."""
 
 #: How many bytes of Python objects one byte of JSON may become while parsed (measured: up to
 #: 36 for ``[{},{},…]``; about 20 for tldraw pushes; 13 for one big string).

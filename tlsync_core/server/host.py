@@ -47,7 +47,7 @@ from typing import Any, Self
 
 import attrs
 
-from tlsync_core.endpoint import EndpointLimits, FrameOutcome, SessionEndpoint
+from tlsync_core.endpoint import MESSAGE_TOO_BIG, EndpointLimits, FrameOutcome, SessionEndpoint
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventCode
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventReason as Reason
 from tlsync_core.room.room import TLSyncRoom
@@ -71,8 +71,6 @@ from tlsync_core.server.transport import (
 from tlsync_core.store import unique_id
 
 logger = logging.getLogger("tlsync_core.server")
-
-MESSAGE_TOO_BIG = 1009
 
 
 def room_clock() -> float:
