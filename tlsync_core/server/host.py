@@ -47,7 +47,7 @@ from typing import Any, Self
 
 import attrs
 
-from tlsync_core.endpoint import MESSAGE_TOO_BIG, EndpointLimits, FrameOutcome, SessionEndpoint
+from tlsync_core.endpoint import MESSAGE_TOO_BIG, FrameOutcome, SessionEndpoint
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventCode
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventReason as Reason
 from tlsync_core.room.room import TLSyncRoom
@@ -193,17 +193,8 @@ class TLSyncHost:
             # a new room is served once it is stored: a restart must not make it anew (with
             # other clocks) under clients that saw it
             await self.storage.durable(self.storage.save(room_id, room.get_snapshot()))
-        limits = self.limits
         endpoint = SessionEndpoint(
-            room,
-            now=room_clock,
-            limits=EndpointLimits(
-                max_message_bytes=limits.max_message_bytes,
-                max_chunks=limits.max_chunks,
-                messages_per_second=limits.messages_per_second,
-                message_burst=limits.message_burst,
-            ),
-            budget=self.budget,
+            room, now=room_clock, limits=self.limits.endpoint, budget=self.budget
         )
         entry = RoomForId(room_id, room, endpoint)
         self.set_room_for_id(room_id, entry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from tlsync_core.endpoint import EndpointLimits
 from tlsync_core.server.memory_budget import DEFAULT_MEMORY_BUDGET
 
 
@@ -33,3 +34,13 @@ class ServerLimits:
     #: Bytes the server may hold for its clients, all sessions together (outboxes, messages
     #: being assembled and parsed, snapshots being sent): see :mod:`.memory_budget`.
     memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET
+
+    @property
+    def endpoint(self) -> EndpointLimits:
+        """The caps a room's session endpoint applies to each session's frames."""
+        return EndpointLimits(
+            max_message_bytes=self.max_message_bytes,
+            max_chunks=self.max_chunks,
+            messages_per_second=self.messages_per_second,
+            message_burst=self.message_burst,
+        )
