@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
@@ -129,8 +128,6 @@ class TokenBucket:
         self._last = now
 
     def allow(self, now: float) -> bool:
-        if math.isinf(self._rate):
-            return True
         elapsed = max(0.0, now - self._last) / 1000.0
         self._tokens = min(self._burst, self._tokens + elapsed * self._rate)
         self._last = now
