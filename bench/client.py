@@ -36,7 +36,7 @@ Each side first runs untimed warm-up trials (more in Node, for its JIT). Python 
 trials of all rounds and ``tlsync ÷ node`` with its target (hydrate and the rebases within 2x of
 Node). The exit status is 1 if any check failed.
 
-The schema is tlsync's demo schema (:mod:`tlsync_core.server.demo_schema`) and its Node mirror
+The schema is tlsync's demo schema (:mod:`tlsync_core.demo_schema`) and its Node mirror
 in client.mjs, not tldraw's full schema (which tlsync does not have yet).
 """
 
@@ -84,8 +84,8 @@ from bench.runner import (
 )
 from tlsync_client.sync_client import TLSyncClient
 from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocketStatus
+from tlsync_core.demo_schema import create_demo_schema
 from tlsync_core.protocol.codec import parse_server_message, serialize_message
-from tlsync_core.server.demo_schema import create_demo_schema
 from tlsync_core.store import Record, Store, StoreSchema
 from tlsync_core.timers import TimerHandle
 

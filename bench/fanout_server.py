@@ -17,8 +17,8 @@ import os
 import signal
 from collections.abc import Sequence
 
+from tlsync_core.demo_schema import create_demo_schema
 from tlsync_core.server import MemoryPersistence, TLSyncServer
-from tlsync_core.server.demo_schema import create_demo_schema
 
 
 async def serve(host: str, port: int) -> None:

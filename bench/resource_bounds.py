@@ -39,8 +39,8 @@ from bench.processes import (
     rss_kib,
     start_server,
 )
+from tlsync_core.demo_schema import create_demo_schema
 from tlsync_core.server import ServerLimits, SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import create_demo_schema
 
 MB = 1024 * 1024
 PING = b"\x89\xfd\x00\x00\x00\x00" + b"p" * 125

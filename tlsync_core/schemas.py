@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TypeAlias
 
+from tlsync_core.demo_schema import create_demo_schema
 from tlsync_core.store import StoreSchema
 
 __all__ = ["SchemaLike", "describe_schema_difference", "resolve_schema"]
@@ -34,8 +35,6 @@ def resolve_schema(schema: SchemaLike | None) -> StoreSchema:
 
         return create_tldraw_schema()
     if schema == "demo":
-        from tlsync_core.server.demo_schema import create_demo_schema  # noqa: PLC0415
-
         return create_demo_schema()
     if not isinstance(schema, str):
         raise TypeError(

@@ -32,7 +32,7 @@
 // and rebase. The store's history is flushed to listeners at the end of each transaction, as in
 // tlsync's Store, by removing the history reactor's scheduleEffect (as store.mjs does).
 //
-// The schema mirrors tlsync_core.server.demo_schema: document, page, shape and
+// The schema mirrors tlsync_core.demo_schema: document, page, shape and
 // instance_presence, with @tldraw/validate validators of the same strength (T.model, T.object,
 // T.dict, T.jsonValue, ...), and an integrity checker that, like the Python one, scans every
 // record for a page after each mergeRemoteChanges. It is not tldraw's full schema.
@@ -52,7 +52,7 @@ globalThis.cancelAnimationFrame = () => {}
 class ClientCaseFailed extends Error {}
 
 // --------------------------------------------------------------------------------------------
-// the schema (tlsync_core.server.demo_schema)
+// the schema (tlsync_core.demo_schema)
 
 const json = T.jsonValue
 const Document = createRecordType('document', {

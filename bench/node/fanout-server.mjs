@@ -1,7 +1,7 @@
 // The Node side of the fan-out benchmark (bench/fanout.py): an http + `ws` server hosting
 // @tldraw/sync-core 5.4.2 `TLSocketRoom` rooms at ws://127.0.0.1:<port>/connect/<room-id>.
 //
-// The schema mirrors tlsync_core/server/demo_schema.py: record types document, page, shape
+// The schema mirrors tlsync_core/demo_schema.py: record types document, page, shape
 // (document scope) and instance_presence (presence scope), no migration sequences, and
 // pass-through validators, so the same client messages work on both servers and the serialized
 // schemas are equal ({schemaVersion: 2, sequences: {}}). A new room starts like ours: the

@@ -14,8 +14,8 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.server.asgi import ASGIApp
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
 
 SCHEMA = create_demo_schema()
 #: options of our test bots: quick reconnects, and the demo schema the test servers use

@@ -28,6 +28,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
 
 from tlsync_client import ClientState, RoomConnection, SyncError, connect
+from tlsync_core.demo_schema import SHAPE
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventReason as Reason
 from tlsync_core.server import (
     AuthDecision,
@@ -37,7 +38,6 @@ from tlsync_core.server import (
     TLSyncServer,
 )
 from tlsync_core.server.asgi import Receive, Scope, Send, TLSyncASGIApp, create_asgi_app
-from tlsync_core.server.demo_schema import SHAPE
 from tlsync_core.store import Store
 
 

@@ -19,8 +19,8 @@ from bench_harness import needs_node, run_main
 
 from bench import client as runner
 from bench.runner import production_env, run_node_process
+from tlsync_core.demo_schema import create_demo_schema
 from tlsync_core.protocol.codec import serialize_message
-from tlsync_core.server.demo_schema import create_demo_schema
 
 TINY = dataclasses.replace(
     runner.QUICK,

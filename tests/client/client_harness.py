@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tlsync_client.sync_client import ConnectInfo, PresenceMode, TLSyncClient
+from tlsync_core.demo_schema import create_demo_schema
 from tlsync_core.protocol.versions import Dialect
-from tlsync_core.server.demo_schema import create_demo_schema
 from tlsync_core.signals import Atom, atom
 from tlsync_core.store import Record, Store
 from tlsync_core.testing import FakeClock, ScriptedClientSocket

@@ -21,10 +21,10 @@ from tlsync_client.connection import (
     SyncError,
     connect,
 )
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.room.room import TLSyncRoom
 from tlsync_core.schemas import describe_schema_difference, resolve_schema
 from tlsync_core.server import AuthDecision, AuthRequest, SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.store import Store, unique_id
 from tlsync_core.store.index_keys import get_index_above
 from tlsync_core.testing import (
@@ -257,7 +257,7 @@ async def test_schema_names_are_accepted_where_a_schema_is(demo_server: TLSyncSe
         bot.store.put([SHAPE.create(id="shape:n")])
         await bot.wait_for_sync(timeout=5)
     assert resolve_schema("tldraw").serialize() == create_tldraw_schema().serialize()
-    assert resolve_schema("tlsync_core.server.demo_schema:create_demo_schema").types.keys() == (
+    assert resolve_schema("tlsync_core.demo_schema:create_demo_schema").types.keys() == (
         create_demo_schema().types.keys()
     )
     with pytest.raises(ValueError, match=r"'tldraw', 'demo', 'package\.module:function'"):

@@ -12,9 +12,9 @@ from waiting import until
 
 from tlsync_client.connection import RoomConnection, SyncError, connect
 from tlsync_client.sync_client import ClientState
+from tlsync_core.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventReason as Reason
 from tlsync_core.server import AuthDecision, AuthRequest, SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.store import Store
 
 SCHEMA = create_demo_schema()

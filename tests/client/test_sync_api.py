@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tlsync_client.sync_api import connect_sync
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.signals import CrossThreadError, atom
 from tlsync_core.store import HistoryEntry
 from tlsync_core.tldraw import create_arrow, create_geo, delete, move

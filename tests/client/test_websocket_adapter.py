@@ -32,10 +32,10 @@ from tlsync_client.websocket import (
     ReconnectBackoff,
 )
 from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocket
+from tlsync_core.demo_schema import create_demo_schema
 from tlsync_core.protocol.chunking import ChunkAssembler
 from tlsync_core.protocol.codec import serialize_message
 from tlsync_core.server import TLSyncServer
-from tlsync_core.server.demo_schema import create_demo_schema
 from tlsync_core.testing import FakeClock
 
 T = TypeVar("T")

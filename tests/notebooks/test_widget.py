@@ -18,7 +18,7 @@ from comm import DummyComm
 
 from tlsync_client.pytest_plugin import ConnectFactory
 from tlsync_client.widget import _FALLBACK_JS, _GLUE_JS, LIVEVIEW_JS, LiveView, liveview_esm
-from tlsync_core.server.demo_schema import PRESENCE, SHAPE, create_demo_schema
+from tlsync_core.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.store import Store
 from tlsync_core.tldraw import create_geo
 

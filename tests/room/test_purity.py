@@ -18,6 +18,7 @@ PURE_MODULES = [
     ROOT / "tlsync_client" / "sync_client.py",
     ROOT / "tlsync_core" / "timers.py",
     ROOT / "tlsync_core" / "client_socket.py",
+    ROOT / "tlsync_core" / "endpoint.py",
     ROOT / "tlsync_core" / "testing" / "clock.py",
     ROOT / "tlsync_core" / "testing" / "network.py",
     ROOT / "tlsync_core" / "testing" / "scripted_socket.py",
@@ -43,8 +44,8 @@ def imported_modules(path: Path) -> set[str]:
     ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_state_machines_import_no_event_loop_or_network(path: Path) -> None:
-    """Room, client state machine, protocol, store, signals and the fake network import
-    neither asyncio, websockets, sockets, threads nor the clock (time is injected); the
-    signals graph's thread check is the one allowed exception."""
+    """Room, session endpoint, client state machine, protocol, store, signals and the fake
+    network import neither asyncio, websockets, sockets, threads nor the clock (time is
+    injected); the signals graph's thread check is the one allowed exception."""
     allowed = {"threading"} if path.name == "core.py" and path.parent.name == "signals" else set()
     assert imported_modules(path) & (FORBIDDEN - allowed) == set()

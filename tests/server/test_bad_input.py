@@ -31,6 +31,7 @@ from waiting import until
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.protocol.chunking import split_message
 from tlsync_core.protocol.codec import loads_frame, serialize_message
 from tlsync_core.room.room import TLSyncRoom
@@ -42,7 +43,6 @@ from tlsync_core.server import (
     SQLitePersistence,
     TLSyncServer,
 )
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
 
 SCHEMA = create_demo_schema()
 SERIALIZED_SCHEMA = SCHEMA.serialize()
@@ -1019,7 +1019,8 @@ async def test_a_newer_connection_takes_a_session_over(ctx: Ctx) -> None:
     assert (await newcomer.next_event())["type"] == "connect"
     await newcomer.silent()
     assert ctx.room.storage.get("shape:late") is None
-    assert ctx.room.sessions["alice"].socket is ctx.server.rooms[ROOM].clients["alice"]
+    current = ctx.server.rooms[ROOM].endpoint.connections["alice"]
+    assert ctx.room.sessions["alice"].socket is current.socket
     assert (await newcomer.push({"shape:new": ["put", shape("new")]}))["action"] == "commit"
 
 
@@ -1050,7 +1051,7 @@ async def test_session_ids_never_reach_other_clients(ctx: Ctx) -> None:
 async def test_session_scope_records_are_refused(tmp_path: Path) -> None:
     """A record type of session scope (local to each client, like tldraw's camera) is never
     accepted from a client: INVALID_RECORD, nothing stored."""
-    from tlsync_core.server.demo_schema import DOCUMENT, PAGE, PRESENCE  # noqa: PLC0415
+    from tlsync_core.demo_schema import DOCUMENT, PAGE, PRESENCE  # noqa: PLC0415
     from tlsync_core.store import RecordType, StoreSchema  # noqa: PLC0415
 
     camera = RecordType("camera", scope="session")

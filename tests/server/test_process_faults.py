@@ -31,10 +31,10 @@ from websockets.exceptions import ConnectionClosed
 from tlsync_client import RoomConnection
 from tlsync_client import connect as connect_room
 from tlsync_client.sync_client import ClientState
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.protocol.codec import loads_frame, serialize_message
 from tlsync_core.protocol.diff import apply_object_diff
 from tlsync_core.server import ServerLimits, SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.store import Store
 
 SCHEMA = create_demo_schema()
@@ -318,7 +318,8 @@ async def test_a_reader_that_never_reads_again_is_cut_off(tmp_path: Path) -> Non
         pushes = await _stall(server, push)
         cut_at = time.monotonic()
         entry = server.rooms["stall"]
-        await _until(lambda: "staller" not in entry.clients, 10, "the staller to be cut off")
+        connections = entry.endpoint.connections
+        await _until(lambda: "staller" not in connections, 10, "the staller to be cut off")
         assert time.monotonic() - cut_at < STALL_LIMITS.close_timeout + 1.5
         await push(pushes)  # the room goes on
     finally:

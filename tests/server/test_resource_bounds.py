@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tlsync_client import connect as connect_room
 from tlsync_client.sync_client import ClientState
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.protocol.codec import (
     MAX_SERVER_MESSAGE_DEPTH,
     parse_client_message,
@@ -37,7 +38,6 @@ from tlsync_core.protocol.codec import (
 from tlsync_core.protocol.errors import ProtocolError
 from tlsync_core.protocol.validation import MAX_NESTING_DEPTH
 from tlsync_core.server import ServerLimits, SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.tldraw import create_tldraw_schema
 
 DEMO = create_demo_schema()
@@ -263,11 +263,11 @@ async def test_sessions_that_do_not_read_are_cut_off_largest_first(tmp_path: Pat
         await until(lambda: len(seen) == 60, "the reader to see every push")
         assert reader.close_code is None and writer.close_code is None
         assert peak <= 32 * MB and server.budget.evictions >= 1
-        clients = server.rooms["budget"].clients
+        connections = server.rooms["budget"].endpoint.connections
         cut = [
             ws
             for i, ws in enumerate(stalled)
-            if f"s{i}" not in clients or not clients[f"s{i}"].is_open
+            if f"s{i}" not in connections or not connections[f"s{i}"].socket.is_open
         ]
         assert cut
         for ws in stalled:

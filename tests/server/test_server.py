@@ -20,6 +20,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventReason as Reason
 from tlsync_core.protocol.codec import serialize_message
 from tlsync_core.server import (
@@ -29,8 +30,7 @@ from tlsync_core.server import (
     SQLitePersistence,
     TLSyncServer,
 )
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
-from tlsync_core.server.server import _encode_event
+from tlsync_core.server.outbox import BroadcastEncoder
 
 SCHEMA = create_demo_schema()
 
@@ -343,5 +343,5 @@ async def test_shared_broadcast_events_encode_like_the_codec() -> None:
     }
     other = {"type": "push_result", "clientClock": 0, "serverClock": 3, "action": "commit"}
     for events in ([shared], [other, shared], [shared, shared]):
-        frame = '{"type":"data","data":[' + ",".join(map(_encode_event, events)) + "]}"
+        frame = '{"type":"data","data":[' + ",".join(map(BroadcastEncoder().encode, events)) + "]}"
         assert frame == serialize_message({"type": "data", "data": events})

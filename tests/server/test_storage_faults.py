@@ -37,9 +37,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.protocol.codec import loads_frame, serialize_message
 from tlsync_core.server import ServerLimits, SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
 
 SCHEMA = create_demo_schema()
 ROOM = "faults"

@@ -9,7 +9,7 @@ links, drops, duplicates, stalls, latency), so a run is a pure function of its c
 of the sequence of calls (record ids the libraries draw at random come from a seeded source while
 a simulator is open).
 
-The server is modelled as :mod:`tlsync_core.server.server` runs a room: ``durable=False``, each
+The server is modelled as :mod:`tlsync_core.server.host` runs a room: ``durable=False``, each
 commit staged into a persistence by ``on_commit``, and a *group commit* a little later (a clock
 timer, ``commit_delay_ms``: the disk's latency) that makes everything staged durable and then
 calls ``room.mark_durable``, which releases the acknowledgements and patches the room held back.

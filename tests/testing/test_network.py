@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocket
+from tlsync_core.demo_schema import create_demo_schema
+from tlsync_core.endpoint import EndpointLimits
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventReason as Reason
 from tlsync_core.protocol.codec import parse_client_message
 from tlsync_core.protocol.errors import ProtocolError
@@ -21,7 +23,6 @@ from tlsync_core.room.session import (
     SessionState,
     TLRoomSocket,
 )
-from tlsync_core.server.demo_schema import create_demo_schema
 from tlsync_core.testing import (
     TO_CLIENT,
     TO_ROOM,
@@ -122,10 +123,18 @@ def presence(name: str) -> Message:
 class World:
     """A recording room on a fake clock and a network with peers."""
 
-    def __init__(self, *, seed: int = 0, faults: FaultPlan | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        faults: FaultPlan | None = None,
+        limits: EndpointLimits | None = None,
+    ) -> None:
         self.clock = FakeClock(1000.0)
         self.room = RecordingRoom(self.clock)
-        self.network = LoopbackNetwork(self.room, self.clock, seed=seed, faults=faults, trace=True)
+        self.network = LoopbackNetwork(
+            self.room, self.clock, seed=seed, faults=faults, trace=True, limits=limits
+        )
 
     def peer(self, session_id: str | None = None, **options: Any) -> Peer:
         return Peer(self.network.connect_socket(session_id, **options))
@@ -782,3 +791,79 @@ def test_socket_pair() -> None:
     (connect,) = peer.take()
     assert connect["type"] == "connect" and connect["hydrationType"] == "wipe_all"
     assert set(connect["diff"]) == {"document:document", "page:page"}
+
+
+# ----------------------------------------------------------------------------------------------
+# the server's session endpoint on the loopback
+
+
+@pytest.mark.spec("TT24", "CH1")
+def test_long_client_messages_travel_in_chunks_and_are_assembled() -> None:
+    """A socket cuts a message longer than its ``max_message_size`` into chunk frames, as the
+    websocket adapter does; the room receives the one message, assembled by the endpoint."""
+    w = World()
+    a = w.connected("a", max_message_size=64)
+    sent = w.network.stats.sent
+    a.push(0, diff={"shape:long": ["put", shape("long")]})
+    assert w.network.stats.sent - sent > 2  # (one message, several frames)
+    w.network.deliver_all()
+    assert [m["type"] for _, m in w.room.handled] == ["push"]
+    assert w.room.storage.get("shape:long") is not None
+    assert a.types() == ["push_result"]
+
+
+@pytest.mark.spec("TT24", "SRV4")
+def test_a_bad_chunk_sequence_cancels_the_session_on_the_loopback() -> None:
+    """A frame that breaks a chunk sequence closes the connection with 1002 (protocol error),
+    and the client goes offline, free to reconnect, as on the real server."""
+    w = World()
+    a = w.connected("a")
+    room_socket = a.socket.room_socket
+    assert room_socket is not None
+    a.socket.send_frame("1_two chunks expected")
+    a.socket.send_frame('{"type":"ping"}')
+    w.network.deliver_all()
+    assert room_socket.close_code == 1002
+    assert a.status() == "offline"
+
+
+@pytest.mark.spec("TT24", "HS2")
+def test_an_old_client_is_refused_the_old_way_on_the_loopback() -> None:
+    """A protocol 6 connect that fails its checks (an unreadable schema) is answered with an
+    ``incompatibility_error`` and a close without 4099, as the real server answers it."""
+    w = World()
+    a = w.peer("old")
+    a.socket.send_message(
+        {
+            "type": "connect",
+            "connectRequestId": "r",
+            "protocolVersion": 6,
+            "lastServerClock": -1,
+            "schema": {"schemaVersion": 3},
+        }
+    )
+    w.network.deliver_all()
+    assert a.take() == [{"type": "incompatibility_error", "reason": "serverTooOld"}]
+    assert a.status() == "offline"
+    assert w.network.stats.error_closes == 0
+
+
+@pytest.mark.spec("TT24", "SRV4")
+def test_the_rate_limit_runs_on_the_fake_clock() -> None:
+    """Beyond its burst a session gets tokens back only as fake time passes: two pings at one
+    instant pass, a third a second later passes, a fourth at that instant is over the rate
+    (closed RATE_LIMITED, the client's status ``error``)."""
+    w = World(limits=EndpointLimits(messages_per_second=1.0, message_burst=3.0))
+    a = w.connected("a")  # (its connect took a token)
+    for _ in range(2):
+        a.socket.send_message({"type": "ping"})
+    w.network.deliver_all()
+    assert a.types() == ["pong", "pong"]
+    w.clock.advance(1000)
+    a.socket.send_message({"type": "ping"})
+    w.network.deliver_all()
+    assert a.types() == ["pong"] and a.status() == "online"
+    a.socket.send_message({"type": "ping"})
+    w.network.deliver_all()
+    assert a.status() == "error"
+    assert a.socket.error_reason == Reason.RATE_LIMITED

@@ -22,8 +22,8 @@ from chromium_driver import Browser, require_browser
 from view_documents import arrow_props, geo_props, note_props, rich
 
 from tlsync_client.connection import connect
+from tlsync_core.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.server import SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.signals import Atom, atom
 from tlsync_core.store import Record
 
@@ -137,7 +137,7 @@ async def test_the_live_page_follows_a_bot(server: TLSyncServer, browser: Browse
         # the server drops the viewer: it reconnects (catching up from its last clock)
         entry = server.rooms[room_id]
         viewer_id = next(sid for sid, s in entry.room.sessions.items() if s.is_readonly)
-        entry.clients[viewer_id].close(1001, "going away")
+        entry.room.sessions[viewer_id].socket.close(1001, "going away")
         await browser.wait_for("window.tlsyncLive.status !== 'connected'")
         bot.store.update("shape:ring", lambda record: {**record, "x": 620})
         await bot.wait_for_sync(timeout=10)

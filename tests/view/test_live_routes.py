@@ -16,8 +16,8 @@ import orjson
 import pytest
 
 from tlsync_client.connection import SyncError, connect
+from tlsync_core.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.server import AuthDecision, AuthRequest, SQLitePersistence, TLSyncServer
-from tlsync_core.server.demo_schema import PRESENCE, SHAPE, create_demo_schema
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from view_documents import (
     text_props,
 )
 
-from tlsync_core.server.demo_schema import SHAPE, create_demo_schema
+from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.store import Store
 from tlsync_core.tldraw.render import (
     PALETTE,

@@ -7,8 +7,8 @@
     app = create_asgi_app(schema=schema, persistence=SQLitePersistence("rooms.sqlite"))
     # uvicorn mymodule:app   ->   ws://HOST:PORT/connect/<room-id>
 
-The application is a thin front end over :class:`~tlsync_core.server.server.TLSyncHost`, the
-same room host as :class:`~tlsync_core.server.server.TLSyncServer`: the same auth hook,
+The application is a thin front end over :class:`~tlsync_core.server.TLSyncHost`, the
+same room host as :class:`~tlsync_core.server.TLSyncServer`: the same auth hook,
 persistence, limits, room lifecycle and HTTP routes (``GET /healthz``,
 ``GET /rooms/<id>/snapshot`` and the others of :meth:`TLSyncHost.handle_http`).  It depends on
 no framework: a plain ASGI 3 callable that a framework can mount.
@@ -18,11 +18,12 @@ no framework: a plain ASGI 3 callable that a framework can mount.
   reason); any other websocket path is denied (404 where the server supports denial
   responses, else 403);
 * HTTP ``GET``/``HEAD``: the shared routes; other methods 405;
-* lifespan: startup starts the host; shutdown sends every session away (1001), commits and
-  closes the persistence (:meth:`TLSyncASGIApp.close`).  (uvicorn closes its websockets
-  itself before the lifespan shutdown, with 1012: clients reconnect either way.)
+* lifespan: startup has nothing to start (rooms load on first connect); shutdown sends
+  every session away (1001), commits and closes the persistence
+  (:meth:`TLSyncASGIApp.close`).  (uvicorn closes its websockets itself before the lifespan
+  shutdown, with 1012: clients reconnect either way.)
 
-The auth hook's :class:`~tlsync_core.server.server.AuthRequest` has the path inside the app
+The auth hook's :class:`~tlsync_core.server.AuthRequest` has the path inside the app
 (``/connect/<room-id>?...``, without the mount prefix), so one hook works mounted or not.
 
 Mounted (``Mount("/sync", app)`` in Starlette), paths are relative to the mount point
@@ -45,21 +46,18 @@ from typing import Any, TypeAlias
 from urllib.parse import quote
 
 from tlsync_core.schemas import SchemaLike
-from tlsync_core.server.persistence import RoomPersistence
-from tlsync_core.server.server import (
-    _CONNECT_PATH,
-    Authorize,
-    AuthRequest,
-    FrameTooLarge,
+from tlsync_core.server.auth import Authorize, AuthRequest
+from tlsync_core.server.host import RoomForId, TLSyncHost
+from tlsync_core.server.http_routes import (
+    CONNECT_PATH,
     HttpRequest,
     HttpResponse,
-    RoomForId,
-    ServerLimits,
-    TLSyncHost,
-    TransportClosed,
-    _query,
+    query_params,
     room_id_from_path,
 )
+from tlsync_core.server.limits import ServerLimits
+from tlsync_core.server.persistence import RoomPersistence
+from tlsync_core.server.transport import FrameTooLarge, TransportClosed
 
 __all__ = ["ASGIApp", "Receive", "Scope", "Send", "TLSyncASGIApp", "create_asgi_app"]
 
@@ -78,7 +76,7 @@ class TLSyncASGIApp:
     """An ASGI 3 application serving the rooms of ``host`` (see the module docstring).
 
     Made by :func:`create_asgi_app`; ``TLSyncASGIApp(server)`` also serves the rooms of an
-    existing :class:`~tlsync_core.server.server.TLSyncServer` (the same rooms on both).
+    existing :class:`~tlsync_core.server.TLSyncServer` (the same rooms on both).
     """
 
     def __init__(self, host: TLSyncHost) -> None:
@@ -109,7 +107,6 @@ class TLSyncASGIApp:
     async def lifespan(self, _app: object = None) -> AsyncIterator[None]:
         """A lifespan for the app this one is mounted in: ``Starlette(..., lifespan=
         sync.lifespan)`` or ``FastAPI(lifespan=sync.lifespan)``; closes the host at shutdown."""
-        await self.host.start()
         try:
             yield
         finally:
@@ -121,12 +118,7 @@ class TLSyncASGIApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                try:
-                    await self.host.start()
-                except Exception as error:
-                    logger.exception("tlsync ASGI app: startup failed")
-                    await send({"type": "lifespan.startup.failed", "message": str(error)})
-                    return
+                # (nothing to start: rooms load on their first connection)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 try:
@@ -177,7 +169,7 @@ class TLSyncASGIApp:
         if message["type"] != "websocket.connect":
             return
         path = _route_path(scope)
-        match = _CONNECT_PATH.match(path)
+        match = CONNECT_PATH.match(path)
         room_id = None if match is None else room_id_from_path(match.group(1))
         if room_id is None:
             await _deny(scope, send)
@@ -188,7 +180,7 @@ class TLSyncASGIApp:
         request = AuthRequest(
             room_id=room_id,
             path=target,
-            query=_query(target),
+            query=query_params(target),
             headers=_headers(scope),
         )
         transport = _ASGITransport(receive, send, self.host.limits.max_frame_bytes)
@@ -210,7 +202,7 @@ def create_asgi_app(
 
 
 class _ASGITransport:
-    """An accepted ASGI websocket as a :class:`~tlsync_core.server.server.SessionTransport`."""
+    """An accepted ASGI websocket as a :class:`~tlsync_core.server.SessionTransport`."""
 
     __slots__ = ("_closed", "_max_frame_bytes", "_receive", "_send")
 

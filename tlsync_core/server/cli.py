@@ -16,10 +16,11 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from tlsync_core.schemas import resolve_schema
+from tlsync_core.server.limits import ServerLimits
 from tlsync_core.server.memory_budget import DEFAULT_MEMORY_BUDGET
 from tlsync_core.server.persistence import RoomPersistence, SQLitePersistence
 from tlsync_core.server.postgres import PostgresPersistence, is_postgres_url
-from tlsync_core.server.server import ServerLimits, TLSyncServer
+from tlsync_core.server.websockets_server import TLSyncServer
 from tlsync_core.store import StoreSchema
 
 logger = logging.getLogger("tlsync_core.server")

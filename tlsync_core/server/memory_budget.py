@@ -12,8 +12,8 @@ the bytes the server holds for clients, charged to whoever they are held for (a
 * a session's outbox, each message from the moment it is queued until the transport took it
   (the message being written counts twice: the text and its encoded frame);
 * a chunked message being assembled, and a message while it is parsed, at
-  :data:`PARSE_COST_PER_BYTE` times its size (an estimate from the size alone: the parse must
-  be refused before it starts);
+  :data:`~tlsync_core.endpoint.PARSE_COST_PER_BYTE` times its size (an estimate from the
+  size alone: the parse must be refused before it starts);
 * an HTTP snapshot being sent, twice (the body and the response written), until its
   connection closed.
 
@@ -33,10 +33,6 @@ than the whole budget is always refused.
 from __future__ import annotations
 
 from typing import Protocol
-
-#: How many bytes of Python objects one byte of JSON may become while parsed (measured: up to
-#: 36 for ``[{},{},…]``; about 20 for tldraw pushes; 13 for one big string).
-PARSE_COST_PER_BYTE = 40
 
 #: The default budget: what a server may hold for its clients, all rooms together.
 DEFAULT_MEMORY_BUDGET = 1024 * 1024 * 1024
@@ -106,8 +102,3 @@ class MemoryBudget:
         """Give back everything charged to ``holder`` (it is gone)."""
         self.used -= self._charges.pop(holder, 0)
         self._evicted.discard(holder)
-
-
-def parse_cost(size: int) -> int:
-    """The bytes a message of ``size`` bytes is charged while it is parsed."""
-    return size * PARSE_COST_PER_BYTE

@@ -15,13 +15,16 @@ reconnections, as tldraw clients do, so the room keeps its presence over a quick
 The wire.  Nothing is delivered synchronously.  ``send_message`` serialises the message at
 once with :func:`~tlsync_core.protocol.codec.serialize_message` (so a value JSON cannot hold
 raises ``TypeError`` in the sender, and later mutation of the dict changes nothing) and queues
-the text; delivery parses it with :func:`~tlsync_core.protocol.codec.parse_client_message` or
-:func:`~tlsync_core.protocol.codec.parse_server_message`, so every side sees exactly the wire
-value (tuples arrive as lists, ``1.0`` as ``1``).  Like the real server, a frame the room cannot
-parse rejects its session with the error's close reason, and a frame for a session that is
-over is ignored.  A frame from the room that is not the protocol raises ``ProtocolError`` out of
-the delivering call: the room is ours, so that is a bug the test must see.  (Chunking of large
-client messages is not modelled.)
+the text, a client's cut into chunks as the websocket adapter cuts it
+(:func:`~tlsync_core.protocol.chunking.split_message`, ``max_message_size``).  Frames reach the
+room through the server's own :class:`~tlsync_core.endpoint.SessionEndpoint`: chunk assembly,
+parsing in the session's dialect, the rate limit (on the fake clock), legacy rejection and
+takeover are the real server's; a frame for a session that is over is ignored.  Frames to a
+client are parsed with :func:`~tlsync_core.protocol.codec.parse_server_message`, so every side
+sees exactly the wire value (tuples arrive as lists, ``1.0`` as ``1``); one from the room that
+is not the protocol raises ``ProtocolError`` out of the delivering call: the room is ours, so
+that is a bug the test must see.  The network counts no memory (the endpoint's budget never
+refuses).
 
 Time and order.  Everything runs on one :class:`~tlsync_core.testing.clock.FakeClock`; there are
 no threads, no event loop and no real time.  The driving calls are:
@@ -91,15 +94,12 @@ from tlsync_core.client_socket import (
     SocketStatusEvent,
     TLPersistentClientSocketStatus,
 )
+from tlsync_core.endpoint import EndpointConnection, EndpointLimits, SessionEndpoint
+from tlsync_core.protocol.chunking import MAX_SAFE_MESSAGE_SIZE, split_message
 from tlsync_core.protocol.close_codes import TLSyncErrorCloseEventCode, close_reason_or_default
-from tlsync_core.protocol.codec import (
-    parse_client_message,
-    parse_server_message,
-    serialize_message,
-)
-from tlsync_core.protocol.errors import ProtocolError
+from tlsync_core.protocol.codec import parse_server_message, serialize_message
 from tlsync_core.room.room import TLSyncRoom
-from tlsync_core.room.session import ObjectAccess, SessionState
+from tlsync_core.room.session import ObjectAccess
 from tlsync_core.testing.clock import FakeClock, FakeTimer
 
 __all__ = [
@@ -216,7 +216,7 @@ class _Frame:
 class _Connection:
     """One connection of a client socket: the room's socket and a queue per direction."""
 
-    __slots__ = ("live", "queues", "room_notified", "room_socket", "socket")
+    __slots__ = ("endpoint", "live", "queues", "room_notified", "room_socket", "socket")
 
     def __init__(self, network: LoopbackNetwork, socket: MemoryClientSocket) -> None:
         self.socket = socket
@@ -224,6 +224,7 @@ class _Connection:
         self.queues: dict[Direction, deque[_Frame]] = {"to_room": deque(), "to_client": deque()}
         self.live = True
         self.room_notified = False
+        self.endpoint: EndpointConnection | None = None  # (set once the endpoint opened it)
 
 
 class MemoryRoomSocket:
@@ -281,12 +282,15 @@ class MemoryClientSocket:
         session_id: str,
         *,
         reconnect_delay_ms: float | None,
+        max_message_size: int,
         session_options: dict[str, Any],
     ) -> None:
         self._network = network
         self.session_id = session_id
         self.reconnect_delay_ms = reconnect_delay_ms
         """ms after going offline before reconnecting by itself; None: stay offline."""
+        self.max_message_size = max_message_size
+        """Messages longer than this (UTF-16 units) are sent in chunks."""
         self._session_options = session_options
         self._status: TLPersistentClientSocketStatus = "offline"
         self._error_reason: str | None = None
@@ -317,15 +321,19 @@ class MemoryClientSocket:
         return self._error_reason
 
     def send_message(self, message: Mapping[str, Any]) -> None:
-        """Serialise and queue ``message`` towards the room if online; else drop it."""
-        if self._closed:
-            raise RuntimeError(f"send_message on closed socket {self.session_id!r}")
-        connection = self._connection
-        if connection is None:
-            self.dropped_while_offline += 1
-            self._network.stats.dropped_offline += 1
-            return
-        self._network._enqueue(connection, "to_room", serialize_message(message))
+        """Serialise and queue ``message`` towards the room (in chunks when it is long) if
+        online; else drop it."""
+        connection = self._sending_connection("send_message")
+        if connection is not None:
+            for frame in split_message(serialize_message(message), self.max_message_size):
+                self._network._enqueue(connection, "to_room", frame)
+
+    def send_frame(self, frame: str) -> None:
+        """Queue one frame towards the room as it is (a test's malformed input), if online;
+        else drop it."""
+        connection = self._sending_connection("send_frame")
+        if connection is not None:
+            self._network._enqueue(connection, "to_room", frame)
 
     def on_receive_message(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         return self._message_listeners.add(callback)
@@ -387,6 +395,15 @@ class MemoryClientSocket:
         for callback in self._status_listeners:
             callback(event)
 
+    def _sending_connection(self, what: str) -> _Connection | None:
+        """The connection to send on; None (the message dropped and counted) while offline."""
+        if self._closed:
+            raise RuntimeError(f"{what} on closed socket {self.session_id!r}")
+        if self._connection is None:
+            self.dropped_while_offline += 1
+            self._network.stats.dropped_offline += 1
+        return self._connection
+
     def _dispatch(self, message: dict[str, Any]) -> None:
         for callback in self._message_listeners:
             callback(message)
@@ -414,6 +431,7 @@ class LoopbackNetwork:
     ``room``: the room, or a factory called with the clock.  ``seed``: of :attr:`rng`, which
     every random choice uses.  ``faults``: the random faults (none by default; the attribute
     may be replaced at any time).  ``trace``: keep a human-readable :attr:`log` of events.
+    ``limits``: the session endpoint's (the server's defaults unless given).
     """
 
     def __init__(
@@ -424,9 +442,11 @@ class LoopbackNetwork:
         seed: int = 0,
         faults: FaultPlan | None = None,
         trace: bool = False,
+        limits: EndpointLimits | None = None,
     ) -> None:
         self.clock = clock
-        self._room = room if isinstance(room, TLSyncRoom) else room(clock)
+        self._limits = limits
+        self._endpoint = self._new_endpoint(room if isinstance(room, TLSyncRoom) else room(clock))
         self.rng = random.Random(seed)
         self.faults = NO_FAULTS if faults is None else faults
         self.stats = NetworkStats()
@@ -437,7 +457,12 @@ class LoopbackNetwork:
 
     @property
     def room(self) -> TLSyncRoom:
-        return self._room
+        return self._endpoint.room
+
+    @property
+    def endpoint(self) -> SessionEndpoint:
+        """The session endpoint every frame to the room goes through."""
+        return self._endpoint
 
     @property
     def sockets(self) -> tuple[MemoryClientSocket, ...]:
@@ -453,13 +478,15 @@ class LoopbackNetwork:
         *,
         auto_connect: bool = True,
         reconnect_delay_ms: float | None = None,
+        max_message_size: int = MAX_SAFE_MESSAGE_SIZE,
         is_readonly: bool = False,
         object_access: ObjectAccess = "write",
         meta: Any = None,
     ) -> MemoryClientSocket:
         """A new client socket; online at once with ``auto_connect`` (else offline until
-        :meth:`reconnect` or ``restart()``).  ``is_readonly``, ``object_access`` and ``meta``
-        go to ``room.handle_new_session`` on every connection.  A session id may be reused
+        :meth:`reconnect` or ``restart()``).  Messages longer than ``max_message_size`` are
+        sent in chunks.  ``is_readonly``, ``object_access`` and ``meta`` go to
+        ``room.handle_new_session`` on every connection.  A session id may be reused
         only once the socket that had it is closed."""
         if session_id is None:
             number = len(self._sockets) + 1
@@ -475,6 +502,7 @@ class LoopbackNetwork:
             self,
             session_id,
             reconnect_delay_ms=reconnect_delay_ms,
+            max_message_size=max_message_size,
             session_options={
                 "is_readonly": is_readonly,
                 "object_access": object_access,
@@ -572,7 +600,7 @@ class LoopbackNetwork:
                 self._cut(socket, count=True)
                 socket._set_status("offline")
                 self._schedule_reconnect(socket)
-        self._room = room
+        self._endpoint = self._new_endpoint(room)
         self._last_tick_at = None
         self._trace("replace_room", None)
 
@@ -642,7 +670,7 @@ class LoopbackNetwork:
         """Run the clock's due timers, then ``room.tick()`` if its deadline is due (once per
         instant); whether anything ran."""
         ran = self.clock.run_due() > 0
-        deadline = self._room.next_deadline()
+        deadline = self.room.next_deadline()
         now = self.clock.now()
         if deadline is not None and deadline <= now and self._last_tick_at != now:
             self._tick()
@@ -672,6 +700,9 @@ class LoopbackNetwork:
     # ------------------------------------------------------------------------------------------
     # internals: connections
 
+    def _new_endpoint(self, room: TLSyncRoom) -> SessionEndpoint:
+        return SessionEndpoint(room, now=self.clock.now, limits=self._limits)
+
     def _check(self, socket: MemoryClientSocket) -> None:
         if socket._network is not self:
             raise ValueError(f"{socket!r} belongs to another network")
@@ -686,7 +717,7 @@ class LoopbackNetwork:
         socket.connections += 1
         self.stats.connects += 1
         self._trace("open", socket)
-        self._room.handle_new_session(
+        connection.endpoint = self._endpoint.open(
             socket.session_id, connection.room_socket, **socket._session_options
         )
         socket._set_status("online")
@@ -745,10 +776,8 @@ class LoopbackNetwork:
         if connection.room_notified:
             return
         connection.room_notified = True
-        session_id = connection.socket.session_id
-        session = self._room.sessions.get(session_id)
-        if session is not None and session.socket is connection.room_socket:
-            self._room.handle_close(session_id)
+        if connection.endpoint is not None:
+            self._endpoint.closed(connection.endpoint)
 
     def _enqueue(self, connection: _Connection, direction: Direction, text: str) -> None:
         if direction == "to_room" and not connection.room_socket.is_open:
@@ -855,25 +884,13 @@ class LoopbackNetwork:
         self._trace("drop", socket, direction, frame.text)
 
     def _deliver_to_room(self, connection: _Connection, text: str) -> None:
-        room = self._room
-        session_id = connection.socket.session_id
-        session = room.sessions.get(session_id)
-        if (
-            session is None
-            or session.socket is not connection.room_socket
-            or session.state is SessionState.AWAITING_REMOVAL
-        ):
+        endpoint = connection.endpoint
+        if endpoint is None or not self._endpoint.accepts(endpoint):
             self.stats.discarded_in_flight += 1  # the session is over: the server ignores it
             return
         self.stats.delivered_to_room += 1
         self._trace("deliver", connection.socket, "to_room", text)
-        dialect = session.dialect if session.state is SessionState.CONNECTED else None
-        try:
-            message = parse_client_message(text, dialect=dialect)
-        except ProtocolError as error:
-            room.close_session(session_id, error.close_reason)
-        else:
-            room.handle_message(session_id, dict(message))
+        self._endpoint.receive(endpoint, text)
         self._tick()
 
     def _deliver_to_client(self, connection: _Connection, text: str) -> None:
@@ -896,7 +913,7 @@ class LoopbackNetwork:
 
     def _tick(self) -> None:
         self._last_tick_at = self.clock.now()
-        self._room.tick()
+        self.room.tick()
 
     # ------------------------------------------------------------------------------------------
     # internals: running the world
@@ -951,7 +968,7 @@ class LoopbackNetwork:
         timer = self.clock.next_timer_at()
         if timer is not None:
             timers.append(timer)
-        deadline = self._room.next_deadline()
+        deadline = self.room.next_deadline()
         if deadline is not None:
             if deadline > now:
                 timers.append(deadline)
