@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "tlsync_core.protocol": 2,
     "tlsync_core.tldraw": 2,
     "tlsync_core.room": 3,
+    "tlsync_core.views": 3,  # pictures, live page, widget: above the store and tldraw
     "tlsync_core.schemas": 4,
     "tlsync_core.server": 5,
     "tlsync_core.testing": 5,
@@ -145,7 +146,7 @@ def test_importing_the_libraries_loads_no_test_tool() -> None:
     neither pytest nor pytest-asyncio."""
     code = (
         "import sys, tlsync_core.server, tlsync_core.testing, tlsync_core.tldraw,"
-        " tlsync_client, tlsync_client.sync_api, tlsync_client.widget\n"
+        " tlsync_client, tlsync_client.sync_api, tlsync_core.views.widget\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pytest', 'pytest_asyncio',"
         " '_pytest')))"
     )

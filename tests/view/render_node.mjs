@@ -1,4 +1,4 @@
-// The JS side of the view's differential tests: runs tlsync_core/tldraw/static/liveview.js (the
+// The JS side of the view's differential tests: runs tlsync_core/views/static/liveview.js (the
 // browser live view) under node, and tldraw's own code where there is some to compare with.
 //
 // stdin: one JSON object {"render": [{records, pageId}], "applyObjectDiff": [{object, diff}],
@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
 const source = readFileSync(
-	new URL('../../tlsync_core/tldraw/static/liveview.js', import.meta.url),
+	new URL('../../tlsync_core/views/static/liveview.js', import.meta.url),
 	'utf8'
 )
 // liveview.js is an ES module in a package without "type": "module": import it as text
@@ -48,24 +48,5 @@ const result = {
 		tldraw: b64Vecs.decodePoints(segment.path, segment.dim).map(({ x, y }) => ({ x, y })),
 	})),
 }
-if (request.widget) result.widget = widget(request.widget)
 process.stdout.write(JSON.stringify(result))
 
-// An anywidget host in miniature: a model with traitlets and change events, an element.
-function widget({ records, update }) {
-	const traits = { records, page_id: null, ws_url: '' }
-	const handlers = new Map()
-	const model = {
-		get: (name) => traits[name],
-		on: (event, fn) => handlers.set(event, fn),
-		off: (event) => handlers.delete(event),
-	}
-	const el = { innerHTML: '', firstElementChild: null }
-	const cleanup = live.default.render({ model, el })
-	const first = el.innerHTML
-	traits.records = update
-	handlers.get('change:records')()
-	const second = el.innerHTML
-	cleanup()
-	return { first, second, listening: handlers.size }
-}

@@ -59,7 +59,7 @@ async def test_the_room_page_loads_the_live_view_module(server: TLSyncServer) ->
     status, content_type, body = await get(server, "/static/liveview.js")
     assert status == 200
     assert content_type.startswith("text/javascript")
-    module = resources.files("tlsync_core").joinpath("tldraw", "static", "liveview.js")
+    module = resources.files("tlsync_core").joinpath("views", "static", "liveview.js")
     assert body == module.read_bytes()
     assert b"export function connectLive" in body
     status, _, _ = await get(server, "/static/nothing.js")

@@ -1,4 +1,4 @@
-"""The live view (``tlsync_core/tldraw/static/liveview.js``) against render.py and tldraw.
+"""The live view (``tlsync_core/views/static/liveview.js``) against render.py and tldraw.
 
 The browser renders rooms with a JavaScript port of ``render.py``; these tests run it under node
 (``tests/view/render_node.mjs``) and require the same SVG byte for byte on documents with every
@@ -33,7 +33,7 @@ from view_documents import (
 )
 
 from tlsync_core.protocol.diff import apply_object_diff, diff_record
-from tlsync_core.tldraw.render import decode_points, render_svg
+from tlsync_core.views.render import decode_points, render_svg
 
 SCRIPT = Path(__file__).resolve().parent / "render_node.mjs"
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,18 +219,3 @@ def test_draw_paths_decode_as_tldraw_decodes_them() -> None:
     for segment, got in zip(segments, answer["decodePoints"], strict=True):
         assert got["live"] == got["tldraw"]
         assert [(p["x"], p["y"]) for p in got["live"]] == decode_points(segment)
-
-
-@pytest.mark.spec("VIEW13")
-def test_the_module_works_as_an_anywidget() -> None:
-    """The default export's ``render({model, el})`` (anywidget's entry point) draws the model's
-    ``records`` into the element, redraws on ``change:records``, and its cleanup stops
-    listening."""
-    before = every_shape_document()
-    after = random_document(2)
-    answer = run_node({"widget": {"records": before, "update": after}})
-    assert answer["widget"] == {
-        "first": render_svg(before),
-        "second": render_svg(after),
-        "listening": 0,
-    }

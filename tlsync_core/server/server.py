@@ -1088,8 +1088,8 @@ _NO_CACHE = (("Cache-Control", "no-cache"),)
 
 
 def _static_file(name: str) -> bytes:
-    """A file of the live view (``tlsync_core/tldraw/static``, package data)."""
-    return resources.files("tlsync_core").joinpath("tldraw", "static", name).read_bytes()
+    """A file of the live view (``tlsync_core/views/static``, package data)."""
+    return resources.files("tlsync_core").joinpath("views", "static", name).read_bytes()
 
 
 def _live_page(room_id: str) -> bytes:

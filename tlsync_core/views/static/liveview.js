@@ -7,10 +7,9 @@
 //   applyDiff(records, diff)             apply a protocol NetworkDiff to an id -> record object
 //   applyObjectDiff(object, diff)        @tldraw/sync-core's applyObjectDiff (SPEC.md DF8, DF9)
 //   connectLive(el, wsUrl, {pageId})     join a room read-only and keep el drawn
-//   default export {render}              anywidget: render({model, el}) with the traitlets
-//                                        `records` (dict), `page_id`, `ws_url`
+//   default export {render}              the LiveView anywidget (tlsync_core/views/widget.py)
 //
-// renderSvg is a line-by-line port of tlsync_core/tldraw/render.py and must produce the same
+// renderSvg is a line-by-line port of tlsync_core/views/render.py and must produce the same
 // text byte for byte (tests/view/test_render_differential.py): change both together.
 
 // -- tldraw 5.4.2's default theme (light) ---------------------------------------------------------
@@ -1920,29 +1919,41 @@ export function connectLive(el, wsUrl, options = {}) {
 
 // -- anywidget ------------------------------------------------------------------------------------
 
+// The LiveView widget (tlsync_core/views/widget.py): the kernel sends the records, then one
+// diff per transaction, each numbered; each one redraws the view.  A diff before the records is
+// ignored (the records include it); a gap in the numbering asks for the records again.
 function renderWidget({ model, el }) {
-	let live = null
-	const pageId = () => model.get('page_id') || null
-	const draw = () => {
-		if (!live) render(el, model.get('records') || {}, { pageId: pageId() })
+	let records = {}
+	let seq = -1
+	const view = document.createElement('div')
+	view.className = 'tlsync-liveview'
+	const resize = () => {
+		view.style.height = model.get('height')
 	}
-	const follow = () => {
-		if (live) live.close()
-		live = null
-		const wsUrl = model.get('ws_url')
-		if (wsUrl) live = connectLive(el, wsUrl, { pageId: pageId() })
-		else draw()
+	resize()
+	el.appendChild(view)
+	const onMessage = (message) => {
+		if (message.type === 'records') {
+			records = { ...message.records }
+			seq = message.seq
+			render(view, records)
+		} else if (message.type === 'diff' && seq >= 0) {
+			if (message.seq !== seq + 1) {
+				seq = -1
+				model.send({ type: 'ready' })
+				return
+			}
+			seq = message.seq
+			if (applyDiff(records, message.diff)) render(view, records)
+		}
 	}
-	model.on('change:records', draw)
-	model.on('change:page_id', follow)
-	model.on('change:ws_url', follow)
-	follow()
+	model.on('msg:custom', onMessage)
+	model.on('change:height', resize)
+	model.send({ type: 'ready' })
 	return () => {
-		model.off('change:records', draw)
-		model.off('change:page_id', follow)
-		model.off('change:ws_url', follow)
-		if (live) live.close()
+		model.off('msg:custom', onMessage)
+		model.off('change:height', resize)
 	}
 }
 
-export default { render }
+export default { render: renderWidget }

@@ -10,7 +10,7 @@ embed placeholders, groups, and collaborators' cursors, in tldraw 5.4.2's defaul
 The output is deterministic: shapes are ordered by their ``index`` (then id) under each parent,
 every number is written with at most two decimals (rounded half up, never ``-0``), and nothing
 depends on dict order or the clock, so two renders of the same records are equal byte for byte.
-``tlsync_core/tldraw/static/liveview.js`` is a line-by-line port that renders the same SVG in a
+``tlsync_core/views/static/liveview.js`` is a line-by-line port that renders the same SVG in a
 browser; the two are kept in lockstep (``tests/view/test_render_differential.py``).
 
 Records are plain dicts (``{"id", "typeName", ...}``): this module reads them without the
@@ -29,14 +29,20 @@ import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from tlsync_core.tldraw.theme import (
+    ARROW_LABEL_FONT_SIZES,
+    FONT_FAMILIES,
+    FONT_SIZES,
+    LABEL_FONT_SIZES,
+    LABEL_PADDING,
+    LINE_HEIGHT,
+    NOTE_SIZE,
+    PALETTE,
+    STROKE_SIZES,
+    THEME,
+)
+
 __all__ = [
-    "ARROW_LABEL_FONT_SIZES",
-    "FONT_FAMILIES",
-    "FONT_SIZES",
-    "LABEL_FONT_SIZES",
-    "PALETTE",
-    "STROKE_SIZES",
-    "THEME",
     "SvgPicture",
     "decode_points",
     "display_store",
@@ -52,74 +58,6 @@ Matrix = tuple[float, float, float, float, float, float]
 Box = tuple[float, float, float, float]
 Rec = Mapping[str, Any]
 
-# -- tldraw 5.4.2's default theme (light) --------------------------------------------------------
-
-THEME: dict[str, str] = {"background": "#f9fafb", "solid": "#fcfffe", "text": "#000000"}
-
-_VARIANTS = (
-    "solid",
-    "semi",
-    "pattern",
-    "linedFill",
-    "frameHeadingStroke",
-    "frameHeadingFill",
-    "frameStroke",
-    "frameFill",
-    "frameText",
-    "noteFill",
-    "noteText",
-    "highlightSrgb",
-)
-# fmt: off
-_PALETTE_TABLE: dict[str, tuple[str, ...]] = {
-    # solid (= fill), semi, pattern, linedFill, frameHeadingStroke, frameHeadingFill,
-    # frameStroke, frameFill, frameText, noteFill, noteText, highlightSrgb
-    "black": ("#1d1d1d", "#e8e8e8", "#494949", "#363636", "#717171", "#ffffff", "#717171",
-              "#ffffff", "#000000", "#FCE19C", "#000000", "#fddd00"),
-    "grey": ("#9fa8b2", "#eceef0", "#bcc3c9", "#bbc1c9", "#aaaaab", "#fbfcfc", "#aaaaab",
-             "#fcfcfd", "#000000", "#C0CAD3", "#000000", "#cbe7f1"),
-    "light-violet": ("#e085f4", "#f5eafa", "#e9acf8", "#e9abf7", "#e59bf5", "#fefaff",
-                     "#e59bf5", "#fefbff", "#000000", "#DFB0F9", "#000000", "#ff88ff"),
-    "violet": ("#ae3ec9", "#ecdcf2", "#bd63d3", "#be68d4", "#bc62d3", "#fcf7fd", "#bc62d3",
-               "#fdf9fd", "#000000", "#DB91FD", "#000000", "#c77cff"),
-    "blue": ("#4465e9", "#dce1f8", "#6681ee", "#6580ec", "#6681ec", "#f9fafe", "#6681ec",
-             "#f9fafe", "#000000", "#8AA3FF", "#000000", "#10acff"),
-    "light-blue": ("#4ba1f1", "#ddedfa", "#6fbbf8", "#7abaf5", "#6cb2f3", "#f8fbfe", "#6cb2f3",
-                   "#fafcff", "#000000", "#9BC4FD", "#000000", "#00f4ff"),
-    "yellow": ("#f1ac4b", "#f9f0e6", "#fecb92", "#f5c27a", "#f3bb6c", "#fefcf8", "#f3bb6c",
-               "#fffdfa", "#000000", "#FED49A", "#000000", "#fddd00"),
-    "orange": ("#e16919", "#f8e2d4", "#f78438", "#ea8643", "#e68544", "#fef9f6", "#e68544",
-               "#fef9f6", "#000000", "#FAA475", "#000000", "#ffa500"),
-    "green": ("#099268", "#d3e9e3", "#39a785", "#0bad7c", "#37a684", "#f8fcfa", "#37a684",
-              "#f8fcfa", "#000000", "#6FC896", "#000000", "#00ffc8"),
-    "light-green": ("#4cb05e", "#dbf0e0", "#65cb78", "#7ec88c", "#6dbe7c", "#f8fcf9",
-                    "#6dbe7c", "#fafdfa", "#000000", "#98D08A", "#000000", "#65f641"),
-    "light-red": ("#f87777", "#f4dadb", "#fe9e9e", "#f99a9a", "#f89090", "#fffafa", "#f89090",
-                  "#fffbfb", "#000000", "#F7A5A1", "#000000", "#ff7fa3"),
-    "red": ("#e03131", "#f4dadb", "#e55959", "#e75f5f", "#e55757", "#fef7f7", "#e55757",
-            "#fef9f9", "#000000", "#FC8282", "#000000", "#ff636e"),
-    "white": ("#FFFFFF", "#f5f5f5", "#f9f9f9", "#ffffff", "#7d7d7d", "#ffffff", "#7d7d7d",
-              "#ffffff", "#000000", "#FFFFFF", "#000000", "#ffffff"),
-}
-# fmt: on
-PALETTE: dict[str, dict[str, str]] = {
-    name: dict(zip(_VARIANTS, values, strict=True)) for name, values in _PALETTE_TABLE.items()
-}
-"""``PALETTE[color][variant]``: tldraw's ``DEFAULT_THEME.colors.light`` (``fill`` is ``solid``)."""
-
-STROKE_SIZES: dict[str, float] = {"s": 2, "m": 3.5, "l": 5, "xl": 10}
-FONT_SIZES: dict[str, float] = {"s": 18, "m": 24, "l": 36, "xl": 44}
-LABEL_FONT_SIZES: dict[str, float] = {"s": 18, "m": 22, "l": 26, "xl": 32}
-ARROW_LABEL_FONT_SIZES: dict[str, float] = {"s": 18, "m": 20, "l": 24, "xl": 28}
-FONT_FAMILIES: dict[str, str] = {
-    "draw": "'tldraw_draw', 'Comic Sans MS', 'Segoe Print', cursive, sans-serif",
-    "sans": "'tldraw_sans', 'Inter', 'Helvetica Neue', Arial, sans-serif",
-    "serif": "'tldraw_serif', Georgia, 'Times New Roman', serif",
-    "mono": "'tldraw_mono', 'IBM Plex Mono', Menlo, Consolas, monospace",
-}
-LINE_HEIGHT = 1.35
-LABEL_PADDING = 16
-NOTE_SIZE = 200
 CHAR_WIDTH = 0.55  # average glyph width / font size, for wrapping without font metrics
 PADDING = 32  # around the content, in page units
 EMPTY_BOX: Box = (0, 0, 640, 480)
