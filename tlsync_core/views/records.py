@@ -1,0 +1,177 @@
+"""Reading records as a room holds them: plain dicts, tolerating missing or odd props.
+
+Each reader takes a value and a default (:func:`number`, :func:`string`, :func:`mapping`), or a
+tldraw style and a theme table (:func:`sized`, :func:`color_of`, :func:`font_family`);
+:func:`records_of` accepts a store, a mapping, a snapshot or an iterable of records.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+import struct
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tlsync_core.tldraw.theme import FONT_FAMILIES, PALETTE
+from tlsync_core.views.geometry import Point
+
+__all__ = [
+    "Rec",
+    "decode_points",
+    "draw_points",
+    "font_family",
+    "line_points",
+    "mapping",
+    "number",
+    "order_key",
+    "color_of",
+    "records_of",
+    "sized",
+    "string",
+]
+
+Rec = Mapping[str, Any]
+_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+
+
+def number(value: Any, default: float) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return value
+    return default
+
+
+def string(value: Any, default: str) -> str:
+    return value if isinstance(value, str) else default
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def sized(table: Mapping[str, float], size: Any) -> float:
+    return table[size] if isinstance(size, str) and size in table else table["m"]
+
+
+def color_of(name: Any, variant: str) -> str:
+    if isinstance(name, str):
+        entry = PALETTE.get(name)
+        if entry is not None:
+            return entry[variant]
+        if _HEX.fullmatch(name):
+            return name
+    return PALETTE["black"][variant]
+
+
+def font_family(font: Any) -> str:
+    if isinstance(font, str) and font in FONT_FAMILIES:
+        return FONT_FAMILIES[font]
+    return FONT_FAMILIES["draw"]
+
+
+def records_of(source: Any) -> dict[str, Rec]:
+    """Records by id from a Store (``all_records()``), a mapping of id to record, a room
+    snapshot (``{"documents": [{"state": record}, ...]}``) or an iterable of records."""
+    items: Iterable[Any]
+    all_records = getattr(source, "all_records", None)
+    if callable(all_records):
+        items = all_records()
+    elif isinstance(source, Mapping):
+        documents = source.get("documents")
+        if isinstance(documents, list):
+            items = [mapping(doc).get("state") for doc in documents]
+        else:
+            items = source.values()
+    else:
+        items = source
+    out: dict[str, Rec] = {}
+    for record in items:
+        if isinstance(record, Mapping) and isinstance(record.get("id"), str):
+            out[record["id"]] = record
+    return out
+
+
+def order_key(record: Rec) -> tuple[str, str]:
+    return (string(record.get("index"), ""), record["id"])
+
+
+def line_points(props: Rec) -> list[Rec]:
+    points = props.get("points")
+    items: list[Rec] = []
+    if isinstance(points, Mapping):
+        for key in sorted(points):
+            p = points[key]
+            if isinstance(p, Mapping):
+                items.append(p)
+    elif isinstance(points, list):  # before 5.x: an array of points
+        items = [p for p in points if isinstance(p, Mapping)]
+        return items
+    items.sort(key=lambda p: (string(p.get("index"), ""), string(p.get("id"), "")))
+    return items
+
+
+def draw_points(props: Rec) -> list[Point]:
+    segments = props.get("segments")
+    points: list[Point] = []
+    if not isinstance(segments, list):
+        return points
+    for segment in segments:
+        for p in decode_points(segment):
+            if points and points[len(points) - 1] == p:
+                continue
+            points.append(p)
+    return points
+
+
+def _b64_bytes(text: str) -> bytes:
+    try:
+        return base64.b64decode(text)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def decode_points(segment: Any) -> list[Point]:
+    """The points of a draw/highlight segment: 5.4.2's ``path`` (base64: a float32 first point,
+    then float16 deltas; ``dim`` 2 leaves out the pressure), or an older ``points`` list or
+    legacy float16 string."""
+    if not isinstance(segment, Mapping):
+        return []
+    path = segment.get("path")
+    points: list[Point] = []
+    if isinstance(path, str):
+        data = _b64_bytes(path)
+        two_d = segment.get("dim") == 2
+        first = 8 if two_d else 12
+        step = 4 if two_d else 6
+        if len(data) < first:
+            return []
+        x: float = struct.unpack_from("<f", data, 0)[0]
+        y: float = struct.unpack_from("<f", data, 4)[0]
+        points.append((x, y))
+        offset = first
+        while offset + 4 <= len(data):
+            x += struct.unpack_from("<e", data, offset)[0]
+            y += struct.unpack_from("<e", data, offset + 2)[0]
+            points.append((x, y))
+            offset += step
+        return points
+    legacy = segment.get("points")
+    if isinstance(legacy, str):
+        data = _b64_bytes(legacy)
+        offset = 0
+        while offset + 6 <= len(data):
+            points.append(
+                (
+                    struct.unpack_from("<e", data, offset)[0],
+                    struct.unpack_from("<e", data, offset + 2)[0],
+                )
+            )
+            offset += 6
+        return points
+    if isinstance(legacy, list):
+        for p in legacy:
+            if isinstance(p, Mapping):
+                points.append((number(p.get("x"), 0), number(p.get("y"), 0)))
+    return points
