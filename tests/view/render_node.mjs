@@ -7,9 +7,8 @@
 //   render: the SVG texts (liveview.renderSvg)
 //   applyObjectDiff: [{live, tldraw}] (liveview's and @tldraw/sync-core 5.4.2's results)
 //   applyDiff: [{records, changed}]
-//   decodePoints: [{live, tldraw}] (liveview's points and @tldraw/tlschema's b64Vecs.decodePoints)
-//   widget: {first, second, listening} for {"widget": {records, update}}: the anywidget entry
-//     point's drawing of the model's records, after a change of them, and the listeners left
+//   decodePoints: [{live, tldraw}] (liveview's points and @tldraw/tlschema's b64Vecs.decodePoints
+//     of the path, or _legacyDecodePoints of a points string; [] where it throws)
 // The @tldraw packages come from tests/node/node_modules (install them first).
 
 import { readFileSync } from 'node:fs'
@@ -45,8 +44,18 @@ const result = {
 	}),
 	decodePoints: (request.decodePoints || []).map((segment) => ({
 		live: live.decodePoints(segment).map(([x, y]) => ({ x, y })),
-		tldraw: b64Vecs.decodePoints(segment.path, segment.dim).map(({ x, y }) => ({ x, y })),
+		tldraw: tldrawPoints(segment).map(({ x, y }) => ({ x, y })),
 	})),
 }
 process.stdout.write(JSON.stringify(result))
+
+// b64Vecs' points of a segment's path (or legacy points string); none where it throws
+function tldrawPoints(segment) {
+	try {
+		if (typeof segment.path === 'string') return b64Vecs.decodePoints(segment.path, segment.dim)
+		return b64Vecs._legacyDecodePoints(segment.points)
+	} catch {
+		return []
+	}
+}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import random
 import shutil
@@ -219,3 +220,44 @@ def test_draw_paths_decode_as_tldraw_decodes_them() -> None:
     for segment, got in zip(segments, answer["decodePoints"], strict=True):
         assert got["live"] == got["tldraw"]
         assert [(p["x"], p["y"]) for p in got["live"]] == decode_points(segment)
+
+
+def _finite_or_none(value: float) -> float | None:
+    """A coordinate as it crosses JSON from node (non-finite numbers become ``null``)."""
+    return value if math.isfinite(value) else None
+
+
+@pytest.mark.spec("VIEW5", "VIEW14")
+def test_bad_draw_paths_decode_as_tldraw_decodes_them() -> None:
+    """On bad base64 (characters outside the alphabet, missing or extra padding, truncated points,
+    lengths that are not a multiple of four, legacy strings cut short) render.py and liveview.js
+    give the points tldraw's ``b64Vecs`` decodes, and none where it throws."""
+    good = encode_points([(10.0, 20.0), (12.5, 24.0), (20.0, 30.0)], 3)
+    paths = [
+        "!!",
+        "A",
+        "=",
+        "==",
+        "AAAA",
+        "AAAAAAAAAAA=",
+        "AAAAAAAAAAAAAAAA",
+        good[:-4],
+        good[:-2],
+        good[:-1],
+        good + "A",
+        good + "AB",
+        good.rstrip("="),
+        good.replace("A", "!"),
+        good.replace("A", "-"),
+        "é" * 16,
+    ]
+    segments: list[dict[str, Any]] = [{"type": "free", "path": p} for p in paths]
+    segments += [{"type": "free", "path": p, "dim": 2} for p in paths]
+    segments += [{"type": "free", "points": p} for p in ["AAAA", "AAAAAAAA", "!!!!!!!!", "A="]]
+    answer = run_node({"decodePoints": segments})
+    for segment, got in zip(segments, answer["decodePoints"], strict=True):
+        assert got["live"] == got["tldraw"], segment
+        mine = [
+            {"x": _finite_or_none(x), "y": _finite_or_none(y)} for x, y in decode_points(segment)
+        ]
+        assert mine == got["live"], segment

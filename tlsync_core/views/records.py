@@ -7,14 +7,12 @@ tldraw style and a theme table (:func:`sized`, :func:`color_of`, :func:`font_fam
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import re
-import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from tlsync_core.tldraw.b64vecs import DIM_2D, B64Vecs
 from tlsync_core.tldraw.theme import FONT_FAMILIES, PALETTE
 from tlsync_core.views.geometry import Point
 
@@ -125,53 +123,27 @@ def draw_points(props: Rec) -> list[Point]:
     return points
 
 
-def _b64_bytes(text: str) -> bytes:
-    try:
-        return base64.b64decode(text)
-    except (binascii.Error, ValueError):
-        return b""
-
-
 def decode_points(segment: Any) -> list[Point]:
     """The points of a draw/highlight segment: 5.4.2's ``path`` (base64: a float32 first point,
     then float16 deltas; ``dim`` 2 leaves out the pressure), or an older ``points`` list or
-    legacy float16 string."""
+    legacy float16 string.  The base64 is decoded by tldraw's ``b64Vecs``
+    (:class:`~tlsync_core.tldraw.b64vecs.B64Vecs`, lenient about characters); where it fails
+    (truncated data) the segment has no points."""
     if not isinstance(segment, Mapping):
         return []
     path = segment.get("path")
-    points: list[Point] = []
-    if isinstance(path, str):
-        data = _b64_bytes(path)
-        two_d = segment.get("dim") == 2
-        first = 8 if two_d else 12
-        step = 4 if two_d else 6
-        if len(data) < first:
-            return []
-        x: float = struct.unpack_from("<f", data, 0)[0]
-        y: float = struct.unpack_from("<f", data, 4)[0]
-        points.append((x, y))
-        offset = first
-        while offset + 4 <= len(data):
-            x += struct.unpack_from("<e", data, offset)[0]
-            y += struct.unpack_from("<e", data, offset + 2)[0]
-            points.append((x, y))
-            offset += step
-        return points
     legacy = segment.get("points")
-    if isinstance(legacy, str):
-        data = _b64_bytes(legacy)
-        offset = 0
-        while offset + 6 <= len(data):
-            points.append(
-                (
-                    struct.unpack_from("<e", data, offset)[0],
-                    struct.unpack_from("<e", data, offset + 2)[0],
-                )
-            )
-            offset += 6
-        return points
-    if isinstance(legacy, list):
-        for p in legacy:
-            if isinstance(p, Mapping):
-                points.append((number(p.get("x"), 0), number(p.get("y"), 0)))
-    return points
+    if isinstance(legacy, list) and not isinstance(path, str):
+        return [
+            (number(p.get("x"), 0), number(p.get("y"), 0)) for p in legacy if isinstance(p, Mapping)
+        ]
+    try:
+        if isinstance(path, str):
+            vectors = B64Vecs.decode_points(path, DIM_2D if segment.get("dim") == DIM_2D else None)
+        elif isinstance(legacy, str):
+            vectors = B64Vecs.legacy_decode_points(legacy)
+        else:
+            return []
+    except ValueError:
+        return []
+    return [(p["x"], p["y"]) for p in vectors]

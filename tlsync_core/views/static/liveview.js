@@ -337,15 +337,27 @@ function truncate(value, maxChars) {
 
 // -- draw shape points (5.4.2 b64 paths) ----------------------------------------------------------
 
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+// tldraw's lenient base64 decoding (b64Vecs' fallback, tlsync_core/tldraw/b64vecs.py): unknown
+// characters count as 'A', characters past the last full group (unpadded) are ignored; a
+// negative length throws a RangeError
 function b64Bytes(value) {
-	try {
-		const binary = atob(value)
-		const bytes = new Uint8Array(binary.length)
-		for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-		return bytes
-	} catch {
-		return new Uint8Array(0)
+	let padding = 0
+	if (value.endsWith('=')) padding = value.length > 1 && value[value.length - 2] === '=' ? 2 : 1
+	const bytes = new Uint8Array(Math.floor((value.length * 3) / 4) - padding)
+	const full = Math.floor((value.length - padding) / 4) * 4
+	const sextet = (i) => Math.max(0, BASE64.indexOf(value.charAt(i)))
+	let j = 0
+	const put = (bitmap, count) => {
+		for (let k = 0; k < count; k++) if (j < bytes.length) bytes[j++] = (bitmap >> (16 - 8 * k)) & 255
 	}
+	for (let i = 0; i < full; i += 4) {
+		put((sextet(i) << 18) | (sextet(i + 1) << 12) | (sextet(i + 2) << 6) | sextet(i + 3), 3)
+	}
+	if (padding === 1) put((sextet(full) << 18) | (sextet(full + 1) << 12) | (sextet(full + 2) << 6), 2)
+	if (padding === 2) put((sextet(full) << 18) | (sextet(full + 1) << 12), 1)
+	return bytes
 }
 
 const POW2 = []
@@ -370,46 +382,48 @@ function float16(view, offset) {
 	return sign ? -magnitude : magnitude
 }
 
+// b64Vecs' decodePoints (or, for a legacy string, legacyDecodePoints), as [x, y] pairs
+function b64Points(value, dim, legacy) {
+	const data = b64Bytes(value)
+	const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+	const points = []
+	if (legacy) {
+		for (let offset = 0; offset < data.length; offset += 6) {
+			float16(view, offset + 4) // (the pressure: a truncated point throws, as in tldraw)
+			points.push([float16(view, offset), float16(view, offset + 2)])
+		}
+		return points
+	}
+	const twoD = dim === 2
+	let x = view.getFloat32(0, true)
+	let y = view.getFloat32(4, true)
+	if (!twoD) view.getFloat32(8, true)
+	points.push([x, y])
+	for (let offset = twoD ? 8 : 12; offset < data.length; offset += twoD ? 4 : 6) {
+		x += float16(view, offset)
+		y += float16(view, offset + 2)
+		if (!twoD) float16(view, offset + 4)
+		points.push([x, y])
+	}
+	return points
+}
+
+/** The points of a draw/highlight segment (as render.py's decode_points): tldraw's b64Vecs
+ * decoding of `path` or of a legacy `points` string, none where it throws; or a points list. */
 export function decodePoints(segment) {
 	if (!isObj(segment)) return []
 	const path = get(segment, 'path')
-	const points = []
-	if (typeof path === 'string') {
-		const data = b64Bytes(path)
-		const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-		const twoD = get(segment, 'dim') === 2
-		const first = twoD ? 8 : 12
-		const step = twoD ? 4 : 6
-		if (data.length < first) return []
-		let x = view.getFloat32(0, true)
-		let y = view.getFloat32(4, true)
-		points.push([x, y])
-		let offset = first
-		while (offset + 4 <= data.length) {
-			x += float16(view, offset)
-			y += float16(view, offset + 2)
-			points.push([x, y])
-			offset += step
-		}
-		return points
-	}
 	const legacy = get(segment, 'points')
-	if (typeof legacy === 'string') {
-		const data = b64Bytes(legacy)
-		const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-		let offset = 0
-		while (offset + 6 <= data.length) {
-			points.push([float16(view, offset), float16(view, offset + 2)])
-			offset += 6
-		}
-		return points
+	if (Array.isArray(legacy) && typeof path !== 'string') {
+		return legacy.filter(isObj).map((p) => [num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
 	}
-	if (Array.isArray(legacy)) {
-		for (const p of legacy) {
-			if (isObj(p)) points.push([num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
-		}
+	try {
+		if (typeof path === 'string') return path ? b64Points(path, get(segment, 'dim'), false) : []
+		if (typeof legacy === 'string') return b64Points(legacy, null, true)
+	} catch (error) {
+		if (!(error instanceof RangeError)) throw error
 	}
-	return points
+	return []
 }
 
 // -- geometry -------------------------------------------------------------------------------------
