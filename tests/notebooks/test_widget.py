@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,8 @@ from tlsync_client.pytest_plugin import ConnectFactory
 from tlsync_core.server.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.store import Store
 from tlsync_core.tldraw import create_geo
-from tlsync_core.views.widget import LiveView, liveview_esm
+from tlsync_core.views.files import liveview_module, static_file
+from tlsync_core.views.widget import LiveView
 
 
 class RecordingComm(DummyComm):
@@ -83,7 +83,7 @@ def test_the_records_go_out_once_when_the_view_is_made() -> None:
     store.put([SHAPE.create(id="shape:a", x=1), SHAPE.create(id="shape:b", x=2)])
     view = LiveView(store)
     assert opened_state(view)["_esm"] == LiveView._esm  # (liveview_esm() at import)
-    assert LiveView._esm == liveview_esm()
+    assert LiveView._esm == liveview_module()
     (first,) = messages(view)
     assert first == {"type": "records", "seq": 0, "records": view.records()}
     assert set(first["records"]) == {"shape:a", "shape:b"}
@@ -175,12 +175,11 @@ async def test_a_live_room_drives_the_view(tlsync_connect: ConnectFactory) -> No
 
 @pytest.mark.spec("LV6")
 def test_the_es_module_is_liveview_js() -> None:
-    """The widget's ES module is the live view's own module, byte for byte the file the server
+    """The widget's ES module is the live view's own module, byte for byte what the server
     serves at ``/static/liveview.js``: one drawing code and one diff code for pages and
     widgets, whose single default export is the widget."""
-    esm = liveview_esm()
-    served = resources.files("tlsync_core").joinpath("views", "static", "liveview.js")
-    assert esm == served.read_text(encoding="utf-8")
+    esm = liveview_module()
+    assert esm.encode() == static_file("liveview.js")
     assert esm.count("\nexport default ") == 1
     assert "export function render" in esm and "export function applyDiff" in esm
 
@@ -247,7 +246,7 @@ def test_the_glue_applies_records_and_diffs_in_order(tmp_path: Path) -> None:
     redraws; on a gap in the numbering it asks for the records again instead of applying; its
     cleanup removes its handlers."""
     module = tmp_path / "widget.mjs"
-    module.write_text(liveview_esm(), encoding="utf-8")
+    module.write_text(liveview_module(), encoding="utf-8")
     driver = tmp_path / "driver.mjs"
     driver.write_text(_NODE_DRIVER, encoding="utf-8")
     page = {"id": "page:page", "typeName": "page", "name": "Page 1", "index": "a1", "meta": {}}

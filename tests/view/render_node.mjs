@@ -14,10 +14,8 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
-const source = readFileSync(
-	new URL('../../tlsync_core/views/static/liveview.js', import.meta.url),
-	'utf8'
-)
+// argv[2]: liveview.js as served (tlsync_core/views/files.py: its constants filled in)
+const source = readFileSync(process.argv[2], 'utf8')
 // liveview.js is an ES module in a package without "type": "module": import it as text
 const live = await import('data:text/javascript;base64,' + Buffer.from(source).toString('base64'))
 const require = createRequire(new URL('../node/package.json', import.meta.url))

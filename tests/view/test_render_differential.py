@@ -18,6 +18,7 @@ import os
 import random
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from view_documents import (
 )
 
 from tlsync_core.protocol.diff import apply_object_diff, diff_record
+from tlsync_core.views.files import constants_json, liveview_module
 from tlsync_core.views.render import decode_points, render_svg
 
 SCRIPT = Path(__file__).resolve().parent / "render_node.mjs"
@@ -59,15 +61,18 @@ def run_node(request: dict[str, Any]) -> dict[str, Any]:
             pytest.fail("node and npm are needed for the live view's differential tests")
         pytest.skip("node and npm are not installed: live view differential tests skipped")
     ensure_node_modules()
-    result = subprocess.run(
-        [node, str(SCRIPT)],
-        input=json.dumps(request, allow_nan=False),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory() as directory:
+        module = Path(directory) / "liveview.mjs"
+        module.write_text(liveview_module(), encoding="utf-8")
+        result = subprocess.run(
+            [node, str(SCRIPT), str(module)],
+            input=json.dumps(request, allow_nan=False),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
+            check=False,
+        )
     assert result.returncode == 0, result.stderr[-4000:]
     answer: dict[str, Any] = json.loads(result.stdout)
     return answer
@@ -261,3 +266,21 @@ def test_bad_draw_paths_decode_as_tldraw_decodes_them() -> None:
             {"x": _finite_or_none(x), "y": _finite_or_none(y)} for x, y in decode_points(segment)
         ]
         assert mine == got["live"], segment
+
+
+@pytest.mark.spec("VIEW15")
+def test_liveview_js_has_no_copy_of_the_constants() -> None:
+    """liveview.js as stored holds none of tldraw's colours, fonts or sizes: they arrive as one
+    JSON object generated from Python when the module is served, so the two renderers cannot
+    draw with different numbers."""
+    stored = (Path(__file__).parents[2] / "tlsync_core/views/static/liveview.js").read_text()
+    served = liveview_module()
+    constants = json.loads(constants_json())
+    colours = {c for variants in constants["PALETTE"].values() for c in variants.values()}
+    colours |= set(constants["THEME"].values())
+    colours -= {"#ffffff", "#FFFFFF", "#000000"}  # (also literals: a cursor's outline, a shadow)
+    for text in [*colours, *constants["FONT_FAMILIES"].values()]:
+        assert text not in stored
+        assert text in served
+    assert stored.count("/*CONSTANTS*/ null") == 1
+    assert served == stored.replace("/*CONSTANTS*/ null", constants_json())

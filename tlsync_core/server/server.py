@@ -47,7 +47,6 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
-from importlib import resources
 from typing import Any, Protocol, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -76,6 +75,7 @@ from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence, d
 from tlsync_core.server.storage_writer import StorageWriter
 from tlsync_core.server.ws_guard import GuardedConnection
 from tlsync_core.store import unique_id
+from tlsync_core.views.files import static_file
 
 logger = logging.getLogger("tlsync_core.server")
 
@@ -1089,7 +1089,7 @@ _NO_CACHE = (("Cache-Control", "no-cache"),)
 
 def _static_file(name: str) -> bytes:
     """A file of the live view (``tlsync_core/views/static``, package data)."""
-    return resources.files("tlsync_core").joinpath("views", "static", name).read_bytes()
+    return static_file(name)
 
 
 def _live_page(room_id: str) -> bytes:

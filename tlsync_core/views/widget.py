@@ -8,7 +8,7 @@
     LiveView(room)  # the last expression of a cell: displayed, redrawn on every change
 
 How it works.  :class:`LiveView` is an `anywidget <https://anywidget.dev>`_ widget whose front
-end is ``static/liveview.js`` itself, the module the server serves to live pages: its
+end is ``static/liveview.js`` itself, as the server serves it to live pages: its
 ``render(el, records)`` draws a page as SVG, its ``applyDiff(records, diff)`` applies a protocol
 ``NetworkDiff`` in place, and its default export is this widget.  The kernel sends the room's
 records once (``{"type": "records", "seq": n, "records": {id: record}}``) and then one message
@@ -27,7 +27,6 @@ anywidget is an optional dependency: ``pip install 'tlsync[notebook]'``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 from typing import Any, Protocol
 
 try:
@@ -41,8 +40,9 @@ except ImportError as error:  # pragma: no cover - exercised by a test that hide
 from tlsync_core.protocol.diff import get_network_diff
 from tlsync_core.store import HistoryEntry, Record, Store
 from tlsync_core.store.store import ScopeFilter
+from tlsync_core.views.files import liveview_module
 
-__all__ = ["HasStore", "LiveView", "liveview_esm"]
+__all__ = ["HasStore", "LiveView"]
 
 
 class HasStore(Protocol):
@@ -50,11 +50,6 @@ class HasStore(Protocol):
 
     @property
     def store(self) -> Store: ...
-
-
-def liveview_esm() -> str:
-    """The widget's ES module: ``static/liveview.js``, whose default export is the widget."""
-    return resources.files("tlsync_core.views").joinpath("static", "liveview.js").read_text("utf-8")
 
 
 class LiveView(anywidget.AnyWidget):
@@ -67,7 +62,7 @@ class LiveView(anywidget.AnyWidget):
     room.
     """
 
-    _esm = liveview_esm()
+    _esm = liveview_module()  # (its default export is this widget's front end)
     height = traitlets.Unicode("480px").tag(sync=True)
 
     def __init__(

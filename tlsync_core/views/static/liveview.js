@@ -9,82 +9,19 @@
 //   connectLive(el, wsUrl, {pageId})     join a room read-only and keep el drawn
 //   default export {render}              the LiveView anywidget (tlsync_core/views/widget.py)
 //
+// Serve it through tlsync_core/views/files.py, which fills in its constants.
+//
 // renderSvg is a line-by-line port of tlsync_core/views/render.py and must produce the same
 // text byte for byte (tests/view/test_render_differential.py): change both together.
 
-// -- tldraw 5.4.2's default theme (light) ---------------------------------------------------------
+// -- constants: tldraw 5.4.2's default theme and sizes, and the renderer's own -------------------
 
-export const THEME = { background: '#f9fafb', solid: '#fcfffe', text: '#000000' }
-
-const VARIANTS = [
-	'solid',
-	'semi',
-	'pattern',
-	'linedFill',
-	'frameHeadingStroke',
-	'frameHeadingFill',
-	'frameStroke',
-	'frameFill',
-	'frameText',
-	'noteFill',
-	'noteText',
-	'highlightSrgb',
-]
-// prettier-ignore
-const PALETTE_TABLE = {
-	black: ['#1d1d1d', '#e8e8e8', '#494949', '#363636', '#717171', '#ffffff', '#717171',
-		'#ffffff', '#000000', '#FCE19C', '#000000', '#fddd00'],
-	grey: ['#9fa8b2', '#eceef0', '#bcc3c9', '#bbc1c9', '#aaaaab', '#fbfcfc', '#aaaaab',
-		'#fcfcfd', '#000000', '#C0CAD3', '#000000', '#cbe7f1'],
-	'light-violet': ['#e085f4', '#f5eafa', '#e9acf8', '#e9abf7', '#e59bf5', '#fefaff',
-		'#e59bf5', '#fefbff', '#000000', '#DFB0F9', '#000000', '#ff88ff'],
-	violet: ['#ae3ec9', '#ecdcf2', '#bd63d3', '#be68d4', '#bc62d3', '#fcf7fd', '#bc62d3',
-		'#fdf9fd', '#000000', '#DB91FD', '#000000', '#c77cff'],
-	blue: ['#4465e9', '#dce1f8', '#6681ee', '#6580ec', '#6681ec', '#f9fafe', '#6681ec',
-		'#f9fafe', '#000000', '#8AA3FF', '#000000', '#10acff'],
-	'light-blue': ['#4ba1f1', '#ddedfa', '#6fbbf8', '#7abaf5', '#6cb2f3', '#f8fbfe', '#6cb2f3',
-		'#fafcff', '#000000', '#9BC4FD', '#000000', '#00f4ff'],
-	yellow: ['#f1ac4b', '#f9f0e6', '#fecb92', '#f5c27a', '#f3bb6c', '#fefcf8', '#f3bb6c',
-		'#fffdfa', '#000000', '#FED49A', '#000000', '#fddd00'],
-	orange: ['#e16919', '#f8e2d4', '#f78438', '#ea8643', '#e68544', '#fef9f6', '#e68544',
-		'#fef9f6', '#000000', '#FAA475', '#000000', '#ffa500'],
-	green: ['#099268', '#d3e9e3', '#39a785', '#0bad7c', '#37a684', '#f8fcfa', '#37a684',
-		'#f8fcfa', '#000000', '#6FC896', '#000000', '#00ffc8'],
-	'light-green': ['#4cb05e', '#dbf0e0', '#65cb78', '#7ec88c', '#6dbe7c', '#f8fcf9',
-		'#6dbe7c', '#fafdfa', '#000000', '#98D08A', '#000000', '#65f641'],
-	'light-red': ['#f87777', '#f4dadb', '#fe9e9e', '#f99a9a', '#f89090', '#fffafa', '#f89090',
-		'#fffbfb', '#000000', '#F7A5A1', '#000000', '#ff7fa3'],
-	red: ['#e03131', '#f4dadb', '#e55959', '#e75f5f', '#e55757', '#fef7f7', '#e55757',
-		'#fef9f9', '#000000', '#FC8282', '#000000', '#ff636e'],
-	white: ['#FFFFFF', '#f5f5f5', '#f9f9f9', '#ffffff', '#7d7d7d', '#ffffff', '#7d7d7d',
-		'#ffffff', '#000000', '#FFFFFF', '#000000', '#ffffff'],
-}
-export const PALETTE = {}
-for (const [name, values] of Object.entries(PALETTE_TABLE)) {
-	const entry = {}
-	VARIANTS.forEach((variant, i) => {
-		entry[variant] = values[i]
-	})
-	PALETTE[name] = entry
-}
-
-export const STROKE_SIZES = { s: 2, m: 3.5, l: 5, xl: 10 }
-export const FONT_SIZES = { s: 18, m: 24, l: 36, xl: 44 }
-export const LABEL_FONT_SIZES = { s: 18, m: 22, l: 26, xl: 32 }
-export const ARROW_LABEL_FONT_SIZES = { s: 18, m: 20, l: 24, xl: 28 }
-export const FONT_FAMILIES = {
-	draw: "'tldraw_draw', 'Comic Sans MS', 'Segoe Print', cursive, sans-serif",
-	sans: "'tldraw_sans', 'Inter', 'Helvetica Neue', Arial, sans-serif",
-	serif: "'tldraw_serif', Georgia, 'Times New Roman', serif",
-	mono: "'tldraw_mono', 'IBM Plex Mono', Menlo, Consolas, monospace",
-}
-const LINE_HEIGHT = 1.35
-const LABEL_PADDING = 16
-const NOTE_SIZE = 200
-const CHAR_WIDTH = 0.55
-const PADDING = 32
-const EMPTY_BOX = [0, 0, 640, 480]
-const ARC_SAMPLES = 32
+// Handed over as JSON when the module is served (tlsync_core/views/files.py, generated from
+// tlsync_core/tldraw/theme.py and render.py's modules): one copy of every number.
+const TLDRAW = /*CONSTANTS*/ null
+export const { THEME, PALETTE, STROKE_SIZES, FONT_SIZES, FONT_FAMILIES } = TLDRAW
+export const { LABEL_FONT_SIZES, ARROW_LABEL_FONT_SIZES } = TLDRAW
+const { LINE_HEIGHT, LABEL_PADDING, NOTE_SIZE, CHAR_WIDTH, PADDING, EMPTY_BOX, ARC_SAMPLES } = TLDRAW
 const HEX = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g
 const NOT_ID = /[^A-Za-z0-9_-]/g
