@@ -102,7 +102,13 @@ def odd_documents() -> list[dict[str, Any]]:
         by_id([geo("shape:orphan") | {"parentId": "page:none"}]),
         by_id([page(), cyclic, unicode, *degenerate]),
         by_id([page(), geo("shape:tiny", w=0.001, h=0.001, geo="cloud")]),
+        by_id(  # (flat polygons: no area to stretch them into)
+            [page()] + [geo(f"shape:{k}{w}", w=w, h=50 - w, geo=k) for k in FLAT for w in (0, 50)]
+        ),
     ]
+
+
+FLAT = ("pentagon", "hexagon", "octagon", "star", "triangle")
 
 
 @pytest.mark.spec("VIEW9")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from tlsync_core.tldraw.helpers.geo_paths import straight_vertices
+
 __all__ = [
     "IDENTITY",
     "Box",
@@ -21,7 +23,6 @@ __all__ = [
     "first_crossing",
     "flip_points",
     "geo_outline",
-    "geo_polygon",
     "heart_curves",
     "invert",
     "last_crossing",
@@ -67,113 +68,6 @@ def invert(m: Matrix) -> Matrix:
         (m[2] * m[5] - m[3] * m[4]) / det,
         (m[1] * m[4] - m[0] * m[5]) / det,
     )
-
-
-def _polygon_vertices(w: float, h: float, sides: int) -> list[Point]:
-    cx = w / 2
-    cy = h / 2
-    points: list[Point] = []
-    min_x = math.inf
-    max_x = -math.inf
-    min_y = math.inf
-    max_y = -math.inf
-    for i in range(sides):
-        t = -math.pi / 2 + i * (math.pi * 2 / sides)
-        x = cx + cx * math.cos(t)
-        y = cy + cy * math.sin(t)
-        min_x = min(min_x, x)
-        max_x = max(max_x, x)
-        min_y = min(min_y, y)
-        max_y = max(max_y, y)
-        points.append((x, y))
-    bw = max_x - min_x
-    bh = max_y - min_y
-    if bw == 0 or bh == 0:
-        return points
-    return [((p[0] - min_x) / bw * w, (p[1] - min_y) / bh * h) for p in points]
-
-
-def _star_vertices(w: float, h: float) -> list[Point]:
-    sides = 5
-    step = math.pi * 2 / sides / 2
-    right = math.floor(sides / 4) * 2
-    left = sides * 2 - right
-    bottom = math.floor(sides / 2) * 2
-    max_x = math.cos(-math.pi / 2 + right * step) * w / 2
-    min_x = math.cos(-math.pi / 2 + left * step) * w / 2
-    min_y = math.sin(-math.pi / 2) * h / 2
-    max_y = math.sin(-math.pi / 2 + bottom * step) * h / 2
-    diff_x = w - abs(max_x - min_x)
-    diff_y = h - abs(max_y - min_y)
-    offset_x = w / 2 + min_x - (w / 2 - max_x)
-    offset_y = h / 2 + min_y - (h / 2 - max_y)
-    cx = (w - offset_x) / 2
-    cy = (h - offset_y) / 2
-    ox = (w + diff_x) / 2
-    oy = (h + diff_y) / 2
-    ix = ox / 2
-    iy = oy / 2
-    points: list[Point] = []
-    for i in range(sides * 2):
-        theta = -math.pi / 2 + i * step
-        rx = ix if i % 2 == 1 else ox
-        ry = iy if i % 2 == 1 else oy
-        points.append((cx + rx * math.cos(theta), cy + ry * math.sin(theta)))
-    return points
-
-
-def geo_polygon(geo: str, w: float, h: float) -> list[Point] | None:
-    """The outline of a straight-edged geo kind (None for the curved ones)."""
-    if geo == "triangle":
-        return [(w / 2, 0), (w, h), (0, h)]
-    if geo == "diamond":
-        return [(w / 2, 0), (w, h / 2), (w / 2, h), (0, h / 2)]
-    if geo == "pentagon":
-        return _polygon_vertices(w, h, 5)
-    if geo == "hexagon":
-        return _polygon_vertices(w, h, 6)
-    if geo == "octagon":
-        return _polygon_vertices(w, h, 8)
-    if geo == "star":
-        return _star_vertices(w, h)
-    if geo in ("rhombus", "rhombus-2", "trapezoid"):
-        o = min(w * 0.38, h * 0.38)
-        if geo == "rhombus":
-            return [(o, 0), (w, 0), (w - o, h), (0, h)]
-        if geo == "rhombus-2":
-            return [(0, 0), (w - o, 0), (w, h), (o, h)]
-        return [(o, 0), (w - o, 0), (w, h), (0, h)]
-    if geo in ("arrow-right", "arrow-left"):
-        ox = min(w, h) * 0.38
-        oy = h * 0.16
-        if geo == "arrow-right":
-            return [
-                (0, oy),
-                (w - ox, oy),
-                (w - ox, 0),
-                (w, h / 2),
-                (w - ox, h),
-                (w - ox, h - oy),
-                (0, h - oy),
-            ]
-        return [(ox, 0), (ox, oy), (w, oy), (w, h - oy), (ox, h - oy), (ox, h), (0, h / 2)]
-    if geo in ("arrow-up", "arrow-down"):
-        ox = w * 0.16
-        oy = min(w, h) * 0.38
-        if geo == "arrow-up":
-            return [(w / 2, 0), (w, oy), (w - ox, oy), (w - ox, h), (ox, h), (ox, oy), (0, oy)]
-        return [
-            (ox, 0),
-            (w - ox, 0),
-            (w - ox, h - oy),
-            (w, h - oy),
-            (w / 2, h),
-            (0, h - oy),
-            (ox, h - oy),
-        ]
-    if geo in ("ellipse", "oval", "cloud", "heart"):
-        return None
-    return [(0, 0), (w, 0), (w, h), (0, h)]
 
 
 def _ellipse_points(w: float, h: float, n: int) -> list[Point]:
@@ -263,7 +157,7 @@ def cloud_points(w: float, h: float) -> list[Point]:
 
 def geo_outline(geo: str, w: float, h: float) -> list[Point]:
     """A polygon for a geo kind (curves sampled), for arrow binding intersections."""
-    polygon = geo_polygon(geo, w, h)
+    polygon = straight_vertices(geo, w, h)
     if polygon is not None:
         return polygon
     if geo == "oval":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from tlsync_core.tldraw.helpers.geo_paths import straight_vertices
 from tlsync_core.tldraw.theme import (
     FONT_FAMILIES,
     FONT_SIZES,
@@ -24,7 +25,6 @@ from tlsync_core.views.geometry import (
     Matrix,
     box_points,
     cloud_points,
-    geo_polygon,
     heart_curves,
     multiply,
 )
@@ -82,7 +82,7 @@ def transform_attr(shape: Rec) -> str:
 
 
 def geo_path(geo: str, w: float, h: float) -> str:
-    polygon = geo_polygon(geo, w, h)
+    polygon = straight_vertices(geo, w, h)
     if polygon is not None:
         return polygon_d(polygon)
     if geo == "ellipse":
