@@ -9,7 +9,8 @@ custom shapes) are labelled placeholders.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from tlsync_core.tldraw.helpers.geo_paths import straight_vertices
 from tlsync_core.tldraw.theme import (
@@ -127,16 +128,6 @@ def label(props: Rec, *, w: float, h: float, font_size: float, fill: str, scale:
         return ""
     pad = LABEL_PADDING * scale
     lines = wrap(lines, font_size, w - pad * 2)
-    align = props.get("align")
-    if align in ("start", "start-legacy"):
-        x = pad
-        anchor = "start"
-    elif align in ("end", "end-legacy"):
-        x = w - pad
-        anchor = "end"
-    else:
-        x = w / 2
-        anchor = "middle"
     block = len(lines) * font_size * LINE_HEIGHT
     vertical = props.get("verticalAlign")
     if vertical == "start":
@@ -145,16 +136,9 @@ def label(props: Rec, *, w: float, h: float, font_size: float, fill: str, scale:
         top = h - pad - block
     else:
         top = (h - block) / 2
-    family = font_family(props.get("font"))
-    return text_element(
-        lines,
-        x=x,
-        top=top,
-        font_size=font_size,
-        family=family,
-        fill=fill,
-        anchor=anchor,
-        cls="tl-label",
+    anchor = _anchor(props.get("align"), _LABEL_ANCHORS, "middle")
+    return _aligned(
+        props, lines, anchor, w=w, pad=pad, top=top, font_size=font_size, fill=fill, cls="tl-label"
     )
 
 
@@ -203,27 +187,39 @@ def text_shape(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
     scale = number(props.get("scale"), 1)
     font_size = sized(FONT_SIZES, props.get("size")) * scale
     lines = page.text_lines(props)
-    align = props.get("textAlign")
-    if align == "middle":
-        x = box[2] / 2
-        anchor = "middle"
-    elif align == "end":
-        x = box[2]
-        anchor = "end"
-    else:
-        x = 0
-        anchor = "start"
-    family = font_family(props.get("font"))
+    anchor = _anchor(props.get("textAlign"), _TEXT_ANCHORS, "start")
     fill = color_of(props.get("color"), "solid")
+    return _aligned(
+        props, lines, anchor, w=box[2], pad=0, top=0, font_size=font_size, fill=fill, cls="tl-text"
+    )
+
+
+# how a label's ``align`` and a text shape's ``textAlign`` anchor their lines (else the default)
+_LABEL_ANCHORS = {"start": "start", "start-legacy": "start", "end": "end", "end-legacy": "end"}
+_TEXT_ANCHORS = {"middle": "middle", "end": "end"}
+
+
+def _anchor(align: Any, anchors: Mapping[str, str], default: str) -> str:
+    return anchors.get(align, default) if isinstance(align, str) else default
+
+
+def _aligned(
+    props: Rec,
+    lines: list[str],
+    anchor: str,
+    *,
+    w: float,
+    pad: float,
+    top: float,
+    font_size: float,
+    fill: str,
+    cls: str,
+) -> str:
+    """Lines anchored at the start, middle or end of a width ``w`` padded by ``pad``."""
+    x = {"start": pad, "middle": w / 2, "end": w - pad}[anchor]
+    family = font_family(props.get("font"))
     return text_element(
-        lines,
-        x=x,
-        top=0,
-        font_size=font_size,
-        family=family,
-        fill=fill,
-        anchor=anchor,
-        cls="tl-text",
+        lines, x=x, top=top, font_size=font_size, family=family, fill=fill, anchor=anchor, cls=cls
     )
 
 
