@@ -59,6 +59,7 @@ def terminal(
 
 
 def arrow(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
+    """An arrow: its body between its (bound) ends, its arrowheads and its label."""
     start_prop = mapping(props.get("start"))
     end_prop = mapping(props.get("end"))
     a, start_outline, start_exact = terminal(

@@ -42,6 +42,7 @@ IDENTITY: Matrix = (1, 0, 0, 1, 0, 0)
 
 
 def multiply(m: Matrix, n: Matrix) -> Matrix:
+    """The product ``m n``: ``n`` applied first, then ``m`` (as nested SVG transforms)."""
     return (
         m[0] * n[0] + m[2] * n[1],
         m[1] * n[0] + m[3] * n[1],
@@ -53,10 +54,12 @@ def multiply(m: Matrix, n: Matrix) -> Matrix:
 
 
 def apply(m: Matrix, p: Point) -> Point:
+    """A point through a matrix."""
     return (m[0] * p[0] + m[2] * p[1] + m[4], m[1] * p[0] + m[3] * p[1] + m[5])
 
 
 def invert(m: Matrix) -> Matrix:
+    """The inverse matrix (the identity for a singular one)."""
     det = m[0] * m[3] - m[1] * m[2]
     if det == 0:
         return IDENTITY
@@ -103,6 +106,7 @@ def _oval_points(w: float, h: float) -> list[Point]:
 
 
 def heart_curves(w: float, h: float) -> list[tuple[Point, Point, Point, Point]]:
+    """The four cubic Béziers of a heart filling ``w`` x ``h``."""
     o = w / 4
     k = h / 4
     center: Point = (w / 2, h)
@@ -170,6 +174,7 @@ def geo_outline(geo: str, w: float, h: float) -> list[Point]:
 
 
 def flip_points(points: list[Point], w: float, h: float, flip_x: bool, flip_y: bool) -> list[Point]:
+    """Points mirrored across the box's middle (``flipX``/``flipY``)."""
     if not flip_x and not flip_y:
         return points
     return [(w - p[0] if flip_x else p[0], h - p[1] if flip_y else p[1]) for p in points]
@@ -239,6 +244,7 @@ def sub_polyline(points: list[Point], start: float, end: float) -> list[Point]:
 
 
 def polyline_length(points: list[Point]) -> float:
+    """The length of a polyline."""
     total = 0.0
     for i in range(1, len(points)):
         dx = points[i][0] - points[i - 1][0]
@@ -248,6 +254,7 @@ def polyline_length(points: list[Point]) -> float:
 
 
 def point_along(points: list[Point], fraction: float) -> Point:
+    """The point at ``fraction`` of a polyline's length."""
     total = polyline_length(points)
     if total == 0:
         return points[0]
@@ -264,6 +271,7 @@ def point_along(points: list[Point], fraction: float) -> Point:
 
 
 def unit(dx: float, dy: float) -> Point:
+    """The unit vector of ``(dx, dy)`` (``(1, 0)`` for a zero vector)."""
     length = math.sqrt(dx * dx + dy * dy)
     if length == 0:
         return (1, 0)
@@ -271,6 +279,7 @@ def unit(dx: float, dy: float) -> Point:
 
 
 def bounds_of(points: Iterable[Point]) -> Box | None:
+    """The bounding box of points (None for none)."""
     min_x = math.inf
     min_y = math.inf
     max_x = -math.inf
@@ -286,4 +295,5 @@ def bounds_of(points: Iterable[Point]) -> Box | None:
 
 
 def box_points(box: Box) -> list[Point]:
+    """A box's four corners."""
     return [(box[0], box[1]), (box[2], box[1]), (box[2], box[3]), (box[0], box[3])]

@@ -42,6 +42,7 @@ __all__ = ["Page", "local_matrix"]
 
 
 def local_matrix(shape: Rec) -> Matrix:
+    """A shape's matrix in its parent: its position and rotation."""
     x = number(shape.get("x"), 0)
     y = number(shape.get("y"), 0)
     rotation = number(shape.get("rotation"), 0)
@@ -93,6 +94,7 @@ class Page:
         self.patterns: set[str] = set()
 
     def page_matrix(self, shape_id: str) -> Matrix:
+        """A shape's matrix on the page (its ancestors' matrices composed, cycles cut)."""
         cached = self.matrices.get(shape_id)
         if cached is not None:
             return cached
@@ -140,6 +142,7 @@ class Page:
         return (0, 0, number(props.get("w"), 100), number(props.get("h"), 100))
 
     def local_points(self, shape: Rec) -> list[Point]:
+        """The points that make a line, draw, highlight or arrow shape (else its box's corners)."""
         kind = shape.get("type")
         props = mapping(shape.get("props"))
         if kind == "line":
@@ -169,21 +172,25 @@ class Page:
         return box_points(self.local_box(shape))
 
     def text_height(self, props: Rec) -> float:
+        """The height of a text shape's lines."""
         font_size = sized(FONT_SIZES, props.get("size")) * number(props.get("scale"), 1)
         lines = self.text_lines(props)
         return max(1, len(lines)) * font_size * LINE_HEIGHT
 
     def text_lines(self, props: Rec) -> list[str]:
+        """A text shape's lines, wrapped to its width unless it sizes itself."""
         scale = number(props.get("scale"), 1)
         font_size = sized(FONT_SIZES, props.get("size")) * scale
         width = None if props.get("autoSize") is not False else number(props.get("w"), 8) * scale
         return wrap(shape_lines(props), font_size, width)
 
     def extend(self, m: Matrix, points: Iterable[Point]) -> None:
+        """Note points (in the coordinates of ``m``) the picture must show."""
         for p in points:
             self.points.append(apply(m, p))
 
     def pattern(self, color: str) -> str:
+        """The hatch pattern of a colour, as an SVG ``<pattern>``."""
         return (
             f'<pattern id="{self.prefix}-pattern-{NOT_ID.sub("_", color)}" width="8" height="8"'
             f' patternUnits="userSpaceOnUse"><rect width="8" height="8" fill="{THEME["solid"]}"/>'
@@ -192,6 +199,7 @@ class Page:
         )
 
     def fill(self, color: Any, fill: Any) -> str:
+        """The SVG fill of a ``fill`` style in a colour (patterns are collected for ``<defs>``)."""
         if fill == "semi":
             return THEME["solid"]
         if fill == "solid":

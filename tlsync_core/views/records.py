@@ -36,24 +36,29 @@ _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F
 
 
 def number(value: Any, default: float) -> float:
+    """A finite number, else ``default``."""
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return value
     return default
 
 
 def string(value: Any, default: str) -> str:
+    """A string, else ``default``."""
     return value if isinstance(value, str) else default
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
+    """A mapping, else an empty one."""
     return value if isinstance(value, Mapping) else {}
 
 
 def sized(table: Mapping[str, float], size: Any) -> float:
+    """A size style's entry of a size table (``m`` for an unknown size)."""
     return table[size] if isinstance(size, str) and size in table else table["m"]
 
 
 def color_of(name: Any, variant: str) -> str:
+    """A colour style's variant in the palette (a hex colour as is; black otherwise)."""
     if isinstance(name, str):
         entry = PALETTE.get(name)
         if entry is not None:
@@ -64,6 +69,7 @@ def color_of(name: Any, variant: str) -> str:
 
 
 def font_family(font: Any) -> str:
+    """A font style's CSS font family (``draw`` for an unknown font)."""
     if isinstance(font, str) and font in FONT_FAMILIES:
         return FONT_FAMILIES[font]
     return FONT_FAMILIES["draw"]
@@ -92,10 +98,12 @@ def records_of(source: Any) -> dict[str, Rec]:
 
 
 def order_key(record: Rec) -> tuple[str, str]:
+    """How siblings are ordered: by fractional index, then id."""
     return (string(record.get("index"), ""), record["id"])
 
 
 def line_points(props: Rec) -> list[Rec]:
+    """A line shape's points in index order (the 5.x mapping or an older list)."""
     points = props.get("points")
     items: list[Rec] = []
     if isinstance(points, Mapping):
@@ -111,6 +119,7 @@ def line_points(props: Rec) -> list[Rec]:
 
 
 def draw_points(props: Rec) -> list[Point]:
+    """A draw or highlight shape's points, all segments joined (repeats dropped)."""
     segments = props.get("segments")
     points: list[Point] = []
     if not isinstance(segments, list):

@@ -62,6 +62,7 @@ EMPTY_BOX: Box = (0, 0, 640, 480)
 
 
 def page_svg(page: Page, padding: float, with_presence: bool) -> str:
+    """The SVG document of a page: background, shapes, cursors, viewBox fitted with ``padding``."""
     body = ""
     for shape in page.children.get(page.page_id, []):
         body += draw_shape(page, shape, IDENTITY, 0)
@@ -108,6 +109,7 @@ def page_svg(page: Page, padding: float, with_presence: bool) -> str:
 
 
 def draw_cursor(record: Rec, scale: float) -> str:
+    """A collaborator's cursor and name, drawn at ``scale``."""
     cursor = mapping(record.get("cursor"))
     x = number(cursor.get("x"), 0)
     y = number(cursor.get("y"), 0)

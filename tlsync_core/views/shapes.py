@@ -83,6 +83,7 @@ def transform_attr(shape: Rec) -> str:
 
 
 def geo_path(geo: str, w: float, h: float) -> str:
+    """The SVG path of a geo kind's outline."""
     polygon = straight_vertices(geo, w, h)
     if polygon is not None:
         return polygon_d(polygon)
@@ -123,6 +124,7 @@ def geo_path(geo: str, w: float, h: float) -> str:
 
 
 def label(props: Rec, *, w: float, h: float, font_size: float, fill: str, scale: float) -> str:
+    """A shape's label: its rich text wrapped to the shape, aligned as its props say."""
     lines = shape_lines(props)
     if not lines:
         return ""
@@ -143,6 +145,7 @@ def label(props: Rec, *, w: float, h: float, font_size: float, fill: str, scale:
 
 
 def geo(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
+    """A geo shape: its outline (mirrored when flipped), fill, inner strokes and label."""
     box = page.local_box(shape)
     w = box[2]
     h = box[3]
@@ -182,6 +185,7 @@ def geo(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
 
 
 def text_shape(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
+    """A text shape: its lines, aligned as ``textAlign`` says."""
     box = page.local_box(shape)
     page.extend(m, box_points(box))
     scale = number(props.get("scale"), 1)
@@ -224,6 +228,7 @@ def _aligned(
 
 
 def note(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
+    """A sticky note: its shadow, its body and its label."""
     box = page.local_box(shape)
     w = box[2]
     h = box[3]
@@ -248,6 +253,7 @@ def note(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
 
 
 def line(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
+    """A line shape: straight segments or a cubic spline."""
     points = page.local_points(shape)
     page.extend(m, points)
     sw = sized(STROKE_SIZES, props.get("size")) * number(props.get("scale"), 1)
@@ -257,6 +263,7 @@ def line(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
 
 
 def draw(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
+    """A draw shape: a smooth stroke (filled when closed)."""
     points = page.local_points(shape)
     page.extend(m, points)
     color = props.get("color")
@@ -272,6 +279,7 @@ def draw(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
 
 
 def highlight(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
+    """A highlighter stroke: wide and translucent."""
     points = page.local_points(shape)
     page.extend(m, points)
     sw = sized(FONT_SIZES, props.get("size")) * 1.12 * number(props.get("scale"), 1)
@@ -283,6 +291,7 @@ def highlight(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
 
 
 def frame(page: Page, shape: Rec, props: Rec, m: Matrix, children: str) -> str:
+    """A frame: its rectangle, its name, and its children clipped to it."""
     w = number(props.get("w"), 100)
     h = number(props.get("h"), 100)
     page.extend(m, [(0, -24), (w, -24), (w, h), (0, h)])

@@ -49,6 +49,7 @@ def fmt(value: float) -> str:
 
 
 def escape(text: str) -> str:
+    """Text for SVG: control characters dropped, markup characters escaped."""
     text = _CONTROL.sub("", text)
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
@@ -56,10 +57,12 @@ def escape(text: str) -> str:
 
 
 def pt(p: Point) -> str:
+    """A point as SVG text."""
     return f"{fmt(p[0])} {fmt(p[1])}"
 
 
 def dash_attrs(dash: Any, stroke_width: float) -> str:
+    """The dash array of a ``dash`` style."""
     if dash == "dashed":
         return f' stroke-dasharray="{fmt(stroke_width * 2)} {fmt(stroke_width * 2)}"'
     if dash == "dotted":
@@ -68,6 +71,7 @@ def dash_attrs(dash: Any, stroke_width: float) -> str:
 
 
 def stroke_attrs(color: str, stroke_width: float, dash: Any) -> str:
+    """The stroke attributes of a colour, width and ``dash`` style."""
     if dash == "none":
         return ' stroke="none"'
     return (
@@ -77,12 +81,14 @@ def stroke_attrs(color: str, stroke_width: float, dash: Any) -> str:
 
 
 def polygon_d(points: list[Point]) -> str:
+    """The path data of a closed polygon."""
     if not points:
         return ""
     return "M" + " L".join(pt(p) for p in points) + " Z"
 
 
 def smooth_d(points: list[Point]) -> str:
+    """The path data of a smooth stroke through points (quadratic midpoints)."""
     n = len(points)
     if n == 0:
         return ""
@@ -99,6 +105,7 @@ def smooth_d(points: list[Point]) -> str:
 
 
 def line_d(points: list[Point]) -> str:
+    """The path data of a polyline."""
     if not points:
         return ""
     if len(points) == 1:
@@ -107,6 +114,7 @@ def line_d(points: list[Point]) -> str:
 
 
 def cubic_spline_d(points: list[Point]) -> str:
+    """The path data of tldraw's cubic spline through points."""
     n = len(points)
     if n < 3:
         return line_d(points)

@@ -81,6 +81,7 @@ def _block(node: Rec, prefix: str, lines: list[str], depth: int) -> None:
 
 
 def shape_lines(props: Rec) -> list[str]:
+    """A shape's text as lines (``richText``, or an older ``text``); none when all are empty."""
     if "richText" in props:
         lines = rich_text_lines(props.get("richText"))
     else:
@@ -92,6 +93,7 @@ def shape_lines(props: Rec) -> list[str]:
 
 
 def code_points(text: str) -> int:
+    """The length of text in code points (as JavaScript's ``[...text].length``)."""
     return len(text)
 
 
@@ -114,6 +116,7 @@ def _wrap_line(line: str, max_chars: int) -> list[str]:
 
 
 def wrap(lines: list[str], font_size: float, width: float | None) -> list[str]:
+    """Lines wrapped at word boundaries to ``width`` (at the average glyph width)."""
     if width is None:
         return lines
     max_chars = max(1, math.floor(width / (font_size * CHAR_WIDTH)))
@@ -124,6 +127,7 @@ def wrap(lines: list[str], font_size: float, width: float | None) -> list[str]:
 
 
 def longest(lines: list[str]) -> int:
+    """The length of the longest line."""
     best = 0
     for line in lines:
         best = max(best, code_points(line))
@@ -141,6 +145,7 @@ def text_element(
     anchor: str,
     cls: str,
 ) -> str:
+    """A ``<text>`` of lines, one ``<tspan>`` each, from ``top`` down."""
     lh = font_size * LINE_HEIGHT
     out = (
         f'<text class="{cls}" x="{fmt(x)}" font-size="{fmt(font_size)}" font-family="{family}"'
@@ -154,6 +159,7 @@ def text_element(
 
 
 def truncate(text: str, max_chars: int) -> str:
+    """Text cut to ``max_chars`` with an ellipsis."""
     if code_points(text) <= max_chars:
         return text
     if max_chars <= 1:
