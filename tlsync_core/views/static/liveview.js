@@ -1016,29 +1016,13 @@ class Renderer {
 			` transform="${transformAttr(shape)}"`
 		if (opacity !== 1) head += ` opacity="${fmt(opacity)}"`
 		const props = obj(get(shape, 'props'))
-		let inner
-		if (kind === 'geo') {
-			head += ` data-geo="${esc(str(get(props, 'geo'), 'rectangle'))}"`
-			inner = this.geo(shape, props, m)
-		} else if (kind === 'text') inner = this.textShape(shape, props, m)
-		else if (kind === 'note') inner = this.note(shape, props, m)
-		else if (kind === 'frame') inner = this.frame(shape, props, m, depth)
-		else if (kind === 'group') {
-			inner = ''
-			for (const child of this.children.get(shape.id) || []) {
-				inner += this.shape(child, m, depth + 1)
-			}
-		} else if (kind === 'line') inner = this.line(shape, props, m)
-		else if (kind === 'draw' || kind === 'highlight') {
-			inner = this.draw(shape, props, m, kind === 'highlight')
-		} else if (kind === 'arrow') inner = this.arrow(shape, props, m)
-		else inner = this.placeholder(shape, props, m, kind)
-		if (kind !== 'frame' && kind !== 'group') {
-			for (const child of this.children.get(shape.id) || []) {
-				inner += this.shape(child, m, depth + 1)
-			}
+		if (kind === 'geo') head += ` data-geo="${esc(str(get(props, 'geo'), 'rectangle'))}"`
+		let children = ''
+		for (const child of this.children.get(shape.id) || []) {
+			children += this.shape(child, m, depth + 1)
 		}
-		return `${head}>${inner}</g>`
+		const drawing = has(SHAPES, kind) ? SHAPES[kind] : PLACEHOLDER
+		return `${head}>${drawing(this, shape, props, m, children)}</g>`
 	}
 
 	label(props, { w, h, fontSize, fill, scale }) {
@@ -1154,7 +1138,7 @@ class Renderer {
 		return out + this.label(props, { w, h, fontSize: base * scale, fill, scale })
 	}
 
-	frame(shape, props, m, depth) {
+	frame(shape, props, m, children) {
 		const w = num(get(props, 'w'), 100)
 		const h = num(get(props, 'h'), 100)
 		this.extend(m, [
@@ -1176,10 +1160,7 @@ class Renderer {
 			`${esc(truncate(name, maxChars))}</text>` +
 			`<clipPath id="${clip}"><rect width="${fmt(w)}" height="${fmt(h)}"/></clipPath>` +
 			`<g clip-path="url(#${clip})">`
-		for (const child of this.children.get(shape.id) || []) {
-			out += this.shape(child, m, depth + 1)
-		}
-		return out + '</g>'
+		return `${out}${children}</g>`
 	}
 
 	line(shape, props, m) {
@@ -1191,21 +1172,12 @@ class Renderer {
 		return `<path class="tl-line" d="${d}" fill="none"${stroke}/>`
 	}
 
-	draw(shape, props, m, highlight) {
+	draw(shape, props, m) {
 		const points = this.localPoints(shape)
 		this.extend(m, points)
-		const scale = num(get(props, 'scale'), 1)
 		const colorName = get(props, 'color')
 		let d = smoothD(points)
-		if (highlight) {
-			const sw = size(FONT_SIZES, get(props, 'size')) * 1.12 * scale
-			return (
-				`<path class="tl-highlight" d="${d}" fill="none"` +
-				` stroke="${color(colorName, 'highlightSrgb')}" stroke-width="${fmt(sw)}"` +
-				` stroke-linecap="round" stroke-linejoin="round" stroke-opacity="0.7"/>`
-			)
-		}
-		const sw = size(STROKE_SIZES, get(props, 'size')) * scale
+		const sw = size(STROKE_SIZES, get(props, 'size')) * num(get(props, 'scale'), 1)
 		let fill = 'none'
 		if (get(props, 'isClosed') === true && points.length > 2) {
 			fill = this.fill(colorName, get(props, 'fill'))
@@ -1215,7 +1187,18 @@ class Renderer {
 		return `<path class="tl-draw" d="${d}" fill="${fill}"${stroke}/>`
 	}
 
-	placeholder(shape, props, m, kind) {
+	highlight(shape, props, m) {
+		const points = this.localPoints(shape)
+		this.extend(m, points)
+		const sw = size(FONT_SIZES, get(props, 'size')) * 1.12 * num(get(props, 'scale'), 1)
+		return (
+			`<path class="tl-highlight" d="${smoothD(points)}" fill="none"` +
+			` stroke="${color(get(props, 'color'), 'highlightSrgb')}" stroke-width="${fmt(sw)}"` +
+			` stroke-linecap="round" stroke-linejoin="round" stroke-opacity="0.7"/>`
+		)
+	}
+
+	placeholder(shape, props, m) {
 		const w = num(get(props, 'w'), 100)
 		const h = num(get(props, 'h'), 100)
 		this.extend(m, [
@@ -1226,23 +1209,14 @@ class Renderer {
 		])
 		const asset = this.assets.get(str(get(props, 'assetId'), ''))
 		const assetProps = asset !== undefined ? obj(get(asset, 'props')) : {}
-		let title
-		let detail
-		if (kind === 'image') {
-			title = 'Image'
-			detail = str(get(props, 'altText'), '') || str(get(assetProps, 'name'), '')
-		} else if (kind === 'video') {
-			title = 'Video'
-			detail = str(get(props, 'altText'), '') || str(get(assetProps, 'name'), '')
-		} else if (kind === 'bookmark') {
-			title = 'Bookmark'
-			detail = str(get(assetProps, 'title'), '') || str(get(props, 'url'), '')
-		} else if (kind === 'embed') {
-			title = 'Embed'
-			detail = str(get(props, 'url'), '')
-		} else {
-			title = kind || 'shape'
-			detail = ''
+		const kind = str(get(shape, 'type'), '')
+		const [title, detailKeys] = has(PLACEHOLDER_LABELS, kind)
+			? PLACEHOLDER_LABELS[kind]
+			: [kind || 'shape', []]
+		const sources = { props, asset: assetProps }
+		let detail = ''
+		for (const [source, key] of detailKeys) {
+			detail = detail || str(get(sources[source], key), '')
 		}
 		const label = detail ? `${title}: ${detail}` : title
 		const fontSize = 14
@@ -1556,6 +1530,34 @@ function arrowhead(kind, tip, direction, { length, sw, color: fill }) {
 		return `<path ${cls} d="M${pt(a)} L${pt(b)}" fill="none"${stroke}/>`
 	}
 	return ''
+}
+
+// -- shapes by type (shapes.py) -------------------------------------------------------------------
+
+// A shape drawn under its children (every kind but frames and groups)
+const thenChildren = (method) => (r, shape, props, m, children) =>
+	r[method](shape, props, m) + children
+
+// How each kind of shape is drawn, by type: (renderer, shape, props, matrix, children's SVG)
+const SHAPES = {
+	geo: thenChildren('geo'),
+	text: thenChildren('textShape'),
+	note: thenChildren('note'),
+	frame: (r, shape, props, m, children) => r.frame(shape, props, m, children),
+	group: (r, shape, props, m, children) => children,
+	line: thenChildren('line'),
+	draw: thenChildren('draw'),
+	highlight: thenChildren('highlight'),
+	arrow: thenChildren('arrow'),
+}
+const PLACEHOLDER = thenChildren('placeholder')
+
+// a placeholder's title, and where its detail comes from: the first non-empty of these
+const PLACEHOLDER_LABELS = {
+	image: ['Image', [['props', 'altText'], ['asset', 'name']]],
+	video: ['Video', [['props', 'altText'], ['asset', 'name']]],
+	bookmark: ['Bookmark', [['asset', 'title'], ['props', 'url']]],
+	embed: ['Embed', [['props', 'url']]],
 }
 
 // -- public rendering API -------------------------------------------------------------------------
