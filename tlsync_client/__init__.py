@@ -5,8 +5,12 @@
 * :class:`TLSyncClient`: the client state machine (pure: no event loop, no network);
 * :class:`ClientWebSocketAdapter`: the reconnecting websocket (``TLPersistentClientSocket``);
 * :class:`LoopTimers`: injected time on an asyncio loop.
+
+Importing the client imports :mod:`tlsync_core.views`, so that a room connection (its store)
+draws itself in notebooks.
 """
 
+import tlsync_core.views  # noqa: F401  (registers the store's picture)
 from tlsync_client.connection import RoomConnection, SyncError, connect
 from tlsync_client.loop_timers import LoopTimers
 from tlsync_client.sync_api import SyncRoom, connect_sync

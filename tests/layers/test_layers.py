@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "tlsync_core.demo_schema": 2,  # the small built-in schema (``--schema demo``)
     "tlsync_core.tldraw": 2,
     "tlsync_core.room": 3,
+    "tlsync_core.views": 3,  # pictures, live page, widget: above the store and tldraw
     "tlsync_core.schemas": 4,
     "tlsync_core.endpoint": 4,  # frames to room calls: below every host (server, test network)
     "tlsync_core.server": 5,
@@ -142,7 +143,7 @@ def test_importing_the_libraries_loads_no_test_tool() -> None:
     neither pytest nor pytest-asyncio."""
     code = (
         "import sys, tlsync_core.server, tlsync_core.testing, tlsync_core.tldraw,"
-        " tlsync_client, tlsync_client.sync_api, tlsync_client.widget\n"
+        " tlsync_client, tlsync_client.sync_api, tlsync_core.views.widget\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pytest', 'pytest_asyncio',"
         " '_pytest')))"
     )

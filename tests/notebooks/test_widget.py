@@ -1,4 +1,4 @@
-"""LiveView (tlsync_client.widget) without a browser: the comm messages it sends, and its
+"""LiveView (tlsync_core.views.widget) without a browser: the comm messages it sends, and its
 front-end glue run in node against a fake model."""
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import pytest
 from comm import DummyComm
 
 from tlsync_client.pytest_plugin import ConnectFactory
-from tlsync_client.widget import _FALLBACK_JS, _GLUE_JS, LIVEVIEW_JS, LiveView, liveview_esm
 from tlsync_core.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.store import Store
 from tlsync_core.tldraw import create_geo
+from tlsync_core.views.files import liveview_module, static_file
+from tlsync_core.views.widget import LiveView
 
 
 class RecordingComm(DummyComm):
@@ -82,7 +83,7 @@ def test_the_records_go_out_once_when_the_view_is_made() -> None:
     store.put([SHAPE.create(id="shape:a", x=1), SHAPE.create(id="shape:b", x=2)])
     view = LiveView(store)
     assert opened_state(view)["_esm"] == LiveView._esm  # (liveview_esm() at import)
-    assert LiveView._esm.endswith(_GLUE_JS)
+    assert LiveView._esm == liveview_module()
     (first,) = messages(view)
     assert first == {"type": "records", "seq": 0, "records": view.records()}
     assert set(first["records"]) == {"shape:a", "shape:b"}
@@ -173,28 +174,26 @@ async def test_a_live_room_drives_the_view(tlsync_connect: ConnectFactory) -> No
 
 
 @pytest.mark.spec("LV6")
-def test_the_es_module_is_liveview_js_and_the_glue() -> None:
-    """The widget's ES module is tlsync_core/tldraw/static/liveview.js (a plain fallback
-    while it is not installed) with its own default export set aside, followed by the glue,
-    whose default export is the widget: exactly one default export."""
-    esm = liveview_esm()
-    drawing = LIVEVIEW_JS.read_text(encoding="utf-8") if LIVEVIEW_JS.exists() else _FALLBACK_JS
-    assert esm.endswith("\n" + _GLUE_JS)
+def test_the_es_module_is_liveview_js() -> None:
+    """The widget's ES module is the live view's own module, byte for byte what the server
+    serves at ``/static/liveview.js``: one drawing code and one diff code for pages and
+    widgets, whose single default export is the widget."""
+    esm = liveview_module()
+    assert esm.encode() == static_file("liveview.js")
     assert esm.count("\nexport default ") == 1
-    assert esm.replace("const __tlsyncLiveviewDefault = ", "export default ").startswith(drawing)
-    assert "export function render" in drawing and "export function applyDiff" in drawing
+    assert "export function render" in esm and "export function applyDiff" in esm
 
 
 @pytest.mark.spec("LV7")
 def test_without_anywidget_the_import_error_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Importing tlsync_client.widget without anywidget fails with an ImportError that names
+    """Importing tlsync_core.views.widget without anywidget fails with an ImportError that names
     the ``tlsync[notebook]`` extra."""
     monkeypatch.setitem(sys.modules, "anywidget", None)
-    monkeypatch.delitem(sys.modules, "tlsync_client.widget")
+    monkeypatch.delitem(sys.modules, "tlsync_core.views.widget")
     with pytest.raises(ImportError, match=r"tlsync\[notebook\]"):
-        importlib.import_module("tlsync_client.widget")
+        importlib.import_module("tlsync_core.views.widget")
 
 
 _NODE_DRIVER = """
@@ -241,20 +240,13 @@ def _geo(shape_id: str, x: float) -> dict[str, Any]:
 
 @pytest.mark.spec("LV8")
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
-@pytest.mark.parametrize("drawing", ["liveview.js", "fallback"])
-def test_the_glue_applies_records_and_diffs_in_order(tmp_path: Path, drawing: str) -> None:
-    """In node, with a fake model and element, the widget's ES module (with liveview.js, and
-    with the fallback): the view asks for the records, ignores diffs until they come, then
-    applies put, patch and remove in order and redraws; on a gap in the numbering it asks for
-    the records again instead of applying; its cleanup removes its handlers."""
-    if drawing == "liveview.js":
-        if not LIVEVIEW_JS.exists():
-            pytest.skip("tlsync_core/tldraw/static/liveview.js is not there yet")
-        source = liveview_esm()
-    else:
-        source = _FALLBACK_JS + "\n" + _GLUE_JS
+def test_the_glue_applies_records_and_diffs_in_order(tmp_path: Path) -> None:
+    """In node, with a fake model and element, the widget's ES module: the view asks for the
+    records, ignores diffs until they come, then applies put, patch and remove in order and
+    redraws; on a gap in the numbering it asks for the records again instead of applying; its
+    cleanup removes its handlers."""
     module = tmp_path / "widget.mjs"
-    module.write_text(source, encoding="utf-8")
+    module.write_text(liveview_module(), encoding="utf-8")
     driver = tmp_path / "driver.mjs"
     driver.write_text(_NODE_DRIVER, encoding="utf-8")
     page = {"id": "page:page", "typeName": "page", "name": "Page 1", "index": "a1", "meta": {}}

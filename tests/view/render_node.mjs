@@ -1,4 +1,4 @@
-// The JS side of the view's differential tests: runs tlsync_core/tldraw/static/liveview.js (the
+// The JS side of the view's differential tests: runs tlsync_core/views/static/liveview.js (the
 // browser live view) under node, and tldraw's own code where there is some to compare with.
 //
 // stdin: one JSON object {"render": [{records, pageId}], "applyObjectDiff": [{object, diff}],
@@ -7,18 +7,15 @@
 //   render: the SVG texts (liveview.renderSvg)
 //   applyObjectDiff: [{live, tldraw}] (liveview's and @tldraw/sync-core 5.4.2's results)
 //   applyDiff: [{records, changed}]
-//   decodePoints: [{live, tldraw}] (liveview's points and @tldraw/tlschema's b64Vecs.decodePoints)
-//   widget: {first, second, listening} for {"widget": {records, update}}: the anywidget entry
-//     point's drawing of the model's records, after a change of them, and the listeners left
+//   decodePoints: [{live, tldraw}] (liveview's points and @tldraw/tlschema's b64Vecs.decodePoints
+//     of the path, or _legacyDecodePoints of a points string; [] where it throws)
 // The @tldraw packages come from tests/node/node_modules (install them first).
 
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
-const source = readFileSync(
-	new URL('../../tlsync_core/tldraw/static/liveview.js', import.meta.url),
-	'utf8'
-)
+// argv[2]: liveview.js as served (tlsync_core/views/files.py: its constants filled in)
+const source = readFileSync(process.argv[2], 'utf8')
 // liveview.js is an ES module in a package without "type": "module": import it as text
 const live = await import('data:text/javascript;base64,' + Buffer.from(source).toString('base64'))
 const require = createRequire(new URL('../node/package.json', import.meta.url))
@@ -45,27 +42,18 @@ const result = {
 	}),
 	decodePoints: (request.decodePoints || []).map((segment) => ({
 		live: live.decodePoints(segment).map(([x, y]) => ({ x, y })),
-		tldraw: b64Vecs.decodePoints(segment.path, segment.dim).map(({ x, y }) => ({ x, y })),
+		tldraw: tldrawPoints(segment).map(({ x, y }) => ({ x, y })),
 	})),
 }
-if (request.widget) result.widget = widget(request.widget)
 process.stdout.write(JSON.stringify(result))
 
-// An anywidget host in miniature: a model with traitlets and change events, an element.
-function widget({ records, update }) {
-	const traits = { records, page_id: null, ws_url: '' }
-	const handlers = new Map()
-	const model = {
-		get: (name) => traits[name],
-		on: (event, fn) => handlers.set(event, fn),
-		off: (event) => handlers.delete(event),
+// b64Vecs' points of a segment's path (or legacy points string); none where it throws
+function tldrawPoints(segment) {
+	try {
+		if (typeof segment.path === 'string') return b64Vecs.decodePoints(segment.path, segment.dim)
+		return b64Vecs._legacyDecodePoints(segment.points)
+	} catch {
+		return []
 	}
-	const el = { innerHTML: '', firstElementChild: null }
-	const cleanup = live.default.render({ model, el })
-	const first = el.innerHTML
-	traits.records = update
-	handlers.get('change:records')()
-	const second = el.innerHTML
-	cleanup()
-	return { first, second, listening: handlers.size }
 }
+

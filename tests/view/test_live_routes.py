@@ -9,7 +9,6 @@ import asyncio
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
-from importlib import resources
 from pathlib import Path
 
 import orjson
@@ -18,6 +17,7 @@ import pytest
 from tlsync_client.connection import SyncError, connect
 from tlsync_core.demo_schema import PRESENCE, SHAPE, create_demo_schema
 from tlsync_core.server import AuthDecision, AuthRequest, SQLitePersistence, TLSyncServer
+from tlsync_core.views.files import static_file
 
 
 @pytest.fixture
@@ -59,8 +59,7 @@ async def test_the_room_page_loads_the_live_view_module(server: TLSyncServer) ->
     status, content_type, body = await get(server, "/static/liveview.js")
     assert status == 200
     assert content_type.startswith("text/javascript")
-    module = resources.files("tlsync_core").joinpath("tldraw", "static", "liveview.js")
-    assert body == module.read_bytes()
+    assert body == static_file("liveview.js")
     assert b"export function connectLive" in body
     status, _, _ = await get(server, "/static/nothing.js")
     assert status == 404

@@ -1,4 +1,4 @@
-"""``tlsync_core.tldraw.render``: one page of tldraw records as SVG.
+"""``tlsync_core.views.render``: one page of tldraw records as SVG.
 
 Each test parses the SVG and checks what a tldraw user would look for: the elements of each
 shape kind, tldraw's colours and stroke widths, positions, and arrows ending on the outlines of
@@ -38,9 +38,8 @@ from view_documents import (
 
 from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.store import Store
-from tlsync_core.tldraw.render import (
-    PALETTE,
-    STROKE_SIZES,
+from tlsync_core.tldraw.theme import PALETTE, STROKE_SIZES
+from tlsync_core.views.render import (
     SvgPicture,
     decode_points,
     display_store,

@@ -1,4 +1,4 @@
-"""The live view (``tlsync_core/tldraw/static/liveview.js``) against render.py and tldraw.
+"""The live view (``tlsync_core/views/static/liveview.js``) against render.py and tldraw.
 
 The browser renders rooms with a JavaScript port of ``render.py``; these tests run it under node
 (``tests/view/render_node.mjs``) and require the same SVG byte for byte on documents with every
@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import random
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,8 @@ from view_documents import (
 )
 
 from tlsync_core.protocol.diff import apply_object_diff, diff_record
-from tlsync_core.tldraw.render import decode_points, render_svg
+from tlsync_core.views.files import constants_json, liveview_module
+from tlsync_core.views.render import decode_points, render_svg
 
 SCRIPT = Path(__file__).resolve().parent / "render_node.mjs"
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,15 +61,18 @@ def run_node(request: dict[str, Any]) -> dict[str, Any]:
             pytest.fail("node and npm are needed for the live view's differential tests")
         pytest.skip("node and npm are not installed: live view differential tests skipped")
     ensure_node_modules()
-    result = subprocess.run(
-        [node, str(SCRIPT)],
-        input=json.dumps(request, allow_nan=False),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory() as directory:
+        module = Path(directory) / "liveview.mjs"
+        module.write_text(liveview_module(), encoding="utf-8")
+        result = subprocess.run(
+            [node, str(SCRIPT), str(module)],
+            input=json.dumps(request, allow_nan=False),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
+            check=False,
+        )
     assert result.returncode == 0, result.stderr[-4000:]
     answer: dict[str, Any] = json.loads(result.stdout)
     return answer
@@ -96,7 +102,13 @@ def odd_documents() -> list[dict[str, Any]]:
         by_id([geo("shape:orphan") | {"parentId": "page:none"}]),
         by_id([page(), cyclic, unicode, *degenerate]),
         by_id([page(), geo("shape:tiny", w=0.001, h=0.001, geo="cloud")]),
+        by_id(  # (flat polygons: no area to stretch them into)
+            [page()] + [geo(f"shape:{k}{w}", w=w, h=50 - w, geo=k) for k in FLAT for w in (0, 50)]
+        ),
     ]
+
+
+FLAT = ("pentagon", "hexagon", "octagon", "star", "triangle")
 
 
 @pytest.mark.spec("VIEW9")
@@ -221,16 +233,60 @@ def test_draw_paths_decode_as_tldraw_decodes_them() -> None:
         assert [(p["x"], p["y"]) for p in got["live"]] == decode_points(segment)
 
 
-@pytest.mark.spec("VIEW13")
-def test_the_module_works_as_an_anywidget() -> None:
-    """The default export's ``render({model, el})`` (anywidget's entry point) draws the model's
-    ``records`` into the element, redraws on ``change:records``, and its cleanup stops
-    listening."""
-    before = every_shape_document()
-    after = random_document(2)
-    answer = run_node({"widget": {"records": before, "update": after}})
-    assert answer["widget"] == {
-        "first": render_svg(before),
-        "second": render_svg(after),
-        "listening": 0,
-    }
+def _finite_or_none(value: float) -> float | None:
+    """A coordinate as it crosses JSON from node (non-finite numbers become ``null``)."""
+    return value if math.isfinite(value) else None
+
+
+@pytest.mark.spec("VIEW5", "VIEW14")
+def test_bad_draw_paths_decode_as_tldraw_decodes_them() -> None:
+    """On bad base64 (characters outside the alphabet, missing or extra padding, truncated points,
+    lengths that are not a multiple of four, legacy strings cut short) render.py and liveview.js
+    give the points tldraw's ``b64Vecs`` decodes, and none where it throws."""
+    good = encode_points([(10.0, 20.0), (12.5, 24.0), (20.0, 30.0)], 3)
+    paths = [
+        "!!",
+        "A",
+        "=",
+        "==",
+        "AAAA",
+        "AAAAAAAAAAA=",
+        "AAAAAAAAAAAAAAAA",
+        good[:-4],
+        good[:-2],
+        good[:-1],
+        good + "A",
+        good + "AB",
+        good.rstrip("="),
+        good.replace("A", "!"),
+        good.replace("A", "-"),
+        "é" * 16,
+    ]
+    segments: list[dict[str, Any]] = [{"type": "free", "path": p} for p in paths]
+    segments += [{"type": "free", "path": p, "dim": 2} for p in paths]
+    segments += [{"type": "free", "points": p} for p in ["AAAA", "AAAAAAAA", "!!!!!!!!", "A="]]
+    answer = run_node({"decodePoints": segments})
+    for segment, got in zip(segments, answer["decodePoints"], strict=True):
+        assert got["live"] == got["tldraw"], segment
+        mine = [
+            {"x": _finite_or_none(x), "y": _finite_or_none(y)} for x, y in decode_points(segment)
+        ]
+        assert mine == got["live"], segment
+
+
+@pytest.mark.spec("VIEW15")
+def test_liveview_js_has_no_copy_of_the_constants() -> None:
+    """liveview.js as stored holds none of tldraw's colours, fonts or sizes: they arrive as one
+    JSON object generated from Python when the module is served, so the two renderers cannot
+    draw with different numbers."""
+    stored = (Path(__file__).parents[2] / "tlsync_core/views/static/liveview.js").read_text()
+    served = liveview_module()
+    constants = json.loads(constants_json())
+    colours = {c for variants in constants["PALETTE"].values() for c in variants.values()}
+    colours |= set(constants["THEME"].values())
+    colours -= {"#ffffff", "#FFFFFF", "#000000"}  # (also literals: a cursor's outline, a shadow)
+    for text in [*colours, *constants["FONT_FAMILIES"].values()]:
+        assert text not in stored
+        assert text in served
+    assert stored.count("/*CONSTANTS*/ null") == 1
+    assert served == stored.replace("/*CONSTANTS*/ null", constants_json())

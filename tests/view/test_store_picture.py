@@ -9,7 +9,7 @@ import pytest
 from tlsync_core.store import Store
 from tlsync_core.testing import tldraw_store
 from tlsync_core.tldraw import create_geo
-from tlsync_core.tldraw.render import svg_of
+from tlsync_core.views.render import svg_of
 
 
 @pytest.fixture
@@ -22,8 +22,8 @@ def unregistered() -> Iterator[None]:
 
 
 @pytest.mark.spec("VIEW13")
-def test_the_tldraw_package_registers_its_renderer() -> None:
-    """Once the tldraw package is imported, a store's ``_repr_svg_`` is tldraw's picture of its
+def test_the_views_package_registers_its_renderer() -> None:
+    """Once the views package is imported, a store's ``_repr_svg_`` is tldraw's picture of its
     first page, with ids unique to the picture."""
     store = tldraw_store()
     create_geo(store, x=10, y=20, w=80, h=40)

@@ -14,7 +14,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -24,6 +23,7 @@ import orjson
 from tlsync_core.server.auth import AuthDecision, AuthRequest, decide
 from tlsync_core.server.memory_budget import MemoryBudget
 from tlsync_core.server.persistence import dumps_json
+from tlsync_core.views.files import static_file
 
 if TYPE_CHECKING:
     from tlsync_core.server.host import TLSyncHost
@@ -125,7 +125,7 @@ async def _healthz(host: TLSyncHost, _request: HttpRequest) -> HttpResponse:
 
 async def _live_view_script(_host: TLSyncHost, _request: HttpRequest) -> HttpResponse:
     return HttpResponse(
-        HTTPStatus.OK, _static_file("liveview.js"), "text/javascript; charset=utf-8", NO_CACHE
+        HTTPStatus.OK, static_file("liveview.js"), "text/javascript; charset=utf-8", NO_CACHE
     )
 
 
@@ -168,7 +168,7 @@ async def _room_page(_host: TLSyncHost, _request: HttpRequest, room_id: str) -> 
     """The live view of a room: ``static/room.html`` with the room id (a JSON string that
     cannot end the script element)."""
     room = orjson.dumps(room_id).decode().replace("<", "\\u003c").replace(">", "\\u003e")
-    page = _static_file("room.html").replace(b"/*ROOM_ID*/", room.encode())
+    page = static_file("room.html").replace(b"/*ROOM_ID*/", room.encode())
     return HttpResponse(HTTPStatus.OK, page, "text/html; charset=utf-8", NO_CACHE)
 
 
@@ -220,8 +220,3 @@ async def _durable_snapshot(host: TLSyncHost, room_id: str) -> Any:
     async with asyncio.timeout(host.limits.snapshot_durable_timeout):
         await host.storage.durable(host.storage.last_seq(room_id))
     return snapshot
-
-
-def _static_file(name: str) -> bytes:
-    """A file of the live view (``tlsync_core/tldraw/static``, package data)."""
-    return resources.files("tlsync_core").joinpath("tldraw", "static", name).read_bytes()

@@ -14,11 +14,10 @@ and migrations), :mod:`~tlsync_core.tldraw.tlstore` (integrity checker),
 :mod:`~tlsync_core.tldraw.shapes` (the default shapes) and :mod:`~tlsync_core.tldraw.generated`
 (data read from tldraw itself by ``scripts/gen-tldraw-data``).
 
-Importing the package sets :attr:`Store.picture <tlsync_core.store.Store.picture>` to tldraw's
-renderer (:mod:`~tlsync_core.tldraw.render`), so that a store shows its first page in Jupyter.
+:mod:`~tlsync_core.tldraw.theme` holds the default theme's colours and sizes.  Pictures of the
+records are drawn by :mod:`tlsync_core.views`, a layer above this one.
 """
 
-from tlsync_core.store import Store
 from tlsync_core.tldraw.helpers import (
     ArrowTarget,
     Box,
@@ -73,7 +72,6 @@ from tlsync_core.tldraw.ids import (
 )
 from tlsync_core.tldraw.misc import to_rich_text
 from tlsync_core.tldraw.props import ShapeProps
-from tlsync_core.tldraw.render import svg_of
 from tlsync_core.tldraw.schema import CustomRecordInfo, create_tldraw_schema
 from tlsync_core.tldraw.styles import StyleProp
 
@@ -132,12 +130,3 @@ __all__ = [
     "ungroup",
     "update_props",
 ]
-
-
-def _store_picture(store: Store) -> str:
-    """A store's first page as SVG for Jupyter, its ids unique to the picture."""
-    return svg_of(store, unique_ids=True)
-
-
-# the store draws itself in notebooks with tldraw's renderer (the store cannot import it)
-Store.picture = _store_picture

@@ -44,7 +44,7 @@ from tlsync_core.tldraw.helpers.shape_geometry import (
 from tlsync_core.tldraw.helpers.text import is_empty, paragraphs
 from tlsync_core.tldraw.helpers.text_layout import measure
 from tlsync_core.tldraw.helpers.tree import page_transform
-from tlsync_core.tldraw.render import STROKE_SIZES
+from tlsync_core.tldraw.theme import ARROW_LABEL_FONT_SIZES, STROKE_SIZES
 
 __all__ = ["arrow_body", "arrow_label"]
 
@@ -61,7 +61,6 @@ _ARC_SPACING: Final = 20.0
 _ARC_MIN_SEGMENTS: Final = 8
 # labels: ARROW_LABEL_FONT_SIZES x 16 px, ARROW_LABEL_PADDING, LABEL_TO_ARROW_PADDING, and the
 # room kept for arrowheads on a label squeezed onto a short arrow
-_LABEL_FONT_SIZES: Final = {"s": 18.0, "m": 20.0, "l": 24.0, "xl": 28.0}
 _LABEL_PADDING: Final = 4.25
 _LABEL_TO_ARROW: Final = 20.0
 _LABEL_MARGIN: Final = 64.0
@@ -590,7 +589,9 @@ def _label_size(arrow: Record, body: list[Point]) -> tuple[float, float]:
     props = arrow["props"]
     rich = props["richText"]
     lines = ["i"] if is_empty(rich) else paragraphs(rich)
-    font_size = _LABEL_FONT_SIZES.get(props["size"], _LABEL_FONT_SIZES["m"]) * props["scale"]
+    font_size = (
+        ARROW_LABEL_FONT_SIZES.get(props["size"], ARROW_LABEL_FONT_SIZES["m"]) * props["scale"]
+    )
     box = measure(lines, props["font"], font_size)
     width, height = box.w, box.h
     extent = bounding_box(body)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from tlsync_core.tldraw.b64vecs import B64Vecs
-from tlsync_core.tldraw.render import STROKE_SIZES
+from tlsync_core.tldraw.theme import STROKE_SIZES
 
 __all__ = ["draw_outline", "raw_points", "stroke_points"]
 

@@ -24,6 +24,7 @@ __all__ = [
     "polygon_vertices",
     "seeded_random",
     "star_vertices",
+    "straight_vertices",
 ]
 
 Point = tuple[float, float]
@@ -47,7 +48,7 @@ def polygon_vertices(w: float, h: float, sides: int) -> list[Point]:
     ]  # fmt: skip
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     bw, bh = max(xs) - min(xs), max(ys) - min(ys)
-    if bw == w and bh == h:
+    if (bw == w and bh == h) or bw == 0 or bh == 0:  # (nothing to stretch, or no area)
         return points
     return [((x - min(xs)) / bw * w, (y - min(ys)) / bh * h) for x, y in points]
 
@@ -169,8 +170,9 @@ def _heart(w: float, h: float) -> list[Point]:
     ]
 
 
-def _straight(geo: str, w: float, h: float) -> list[Point] | None:
-    """The corners of a straight-edged kind (None for the curved ones)."""
+def straight_vertices(geo: str, w: float, h: float) -> list[Point] | None:
+    """The corners of a straight-edged kind, or of the rectangle for kinds tldraw does not have
+    (None for the curved ones)."""
     o = min(w * 0.38, h * 0.38)
     ox, oy = min(w, h) * 0.38, h * 0.16
     ux, uy = w * 0.16, min(w, h) * 0.38
@@ -338,7 +340,7 @@ def geo_vertices(
     """The outline of a geo kind of ``w`` x ``h`` (at least 1 x 1), as tldraw samples it (a
     cloud's bumps depend on the shape's id, size and scale)."""
     w, h = max(1.0, w), max(1.0, h)
-    straight = _straight(geo, w, h)
+    straight = straight_vertices(geo, w, h)
     if straight is not None:
         return straight
     if geo == "ellipse":

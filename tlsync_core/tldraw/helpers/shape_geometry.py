@@ -24,7 +24,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from typing import Final
 
 import attrs
 
@@ -35,6 +34,7 @@ from tlsync_core.tldraw.helpers.geo_paths import geo_vertices, line_vertices
 from tlsync_core.tldraw.helpers.geometry import Box, Transform, bounding_box, local_transform
 from tlsync_core.tldraw.helpers.text import text_size
 from tlsync_core.tldraw.helpers.tree import ancestors, children, page_transform
+from tlsync_core.tldraw.theme import NOTE_SIZE
 
 __all__ = [
     "Part",
@@ -48,8 +48,6 @@ __all__ = [
 ]
 
 Point = tuple[float, float]
-
-_NOTE_SIZE: Final = 200.0
 
 
 @attrs.frozen
@@ -162,7 +160,7 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
         return [Part(tuple(outline), closed=True, filled=props["fill"] != "none")]
     if kind == "note":
         scale = props["scale"]
-        return [_rect(_NOTE_SIZE * scale, (_NOTE_SIZE + props["growY"]) * scale, filled=True)]
+        return [_rect(NOTE_SIZE * scale, (NOTE_SIZE + props["growY"]) * scale, filled=True)]
     if kind == "frame":
         return [_rect(props["w"], props["h"], filled=False)]
     if kind == "text":

@@ -22,16 +22,14 @@ from typing import Any, Final
 from tlsync_core.tldraw.helpers.geometry import Transform
 from tlsync_core.tldraw.helpers.text import is_empty, paragraphs, text_size
 from tlsync_core.tldraw.helpers.text_layout import line_height, measure
-from tlsync_core.tldraw.render import STROKE_SIZES
+from tlsync_core.tldraw.theme import LABEL_FONT_SIZES, NOTE_SIZE, STROKE_SIZES
 
 __all__ = ["fit_geo", "fit_note", "fit_text", "label_font_size"]
 
 # LABEL_FONT_SIZES x the theme's 16 px; GEO_SHAPE_MIN_WIDTHS; LABEL_PADDING
-_LABEL_FONT_SIZES: Final = {"s": 18.0, "m": 22.0, "l": 26.0, "xl": 32.0}
 _GEO_MIN_WIDTHS: Final = {"s": 12.0, "m": 14.0, "l": 16.0, "xl": 20.0}
 _PADDING: Final = 16.0
 _MIN_SIZE_WITH_LABEL: Final = (_PADDING + 1) * 3
-_NOTE_SIZE: Final = 200.0
 _NOTE_FUZZ: Final = 1.0
 _NOTE_SMALLEST_FONT: Final = 14.0
 
@@ -40,7 +38,7 @@ Props = Mapping[str, Any]
 
 def label_font_size(size: str) -> float:
     """The font size of a geo or note label."""
-    return _LABEL_FONT_SIZES.get(size, _LABEL_FONT_SIZES["m"])
+    return LABEL_FONT_SIZES.get(size, LABEL_FONT_SIZES["m"])
 
 
 def _geo_label_size(props: Props) -> tuple[float, float]:
@@ -113,9 +111,9 @@ def fit_note(props: Props) -> dict[str, Any]:
     base = label_font_size(props["size"])
     if is_empty(props["richText"]):
         label_h = line_height(base) + _PADDING * 2
-        return {**props, "growY": max(0.0, label_h - _NOTE_SIZE), "fontSizeAdjustment": 1}
+        return {**props, "growY": max(0.0, label_h - NOTE_SIZE), "fontSizeAdjustment": 1}
     lines = paragraphs(props["richText"])
-    room = _NOTE_SIZE - _PADDING * 2 - _NOTE_FUZZ
+    room = NOTE_SIZE - _PADDING * 2 - _NOTE_FUZZ
     font_size = base
     for step in range(51):
         font_size = min(base, base - step)
@@ -127,7 +125,7 @@ def fit_note(props: Props) -> dict[str, Any]:
             break
     label_h = box.h + _PADDING * 2
     adjustment = 1 if font_size == base else font_size / base
-    return {**props, "growY": max(0.0, label_h - _NOTE_SIZE), "fontSizeAdjustment": adjustment}
+    return {**props, "growY": max(0.0, label_h - NOTE_SIZE), "fontSizeAdjustment": adjustment}
 
 
 def fit_text(shape: Mapping[str, Any], props: Props) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any, Final
 from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.text_layout import measure
 from tlsync_core.tldraw.helpers.tree import get_shape
+from tlsync_core.tldraw.theme import FONT_SIZES
 
 __all__ = ["get_text", "is_empty", "paragraphs", "plain_text", "text_size"]
 
@@ -23,7 +24,6 @@ __all__ = ["get_text", "is_empty", "paragraphs", "plain_text", "text_size"]
 _INLINE: Final = frozenset({"text", "hardBreak"})
 
 # tldraw's text shape font sizes (FONT_SIZES x the theme's 16 px) and narrowest text
-_FONT_SIZES: Final = {"s": 18.0, "m": 24.0, "l": 36.0, "xl": 44.0}
 _MIN_TEXT_WIDTH: Final = 16.0
 
 
@@ -99,7 +99,7 @@ def text_size(shape: Mapping[str, Any]) -> tuple[float, float]:
     ``TextShapeUtil`` measures it: an auto-size text is one pixel wider than its widest line, a
     fixed one is ``w`` wide and wraps; at least 16 wide and one font size tall."""
     props = shape["props"]
-    font_size = _FONT_SIZES.get(props["size"], _FONT_SIZES["m"])
+    font_size = FONT_SIZES.get(props["size"], FONT_SIZES["m"])
     fixed = None if props["autoSize"] else max(_MIN_TEXT_WIDTH, math.floor(props["w"]))
     box = measure(paragraphs(props["richText"]), props["font"], font_size, max_width=fixed)
     width = fixed if fixed is not None else max(_MIN_TEXT_WIDTH, box.w + 1)

@@ -19,15 +19,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from typing import Final
 
 import attrs
 
 from tlsync_core.tldraw.generated_fonts import FONTS
+from tlsync_core.tldraw.theme import LINE_HEIGHT
 
 __all__ = ["FontMetrics", "TextBox", "font_metrics", "line_height", "measure", "text_width"]
-
-_LINE_HEIGHT: Final = 1.35
 
 
 @attrs.frozen
@@ -60,7 +58,7 @@ def font_metrics(style: str) -> FontMetrics:
 
 def line_height(font_size: float) -> int:
     """tldraw's line height in pixels for a font size (``resolveLineHeightPx``)."""
-    return round(font_size * _LINE_HEIGHT)
+    return round(font_size * LINE_HEIGHT)
 
 
 def text_width(text: str, style: str, font_size: float) -> float:

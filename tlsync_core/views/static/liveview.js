@@ -7,85 +7,21 @@
 //   applyDiff(records, diff)             apply a protocol NetworkDiff to an id -> record object
 //   applyObjectDiff(object, diff)        @tldraw/sync-core's applyObjectDiff (SPEC.md DF8, DF9)
 //   connectLive(el, wsUrl, {pageId})     join a room read-only and keep el drawn
-//   default export {render}              anywidget: render({model, el}) with the traitlets
-//                                        `records` (dict), `page_id`, `ws_url`
+//   default export {render}              the LiveView anywidget (tlsync_core/views/widget.py)
 //
-// renderSvg is a line-by-line port of tlsync_core/tldraw/render.py and must produce the same
+// Serve it through tlsync_core/views/files.py, which fills in its constants.
+//
+// renderSvg is a line-by-line port of tlsync_core/views/render.py and must produce the same
 // text byte for byte (tests/view/test_render_differential.py): change both together.
 
-// -- tldraw 5.4.2's default theme (light) ---------------------------------------------------------
+// -- constants: tldraw 5.4.2's default theme and sizes, and the renderer's own -------------------
 
-export const THEME = { background: '#f9fafb', solid: '#fcfffe', text: '#000000' }
-
-const VARIANTS = [
-	'solid',
-	'semi',
-	'pattern',
-	'linedFill',
-	'frameHeadingStroke',
-	'frameHeadingFill',
-	'frameStroke',
-	'frameFill',
-	'frameText',
-	'noteFill',
-	'noteText',
-	'highlightSrgb',
-]
-// prettier-ignore
-const PALETTE_TABLE = {
-	black: ['#1d1d1d', '#e8e8e8', '#494949', '#363636', '#717171', '#ffffff', '#717171',
-		'#ffffff', '#000000', '#FCE19C', '#000000', '#fddd00'],
-	grey: ['#9fa8b2', '#eceef0', '#bcc3c9', '#bbc1c9', '#aaaaab', '#fbfcfc', '#aaaaab',
-		'#fcfcfd', '#000000', '#C0CAD3', '#000000', '#cbe7f1'],
-	'light-violet': ['#e085f4', '#f5eafa', '#e9acf8', '#e9abf7', '#e59bf5', '#fefaff',
-		'#e59bf5', '#fefbff', '#000000', '#DFB0F9', '#000000', '#ff88ff'],
-	violet: ['#ae3ec9', '#ecdcf2', '#bd63d3', '#be68d4', '#bc62d3', '#fcf7fd', '#bc62d3',
-		'#fdf9fd', '#000000', '#DB91FD', '#000000', '#c77cff'],
-	blue: ['#4465e9', '#dce1f8', '#6681ee', '#6580ec', '#6681ec', '#f9fafe', '#6681ec',
-		'#f9fafe', '#000000', '#8AA3FF', '#000000', '#10acff'],
-	'light-blue': ['#4ba1f1', '#ddedfa', '#6fbbf8', '#7abaf5', '#6cb2f3', '#f8fbfe', '#6cb2f3',
-		'#fafcff', '#000000', '#9BC4FD', '#000000', '#00f4ff'],
-	yellow: ['#f1ac4b', '#f9f0e6', '#fecb92', '#f5c27a', '#f3bb6c', '#fefcf8', '#f3bb6c',
-		'#fffdfa', '#000000', '#FED49A', '#000000', '#fddd00'],
-	orange: ['#e16919', '#f8e2d4', '#f78438', '#ea8643', '#e68544', '#fef9f6', '#e68544',
-		'#fef9f6', '#000000', '#FAA475', '#000000', '#ffa500'],
-	green: ['#099268', '#d3e9e3', '#39a785', '#0bad7c', '#37a684', '#f8fcfa', '#37a684',
-		'#f8fcfa', '#000000', '#6FC896', '#000000', '#00ffc8'],
-	'light-green': ['#4cb05e', '#dbf0e0', '#65cb78', '#7ec88c', '#6dbe7c', '#f8fcf9',
-		'#6dbe7c', '#fafdfa', '#000000', '#98D08A', '#000000', '#65f641'],
-	'light-red': ['#f87777', '#f4dadb', '#fe9e9e', '#f99a9a', '#f89090', '#fffafa', '#f89090',
-		'#fffbfb', '#000000', '#F7A5A1', '#000000', '#ff7fa3'],
-	red: ['#e03131', '#f4dadb', '#e55959', '#e75f5f', '#e55757', '#fef7f7', '#e55757',
-		'#fef9f9', '#000000', '#FC8282', '#000000', '#ff636e'],
-	white: ['#FFFFFF', '#f5f5f5', '#f9f9f9', '#ffffff', '#7d7d7d', '#ffffff', '#7d7d7d',
-		'#ffffff', '#000000', '#FFFFFF', '#000000', '#ffffff'],
-}
-export const PALETTE = {}
-for (const [name, values] of Object.entries(PALETTE_TABLE)) {
-	const entry = {}
-	VARIANTS.forEach((variant, i) => {
-		entry[variant] = values[i]
-	})
-	PALETTE[name] = entry
-}
-
-export const STROKE_SIZES = { s: 2, m: 3.5, l: 5, xl: 10 }
-export const FONT_SIZES = { s: 18, m: 24, l: 36, xl: 44 }
-export const LABEL_FONT_SIZES = { s: 18, m: 22, l: 26, xl: 32 }
-export const ARROW_LABEL_FONT_SIZES = { s: 18, m: 20, l: 24, xl: 28 }
-export const FONT_FAMILIES = {
-	draw: "'tldraw_draw', 'Comic Sans MS', 'Segoe Print', cursive, sans-serif",
-	sans: "'tldraw_sans', 'Inter', 'Helvetica Neue', Arial, sans-serif",
-	serif: "'tldraw_serif', Georgia, 'Times New Roman', serif",
-	mono: "'tldraw_mono', 'IBM Plex Mono', Menlo, Consolas, monospace",
-}
-const LINE_HEIGHT = 1.35
-const LABEL_PADDING = 16
-const NOTE_SIZE = 200
-const CHAR_WIDTH = 0.55
-const PADDING = 32
-const EMPTY_BOX = [0, 0, 640, 480]
-const ARC_SAMPLES = 32
+// Handed over as JSON when the module is served (tlsync_core/views/files.py, generated from
+// tlsync_core/tldraw/theme.py and render.py's modules): one copy of every number.
+const TLDRAW = /*CONSTANTS*/ null
+export const { THEME, PALETTE, STROKE_SIZES, FONT_SIZES, FONT_FAMILIES } = TLDRAW
+export const { LABEL_FONT_SIZES, ARROW_LABEL_FONT_SIZES } = TLDRAW
+const { LINE_HEIGHT, LABEL_PADDING, NOTE_SIZE, CHAR_WIDTH, PADDING, EMPTY_BOX, ARC_SAMPLES } = TLDRAW
 const HEX = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g
 const NOT_ID = /[^A-Za-z0-9_-]/g
@@ -338,15 +274,27 @@ function truncate(value, maxChars) {
 
 // -- draw shape points (5.4.2 b64 paths) ----------------------------------------------------------
 
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+// tldraw's lenient base64 decoding (b64Vecs' fallback, tlsync_core/tldraw/b64vecs.py): unknown
+// characters count as 'A', characters past the last full group (unpadded) are ignored; a
+// negative length throws a RangeError
 function b64Bytes(value) {
-	try {
-		const binary = atob(value)
-		const bytes = new Uint8Array(binary.length)
-		for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-		return bytes
-	} catch {
-		return new Uint8Array(0)
+	let padding = 0
+	if (value.endsWith('=')) padding = value.length > 1 && value[value.length - 2] === '=' ? 2 : 1
+	const bytes = new Uint8Array(Math.floor((value.length * 3) / 4) - padding)
+	const full = Math.floor((value.length - padding) / 4) * 4
+	const sextet = (i) => Math.max(0, BASE64.indexOf(value.charAt(i)))
+	let j = 0
+	const put = (bitmap, count) => {
+		for (let k = 0; k < count; k++) if (j < bytes.length) bytes[j++] = (bitmap >> (16 - 8 * k)) & 255
 	}
+	for (let i = 0; i < full; i += 4) {
+		put((sextet(i) << 18) | (sextet(i + 1) << 12) | (sextet(i + 2) << 6) | sextet(i + 3), 3)
+	}
+	if (padding === 1) put((sextet(full) << 18) | (sextet(full + 1) << 12) | (sextet(full + 2) << 6), 2)
+	if (padding === 2) put((sextet(full) << 18) | (sextet(full + 1) << 12), 1)
+	return bytes
 }
 
 const POW2 = []
@@ -371,46 +319,48 @@ function float16(view, offset) {
 	return sign ? -magnitude : magnitude
 }
 
+// b64Vecs' decodePoints (or, for a legacy string, legacyDecodePoints), as [x, y] pairs
+function b64Points(value, dim, legacy) {
+	const data = b64Bytes(value)
+	const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+	const points = []
+	if (legacy) {
+		for (let offset = 0; offset < data.length; offset += 6) {
+			float16(view, offset + 4) // (the pressure: a truncated point throws, as in tldraw)
+			points.push([float16(view, offset), float16(view, offset + 2)])
+		}
+		return points
+	}
+	const twoD = dim === 2
+	let x = view.getFloat32(0, true)
+	let y = view.getFloat32(4, true)
+	if (!twoD) view.getFloat32(8, true)
+	points.push([x, y])
+	for (let offset = twoD ? 8 : 12; offset < data.length; offset += twoD ? 4 : 6) {
+		x += float16(view, offset)
+		y += float16(view, offset + 2)
+		if (!twoD) float16(view, offset + 4)
+		points.push([x, y])
+	}
+	return points
+}
+
+/** The points of a draw/highlight segment (as render.py's decode_points): tldraw's b64Vecs
+ * decoding of `path` or of a legacy `points` string, none where it throws; or a points list. */
 export function decodePoints(segment) {
 	if (!isObj(segment)) return []
 	const path = get(segment, 'path')
-	const points = []
-	if (typeof path === 'string') {
-		const data = b64Bytes(path)
-		const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-		const twoD = get(segment, 'dim') === 2
-		const first = twoD ? 8 : 12
-		const step = twoD ? 4 : 6
-		if (data.length < first) return []
-		let x = view.getFloat32(0, true)
-		let y = view.getFloat32(4, true)
-		points.push([x, y])
-		let offset = first
-		while (offset + 4 <= data.length) {
-			x += float16(view, offset)
-			y += float16(view, offset + 2)
-			points.push([x, y])
-			offset += step
-		}
-		return points
-	}
 	const legacy = get(segment, 'points')
-	if (typeof legacy === 'string') {
-		const data = b64Bytes(legacy)
-		const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-		let offset = 0
-		while (offset + 6 <= data.length) {
-			points.push([float16(view, offset), float16(view, offset + 2)])
-			offset += 6
-		}
-		return points
+	if (Array.isArray(legacy) && typeof path !== 'string') {
+		return legacy.filter(isObj).map((p) => [num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
 	}
-	if (Array.isArray(legacy)) {
-		for (const p of legacy) {
-			if (isObj(p)) points.push([num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
-		}
+	try {
+		if (typeof path === 'string') return path ? b64Points(path, get(segment, 'dim'), false) : []
+		if (typeof legacy === 'string') return b64Points(legacy, null, true)
+	} catch (error) {
+		if (!(error instanceof RangeError)) throw error
 	}
-	return points
+	return []
 }
 
 // -- geometry -------------------------------------------------------------------------------------
@@ -1066,29 +1016,13 @@ class Renderer {
 			` transform="${transformAttr(shape)}"`
 		if (opacity !== 1) head += ` opacity="${fmt(opacity)}"`
 		const props = obj(get(shape, 'props'))
-		let inner
-		if (kind === 'geo') {
-			head += ` data-geo="${esc(str(get(props, 'geo'), 'rectangle'))}"`
-			inner = this.geo(shape, props, m)
-		} else if (kind === 'text') inner = this.textShape(shape, props, m)
-		else if (kind === 'note') inner = this.note(shape, props, m)
-		else if (kind === 'frame') inner = this.frame(shape, props, m, depth)
-		else if (kind === 'group') {
-			inner = ''
-			for (const child of this.children.get(shape.id) || []) {
-				inner += this.shape(child, m, depth + 1)
-			}
-		} else if (kind === 'line') inner = this.line(shape, props, m)
-		else if (kind === 'draw' || kind === 'highlight') {
-			inner = this.draw(shape, props, m, kind === 'highlight')
-		} else if (kind === 'arrow') inner = this.arrow(shape, props, m)
-		else inner = this.placeholder(shape, props, m, kind)
-		if (kind !== 'frame' && kind !== 'group') {
-			for (const child of this.children.get(shape.id) || []) {
-				inner += this.shape(child, m, depth + 1)
-			}
+		if (kind === 'geo') head += ` data-geo="${esc(str(get(props, 'geo'), 'rectangle'))}"`
+		let children = ''
+		for (const child of this.children.get(shape.id) || []) {
+			children += this.shape(child, m, depth + 1)
 		}
-		return `${head}>${inner}</g>`
+		const drawing = has(SHAPES, kind) ? SHAPES[kind] : PLACEHOLDER
+		return `${head}>${drawing(this, shape, props, m, children)}</g>`
 	}
 
 	label(props, { w, h, fontSize, fill, scale }) {
@@ -1204,7 +1138,7 @@ class Renderer {
 		return out + this.label(props, { w, h, fontSize: base * scale, fill, scale })
 	}
 
-	frame(shape, props, m, depth) {
+	frame(shape, props, m, children) {
 		const w = num(get(props, 'w'), 100)
 		const h = num(get(props, 'h'), 100)
 		this.extend(m, [
@@ -1226,10 +1160,7 @@ class Renderer {
 			`${esc(truncate(name, maxChars))}</text>` +
 			`<clipPath id="${clip}"><rect width="${fmt(w)}" height="${fmt(h)}"/></clipPath>` +
 			`<g clip-path="url(#${clip})">`
-		for (const child of this.children.get(shape.id) || []) {
-			out += this.shape(child, m, depth + 1)
-		}
-		return out + '</g>'
+		return `${out}${children}</g>`
 	}
 
 	line(shape, props, m) {
@@ -1241,21 +1172,12 @@ class Renderer {
 		return `<path class="tl-line" d="${d}" fill="none"${stroke}/>`
 	}
 
-	draw(shape, props, m, highlight) {
+	draw(shape, props, m) {
 		const points = this.localPoints(shape)
 		this.extend(m, points)
-		const scale = num(get(props, 'scale'), 1)
 		const colorName = get(props, 'color')
 		let d = smoothD(points)
-		if (highlight) {
-			const sw = size(FONT_SIZES, get(props, 'size')) * 1.12 * scale
-			return (
-				`<path class="tl-highlight" d="${d}" fill="none"` +
-				` stroke="${color(colorName, 'highlightSrgb')}" stroke-width="${fmt(sw)}"` +
-				` stroke-linecap="round" stroke-linejoin="round" stroke-opacity="0.7"/>`
-			)
-		}
-		const sw = size(STROKE_SIZES, get(props, 'size')) * scale
+		const sw = size(STROKE_SIZES, get(props, 'size')) * num(get(props, 'scale'), 1)
 		let fill = 'none'
 		if (get(props, 'isClosed') === true && points.length > 2) {
 			fill = this.fill(colorName, get(props, 'fill'))
@@ -1265,7 +1187,18 @@ class Renderer {
 		return `<path class="tl-draw" d="${d}" fill="${fill}"${stroke}/>`
 	}
 
-	placeholder(shape, props, m, kind) {
+	highlight(shape, props, m) {
+		const points = this.localPoints(shape)
+		this.extend(m, points)
+		const sw = size(FONT_SIZES, get(props, 'size')) * 1.12 * num(get(props, 'scale'), 1)
+		return (
+			`<path class="tl-highlight" d="${smoothD(points)}" fill="none"` +
+			` stroke="${color(get(props, 'color'), 'highlightSrgb')}" stroke-width="${fmt(sw)}"` +
+			` stroke-linecap="round" stroke-linejoin="round" stroke-opacity="0.7"/>`
+		)
+	}
+
+	placeholder(shape, props, m) {
 		const w = num(get(props, 'w'), 100)
 		const h = num(get(props, 'h'), 100)
 		this.extend(m, [
@@ -1276,23 +1209,14 @@ class Renderer {
 		])
 		const asset = this.assets.get(str(get(props, 'assetId'), ''))
 		const assetProps = asset !== undefined ? obj(get(asset, 'props')) : {}
-		let title
-		let detail
-		if (kind === 'image') {
-			title = 'Image'
-			detail = str(get(props, 'altText'), '') || str(get(assetProps, 'name'), '')
-		} else if (kind === 'video') {
-			title = 'Video'
-			detail = str(get(props, 'altText'), '') || str(get(assetProps, 'name'), '')
-		} else if (kind === 'bookmark') {
-			title = 'Bookmark'
-			detail = str(get(assetProps, 'title'), '') || str(get(props, 'url'), '')
-		} else if (kind === 'embed') {
-			title = 'Embed'
-			detail = str(get(props, 'url'), '')
-		} else {
-			title = kind || 'shape'
-			detail = ''
+		const kind = str(get(shape, 'type'), '')
+		const [title, detailKeys] = has(PLACEHOLDER_LABELS, kind)
+			? PLACEHOLDER_LABELS[kind]
+			: [kind || 'shape', []]
+		const sources = { props, asset: assetProps }
+		let detail = ''
+		for (const [source, key] of detailKeys) {
+			detail = detail || str(get(sources[source], key), '')
 		}
 		const label = detail ? `${title}: ${detail}` : title
 		const fontSize = 14
@@ -1608,6 +1532,34 @@ function arrowhead(kind, tip, direction, { length, sw, color: fill }) {
 	return ''
 }
 
+// -- shapes by type (shapes.py) -------------------------------------------------------------------
+
+// A shape drawn under its children (every kind but frames and groups)
+const thenChildren = (method) => (r, shape, props, m, children) =>
+	r[method](shape, props, m) + children
+
+// How each kind of shape is drawn, by type: (renderer, shape, props, matrix, children's SVG)
+const SHAPES = {
+	geo: thenChildren('geo'),
+	text: thenChildren('textShape'),
+	note: thenChildren('note'),
+	frame: (r, shape, props, m, children) => r.frame(shape, props, m, children),
+	group: (r, shape, props, m, children) => children,
+	line: thenChildren('line'),
+	draw: thenChildren('draw'),
+	highlight: thenChildren('highlight'),
+	arrow: thenChildren('arrow'),
+}
+const PLACEHOLDER = thenChildren('placeholder')
+
+// a placeholder's title, and where its detail comes from: the first non-empty of these
+const PLACEHOLDER_LABELS = {
+	image: ['Image', [['props', 'altText'], ['asset', 'name']]],
+	video: ['Video', [['props', 'altText'], ['asset', 'name']]],
+	bookmark: ['Bookmark', [['asset', 'title'], ['props', 'url']]],
+	embed: ['Embed', [['props', 'url']]],
+}
+
 // -- public rendering API -------------------------------------------------------------------------
 
 /** One page of a room as SVG text (the same text as render.py's render_svg). */
@@ -1920,29 +1872,41 @@ export function connectLive(el, wsUrl, options = {}) {
 
 // -- anywidget ------------------------------------------------------------------------------------
 
+// The LiveView widget (tlsync_core/views/widget.py): the kernel sends the records, then one
+// diff per transaction, each numbered; each one redraws the view.  A diff before the records is
+// ignored (the records include it); a gap in the numbering asks for the records again.
 function renderWidget({ model, el }) {
-	let live = null
-	const pageId = () => model.get('page_id') || null
-	const draw = () => {
-		if (!live) render(el, model.get('records') || {}, { pageId: pageId() })
+	let records = {}
+	let seq = -1
+	const view = document.createElement('div')
+	view.className = 'tlsync-liveview'
+	const resize = () => {
+		view.style.height = model.get('height')
 	}
-	const follow = () => {
-		if (live) live.close()
-		live = null
-		const wsUrl = model.get('ws_url')
-		if (wsUrl) live = connectLive(el, wsUrl, { pageId: pageId() })
-		else draw()
+	resize()
+	el.appendChild(view)
+	const onMessage = (message) => {
+		if (message.type === 'records') {
+			records = { ...message.records }
+			seq = message.seq
+			render(view, records)
+		} else if (message.type === 'diff' && seq >= 0) {
+			if (message.seq !== seq + 1) {
+				seq = -1
+				model.send({ type: 'ready' })
+				return
+			}
+			seq = message.seq
+			if (applyDiff(records, message.diff)) render(view, records)
+		}
 	}
-	model.on('change:records', draw)
-	model.on('change:page_id', follow)
-	model.on('change:ws_url', follow)
-	follow()
+	model.on('msg:custom', onMessage)
+	model.on('change:height', resize)
+	model.send({ type: 'ready' })
 	return () => {
-		model.off('change:records', draw)
-		model.off('change:page_id', follow)
-		model.off('change:ws_url', follow)
-		if (live) live.close()
+		model.off('msg:custom', onMessage)
+		model.off('change:height', resize)
 	}
 }
 
-export default { render }
+export default { render: renderWidget }

@@ -1,0 +1,70 @@
+"""The live view's files as they are served: ``static/liveview.js`` and ``static/room.html``.
+
+``liveview.js`` holds no copy of tldraw's colours and sizes nor of the renderer's own constants:
+its line ``const TLDRAW = /*CONSTANTS*/ null`` receives :func:`constants_json` (generated from
+:mod:`tlsync_core.tldraw.theme` and the renderer's modules) whenever the module is handed out,
+by the server at ``/static/liveview.js`` and to the notebook widget, so that Python and
+JavaScript draw with the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from tlsync_core.tldraw.theme import (
+    ARROW_LABEL_FONT_SIZES,
+    FONT_FAMILIES,
+    FONT_SIZES,
+    LABEL_FONT_SIZES,
+    LABEL_PADDING,
+    LINE_HEIGHT,
+    NOTE_SIZE,
+    PALETTE,
+    STROKE_SIZES,
+    THEME,
+)
+from tlsync_core.views.arrows import ARC_SAMPLES
+from tlsync_core.views.render import EMPTY_BOX, PADDING
+from tlsync_core.views.text import CHAR_WIDTH
+
+__all__ = ["constants_json", "liveview_module", "static_file"]
+
+_PLACEHOLDER = "/*CONSTANTS*/ null"
+
+
+def constants_json() -> str:
+    """The constants liveview.js draws with, as one JSON object (keys as in the module)."""
+    return json.dumps(
+        {
+            "THEME": THEME,
+            "PALETTE": PALETTE,
+            "STROKE_SIZES": STROKE_SIZES,
+            "FONT_SIZES": FONT_SIZES,
+            "LABEL_FONT_SIZES": LABEL_FONT_SIZES,
+            "ARROW_LABEL_FONT_SIZES": ARROW_LABEL_FONT_SIZES,
+            "FONT_FAMILIES": FONT_FAMILIES,
+            "LINE_HEIGHT": LINE_HEIGHT,
+            "LABEL_PADDING": LABEL_PADDING,
+            "NOTE_SIZE": NOTE_SIZE,
+            "CHAR_WIDTH": CHAR_WIDTH,
+            "PADDING": PADDING,
+            "EMPTY_BOX": EMPTY_BOX,
+            "ARC_SAMPLES": ARC_SAMPLES,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def liveview_module() -> str:
+    """``liveview.js`` with its constants filled in: the ES module pages and widgets run."""
+    source = resources.files(__name__.rpartition(".")[0]).joinpath("static", "liveview.js")
+    return source.read_text(encoding="utf-8").replace(_PLACEHOLDER, constants_json(), 1)
+
+
+def static_file(name: str) -> bytes:
+    """A file of ``static/`` as served (``liveview.js`` with its constants filled in)."""
+    if name == "liveview.js":
+        return liveview_module().encode()
+    return resources.files(__name__.rpartition(".")[0]).joinpath("static", name).read_bytes()

@@ -1,0 +1,215 @@
+"""One page of records, indexed for drawing: shapes by parent, bindings by arrow, assets.
+
+:class:`Page` answers the geometric questions any shape's drawing asks (a shape's box, points
+and outline in its own coordinates, its page matrix) and collects what the SVG document needs
+besides the shapes: the drawn points (for the viewBox) and the fill patterns used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tlsync_core.tldraw.theme import FONT_SIZES, LINE_HEIGHT, NOTE_SIZE, THEME
+from tlsync_core.views.geometry import (
+    IDENTITY,
+    Box,
+    Matrix,
+    Point,
+    apply,
+    bounds_of,
+    box_points,
+    flip_points,
+    geo_outline,
+    multiply,
+)
+from tlsync_core.views.records import (
+    Rec,
+    color_of,
+    draw_points,
+    line_points,
+    mapping,
+    number,
+    order_key,
+    sized,
+    string,
+)
+from tlsync_core.views.svg import NOT_ID
+from tlsync_core.views.text import shape_lines, wrap
+
+__all__ = ["Page", "local_matrix"]
+
+
+def local_matrix(shape: Rec) -> Matrix:
+    """A shape's matrix in its parent: its position and rotation."""
+    x = number(shape.get("x"), 0)
+    y = number(shape.get("y"), 0)
+    rotation = number(shape.get("rotation"), 0)
+    if rotation == 0:
+        return (1, 0, 0, 1, x, y)
+    c = math.cos(rotation)
+    s = math.sin(rotation)
+    return (c, s, -s, c, x, y)
+
+
+class Page:
+    def __init__(self, records: Mapping[str, Rec], page_id: str | None, id_prefix: str) -> None:
+        self.records = records
+        self.prefix = id_prefix
+        self.shapes: dict[str, Rec] = {}
+        self.children: dict[str, list[Rec]] = {}
+        self.bindings: dict[str, list[Rec]] = {}
+        self.assets: dict[str, Rec] = {}
+        pages: list[Rec] = []
+        presence: list[Rec] = []
+        for record_id in sorted(records):
+            record = records[record_id]
+            kind = record.get("typeName")
+            if kind == "shape":
+                self.shapes[record_id] = record
+                parent = string(record.get("parentId"), "")
+                self.children.setdefault(parent, []).append(record)
+            elif kind == "binding":
+                self.bindings.setdefault(string(record.get("fromId"), ""), []).append(record)
+            elif kind == "asset":
+                self.assets[record_id] = record
+            elif kind == "page":
+                pages.append(record)
+            elif kind == "instance_presence":
+                presence.append(record)
+        for siblings in self.children.values():
+            siblings.sort(key=order_key)
+        pages.sort(key=order_key)
+        self.presence = presence
+        if page_id is None:
+            if pages:
+                page_id = pages[0]["id"]
+            else:
+                roots = sorted(p for p in self.children if p not in self.shapes)
+                page_id = roots[0] if roots else "page:page"
+        self.page_id: str = page_id
+        self.matrices: dict[str, Matrix] = {}
+        self.points: list[Point] = []
+        self.patterns: set[str] = set()
+
+    def page_matrix(self, shape_id: str) -> Matrix:
+        """A shape's matrix on the page (its ancestors' matrices composed, cycles cut)."""
+        cached = self.matrices.get(shape_id)
+        if cached is not None:
+            return cached
+        chain: list[Rec] = []
+        seen: set[str] = set()
+        current: str | None = shape_id
+        while current is not None and current in self.shapes and current not in seen:
+            seen.add(current)
+            shape = self.shapes[current]
+            chain.append(shape)
+            current = string(shape.get("parentId"), "") or None
+        m = IDENTITY
+        for shape in reversed(chain):
+            m = multiply(m, local_matrix(shape))
+        self.matrices[shape_id] = m
+        return m
+
+    def local_box(self, shape: Rec, depth: int = 0) -> Box:
+        """The shape's extent in its own coordinates."""
+        kind = shape.get("type")
+        props = mapping(shape.get("props"))
+        scale = number(props.get("scale"), 1)
+        if kind == "geo":
+            return (
+                0,
+                0,
+                number(props.get("w"), 100),
+                number(props.get("h"), 100) + number(props.get("growY"), 0),
+            )
+        if kind == "note":
+            return (0, 0, NOTE_SIZE * scale, (NOTE_SIZE + number(props.get("growY"), 0)) * scale)
+        if kind == "text":
+            return (0, 0, number(props.get("w"), 8) * scale, self.text_height(props))
+        if kind in ("line", "draw", "highlight", "arrow"):
+            box = bounds_of(self.local_points(shape))
+            return box if box is not None else (0, 0, 1, 1)
+        if kind == "group":
+            points: list[Point] = []
+            if depth < 32:
+                for child in self.children.get(shape["id"], []):
+                    m = local_matrix(child)
+                    points.extend(apply(m, p) for p in box_points(self.local_box(child, depth + 1)))
+            box = bounds_of(points)
+            return box if box is not None else (0, 0, 1, 1)
+        return (0, 0, number(props.get("w"), 100), number(props.get("h"), 100))
+
+    def local_points(self, shape: Rec) -> list[Point]:
+        """The points that make a line, draw, highlight or arrow shape (else its box's corners)."""
+        kind = shape.get("type")
+        props = mapping(shape.get("props"))
+        if kind == "line":
+            return [(number(p.get("x"), 0), number(p.get("y"), 0)) for p in line_points(props)]
+        if kind in ("draw", "highlight"):
+            sx = number(props.get("scaleX"), 1)
+            sy = number(props.get("scaleY"), 1)
+            return [(p[0] * sx, p[1] * sy) for p in draw_points(props)]
+        if kind == "arrow":
+            start = mapping(props.get("start"))
+            end = mapping(props.get("end"))
+            return [
+                (number(start.get("x"), 0), number(start.get("y"), 0)),
+                (number(end.get("x"), 0), number(end.get("y"), 0)),
+            ]
+        return box_points(self.local_box(shape))
+
+    def outline(self, shape: Rec) -> list[Point]:
+        """The shape's outline polygon in its own coordinates."""
+        props = mapping(shape.get("props"))
+        if shape.get("type") == "geo":
+            box = self.local_box(shape)
+            points = geo_outline(string(props.get("geo"), "rectangle"), box[2], box[3])
+            return flip_points(
+                points, box[2], box[3], props.get("flipX") is True, props.get("flipY") is True
+            )
+        return box_points(self.local_box(shape))
+
+    def text_height(self, props: Rec) -> float:
+        """The height of a text shape's lines."""
+        font_size = sized(FONT_SIZES, props.get("size")) * number(props.get("scale"), 1)
+        lines = self.text_lines(props)
+        return max(1, len(lines)) * font_size * LINE_HEIGHT
+
+    def text_lines(self, props: Rec) -> list[str]:
+        """A text shape's lines, wrapped to its width unless it sizes itself."""
+        scale = number(props.get("scale"), 1)
+        font_size = sized(FONT_SIZES, props.get("size")) * scale
+        width = None if props.get("autoSize") is not False else number(props.get("w"), 8) * scale
+        return wrap(shape_lines(props), font_size, width)
+
+    def extend(self, m: Matrix, points: Iterable[Point]) -> None:
+        """Note points (in the coordinates of ``m``) the picture must show."""
+        for p in points:
+            self.points.append(apply(m, p))
+
+    def pattern(self, color: str) -> str:
+        """The hatch pattern of a colour, as an SVG ``<pattern>``."""
+        return (
+            f'<pattern id="{self.prefix}-pattern-{NOT_ID.sub("_", color)}" width="8" height="8"'
+            f' patternUnits="userSpaceOnUse"><rect width="8" height="8" fill="{THEME["solid"]}"/>'
+            f'<path d="M0 8 L8 0 M-2 2 L2 -2 M6 10 L10 6" stroke="{color_of(color, "pattern")}"'
+            f' stroke-width="1.5"/></pattern>'
+        )
+
+    def fill(self, color: Any, fill: Any) -> str:
+        """The SVG fill of a ``fill`` style in a colour (patterns are collected for ``<defs>``)."""
+        if fill == "semi":
+            return THEME["solid"]
+        if fill == "solid":
+            return color_of(color, "semi")
+        if fill == "fill":
+            return color_of(color, "solid")
+        if fill == "lined-fill":
+            return color_of(color, "linedFill")
+        if fill == "pattern":
+            name = color if isinstance(color, str) else "black"
+            self.patterns.add(name)
+            return f"url(#{self.prefix}-pattern-{NOT_ID.sub('_', name)})"
+        return "none"
