@@ -38,6 +38,7 @@ from view_documents import (
 
 from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.store import Store
+from tlsync_core.tldraw.helpers.geo_paths import geo_vertices
 from tlsync_core.tldraw.theme import PALETTE, STROKE_SIZES
 from tlsync_core.views.render import (
     SvgPicture,
@@ -201,7 +202,7 @@ def test_every_geo_kind_is_drawn_within_its_box(kind: str) -> None:
     assert outline.attrib["stroke"] == PALETTE["blue"]["solid"] == "#4465e9"
     assert outline.attrib["stroke-width"] == "5"
     numbers = path_numbers(outline.attrib["d"])
-    if kind not in ("ellipse", "oval", "cloud", "heart"):  # (arcs' radii, curves' handles)
+    if kind != "cloud":  # (its wiggled bumps may pass the box, as in tldraw)
         xs, ys = numbers[0::2], numbers[1::2]
         assert min(xs) >= -0.01 and max(xs) <= 120.01, kind
         assert min(ys) >= -0.01 and max(ys) <= 80.01, kind
@@ -228,6 +229,22 @@ def test_geo_polygons_have_tldraw_vertices() -> None:
     assert len(hexagon) == 12 and min(hexagon[0::2]) == 0 and max(hexagon[0::2]) == 100
     assert len(vertices("star")) == 20
     assert vertices("arrow-right")[6:8] == [100, 40]  # the tip, mid-height on the right
+
+
+@pytest.mark.spec("VIEW2")
+@pytest.mark.parametrize("kind", ["ellipse", "oval", "heart", "cloud"])
+def test_curved_geo_kinds_are_tldraws_sampled_outlines(kind: str) -> None:
+    """A curved kind is drawn as the outline of the tldraw helpers (``geo_vertices``, tested
+    against tldraw's editor): its arcs and Béziers sampled as tldraw samples them, a cloud's
+    bumps from the shape's id, size and scale; a growing label (``growY``) makes it taller."""
+    curvy = geo("shape:curvy", geo=kind, w=130, h=90, growY=20, size="l", scale=1.5)
+    element = shape_el(draw(curvy), "shape:curvy")
+    outline = element.find(f"{SVG}path")
+    assert outline is not None
+    expected = geo_vertices(kind, 130, 110, shape_id="shape:curvy", size="l", scale=1.5)
+    assert len(expected) > 20
+    flat = [c for p in expected for c in p]
+    assert path_numbers(outline.attrib["d"]) == pytest.approx(flat, abs=0.006)
 
 
 @pytest.mark.spec("VIEW2")

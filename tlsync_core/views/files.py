@@ -12,6 +12,13 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from tlsync_core.tldraw.helpers.geo_paths import (
+    ARC_MIN_VERTICES,
+    ARC_SPACING,
+    BEZIER_STEPS,
+    BUMP_PROTRUSION,
+    CLOUD_BUMP_SIZES,
+)
 from tlsync_core.tldraw.theme import (
     ARROW_LABEL_FONT_SIZES,
     FONT_FAMILIES,
@@ -51,6 +58,11 @@ def constants_json() -> str:
             "PADDING": PADDING,
             "EMPTY_BOX": EMPTY_BOX,
             "ARC_SAMPLES": ARC_SAMPLES,
+            "BEZIER_STEPS": BEZIER_STEPS,
+            "ARC_SPACING": ARC_SPACING,
+            "ARC_MIN_VERTICES": ARC_MIN_VERTICES,
+            "CLOUD_BUMP_SIZES": CLOUD_BUMP_SIZES,
+            "BUMP_PROTRUSION": BUMP_PROTRUSION,
         },
         sort_keys=True,
         separators=(",", ":"),

@@ -1,4 +1,4 @@
-"""Plane geometry of pictures: affine matrices, geo outlines, polylines and their crossings.
+"""Plane geometry of pictures: affine matrices, polylines and their crossings.
 
 Points are ``(x, y)`` tuples, boxes ``(min_x, min_y, max_x, max_y)``, matrices ``(a, b, c, d,
 e, f)`` as in SVG.  Each function has a twin in ``static/liveview.js``.
@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from tlsync_core.tldraw.helpers.geo_paths import straight_vertices
-
 __all__ = [
     "IDENTITY",
     "Box",
@@ -19,11 +17,8 @@ __all__ = [
     "apply",
     "bounds_of",
     "box_points",
-    "cloud_points",
     "first_crossing",
     "flip_points",
-    "geo_outline",
-    "heart_curves",
     "invert",
     "last_crossing",
     "multiply",
@@ -71,106 +66,6 @@ def invert(m: Matrix) -> Matrix:
         (m[2] * m[5] - m[3] * m[4]) / det,
         (m[1] * m[4] - m[0] * m[5]) / det,
     )
-
-
-def _ellipse_points(w: float, h: float, n: int) -> list[Point]:
-    return [
-        (
-            w / 2 + w / 2 * math.cos(i * math.pi * 2 / n),
-            h / 2 + h / 2 * math.sin(i * math.pi * 2 / n),
-        )
-        for i in range(n)
-    ]
-
-
-def _oval_points(w: float, h: float) -> list[Point]:
-    points: list[Point] = []
-    n = 12
-    if w >= h:
-        r = h / 2
-        for i in range(n + 1):
-            a = -math.pi / 2 + i * math.pi / n
-            points.append((w - r + r * math.cos(a), r + r * math.sin(a)))
-        for i in range(n + 1):
-            a = math.pi / 2 + i * math.pi / n
-            points.append((r + r * math.cos(a), r + r * math.sin(a)))
-        return points
-    r = w / 2
-    for i in range(n + 1):
-        a = math.pi + i * math.pi / n
-        points.append((r + r * math.cos(a), r + r * math.sin(a)))
-    for i in range(n + 1):
-        a = i * math.pi / n
-        points.append((r + r * math.cos(a), h - r + r * math.sin(a)))
-    return points
-
-
-def heart_curves(w: float, h: float) -> list[tuple[Point, Point, Point, Point]]:
-    """The four cubic Béziers of a heart filling ``w`` x ``h``."""
-    o = w / 4
-    k = h / 4
-    center: Point = (w / 2, h)
-    top: Point = (w / 2, k * 1.1)
-    left: Point = (0, k * 1.2)
-    right: Point = (w, k * 1.2)
-    return [
-        (center, (o * 1.5, k * 3), (0, k * 2.5), left),
-        (left, (0, k * -0.32), (o * 1.85, k * -0.32), top),
-        (top, (o * 2.15, k * -0.32), (w, k * -0.32), right),
-        (right, (w, k * 2.5), (o * 2.5, k * 3), center),
-    ]
-
-
-def _cubic_at(c: tuple[Point, Point, Point, Point], t: float) -> Point:
-    u = 1 - t
-    a = u * u * u
-    b = 3 * u * u * t
-    d = 3 * u * t * t
-    e = t * t * t
-    return (
-        a * c[0][0] + b * c[1][0] + d * c[2][0] + e * c[3][0],
-        a * c[0][1] + b * c[1][1] + d * c[2][1] + e * c[3][1],
-    )
-
-
-def _heart_points(w: float, h: float) -> list[Point]:
-    points: list[Point] = []
-    for curve in heart_curves(w, h):
-        for i in range(12):
-            points.append(_cubic_at(curve, i / 12))
-    return points
-
-
-def cloud_points(w: float, h: float) -> list[Point]:
-    """The base points of the cloud's bumps (on an ellipse inset by the bump height)."""
-    n = math.floor((w + h) / 40)
-    n = max(8, min(24, n))
-    m = min(w, h) * 0.1
-    rx = w / 2 - m
-    ry = h / 2 - m
-    if rx <= 0 or ry <= 0:
-        return _ellipse_points(w, h, 8)
-    return [
-        (
-            w / 2 + rx * math.cos(-math.pi / 2 + i * math.pi * 2 / n),
-            h / 2 + ry * math.sin(-math.pi / 2 + i * math.pi * 2 / n),
-        )
-        for i in range(n)
-    ]
-
-
-def geo_outline(geo: str, w: float, h: float) -> list[Point]:
-    """A polygon for a geo kind (curves sampled), for arrow binding intersections."""
-    polygon = straight_vertices(geo, w, h)
-    if polygon is not None:
-        return polygon
-    if geo == "oval":
-        return _oval_points(w, h)
-    if geo == "heart":
-        return _heart_points(w, h)
-    if geo == "cloud":
-        return cloud_points(w, h)
-    return _ellipse_points(w, h, 48)
 
 
 def flip_points(points: list[Point], w: float, h: float, flip_x: bool, flip_y: bool) -> list[Point]:

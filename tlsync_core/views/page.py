@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from tlsync_core.tldraw.helpers.geo_paths import geo_vertices
 from tlsync_core.tldraw.theme import FONT_SIZES, LINE_HEIGHT, NOTE_SIZE, THEME
 from tlsync_core.views.geometry import (
     IDENTITY,
@@ -21,7 +22,6 @@ from tlsync_core.views.geometry import (
     bounds_of,
     box_points,
     flip_points,
-    geo_outline,
     multiply,
 )
 from tlsync_core.views.records import (
@@ -160,14 +160,31 @@ class Page:
             ]
         return box_points(self.local_box(shape))
 
+    def geo_vertices(self, shape: Rec) -> list[Point]:
+        """A geo shape's outline as tldraw samples it (``geo_paths.geo_vertices``: curves as
+        vertices, a cloud's bumps from its id, size and scale), before any flip."""
+        props = mapping(shape.get("props"))
+        box = self.local_box(shape)
+        return geo_vertices(
+            string(props.get("geo"), "rectangle"),
+            box[2],
+            box[3],
+            shape_id=string(shape.get("id"), ""),
+            size=string(props.get("size"), "m"),
+            scale=number(props.get("scale"), 1),
+        )
+
     def outline(self, shape: Rec) -> list[Point]:
         """The shape's outline polygon in its own coordinates."""
         props = mapping(shape.get("props"))
         if shape.get("type") == "geo":
             box = self.local_box(shape)
-            points = geo_outline(string(props.get("geo"), "rectangle"), box[2], box[3])
             return flip_points(
-                points, box[2], box[3], props.get("flipX") is True, props.get("flipY") is True
+                self.geo_vertices(shape),
+                box[2],
+                box[3],
+                props.get("flipX") is True,
+                props.get("flipY") is True,
             )
         return box_points(self.local_box(shape))
 

@@ -12,7 +12,6 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tlsync_core.tldraw.helpers.geo_paths import straight_vertices
 from tlsync_core.tldraw.theme import (
     FONT_FAMILIES,
     FONT_SIZES,
@@ -25,8 +24,6 @@ from tlsync_core.views.arrows import arrow
 from tlsync_core.views.geometry import (
     Matrix,
     box_points,
-    cloud_points,
-    heart_curves,
     multiply,
 )
 from tlsync_core.views.page import Page, local_matrix
@@ -82,47 +79,6 @@ def transform_attr(shape: Rec) -> str:
     return out
 
 
-def geo_path(geo: str, w: float, h: float) -> str:
-    """The SVG path of a geo kind's outline."""
-    polygon = straight_vertices(geo, w, h)
-    if polygon is not None:
-        return polygon_d(polygon)
-    if geo == "ellipse":
-        rx = fmt(w / 2)
-        ry = fmt(h / 2)
-        return (
-            f"M0 {fmt(h / 2)} A{rx} {ry} 0 1 1 {fmt(w)} {fmt(h / 2)}"
-            f" A{rx} {ry} 0 1 1 0 {fmt(h / 2)} Z"
-        )
-    if geo == "oval":
-        if w >= h:
-            r = h / 2
-            return (
-                f"M{fmt(r)} 0 L{fmt(w - r)} 0 A{fmt(r)} {fmt(r)} 0 0 1 {fmt(w - r)} {fmt(h)}"
-                f" L{fmt(r)} {fmt(h)} A{fmt(r)} {fmt(r)} 0 0 1 {fmt(r)} 0 Z"
-            )
-        r = w / 2
-        return (
-            f"M0 {fmt(r)} A{fmt(r)} {fmt(r)} 0 0 1 {fmt(w)} {fmt(r)} L{fmt(w)} {fmt(h - r)}"
-            f" A{fmt(r)} {fmt(r)} 0 0 1 0 {fmt(h - r)} Z"
-        )
-    if geo == "heart":
-        curves = heart_curves(w, h)
-        d = f"M{pt(curves[0][0])}"
-        for c in curves:
-            d += f" C{pt(c[1])} {pt(c[2])} {pt(c[3])}"
-        return d + " Z"
-    # cloud: an arc bump between each pair of neighbouring base points
-    points = cloud_points(w, h)
-    d = f"M{pt(points[0])}"
-    for i in range(len(points)):
-        a = points[i]
-        b = points[(i + 1) % len(points)]
-        r = math.sqrt((b[0] - a[0]) * (b[0] - a[0]) + (b[1] - a[1]) * (b[1] - a[1])) * 0.6
-        d += f" A{fmt(r)} {fmt(r)} 0 0 1 {pt(b)}"
-    return d + " Z"
-
-
 def label(props: Rec, *, w: float, h: float, font_size: float, fill: str, scale: float) -> str:
     """A shape's label: its rich text wrapped to the shape, aligned as its props say."""
     lines = shape_lines(props)
@@ -164,7 +120,7 @@ def geo(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
             f'<g transform="matrix({-1 if flip_x else 1} 0 0 {-1 if flip_y else 1}'
             f' {fmt(w) if flip_x else 0} {fmt(h) if flip_y else 0})">'
         )
-    out += f'<path class="tl-geo" d="{geo_path(geo, w, h)}" fill="{fill}"{stroke}/>'
+    out += f'<path class="tl-geo" d="{polygon_d(page.geo_vertices(shape))}" fill="{fill}"{stroke}/>'
     if geo == "x-box":
         out += f'<path d="M0 0 L{pt((w, h))} M{fmt(w)} 0 L0 {fmt(h)}" fill="none"{stroke}/>'
     elif geo == "check-box":

@@ -19,6 +19,11 @@ from collections.abc import Callable
 from typing import Final
 
 __all__ = [
+    "ARC_MIN_VERTICES",
+    "ARC_SPACING",
+    "BEZIER_STEPS",
+    "BUMP_PROTRUSION",
+    "CLOUD_BUMP_SIZES",
     "geo_vertices",
     "line_vertices",
     "polygon_vertices",
@@ -28,13 +33,13 @@ __all__ = [
 ]
 
 Point = tuple[float, float]
-_BEZIER_STEPS: Final = 10
-_ARC_SPACING: Final = 20.0
-_ARC_MIN_VERTICES: Final = 8
+BEZIER_STEPS: Final = 10
+ARC_SPACING: Final = 20.0
+ARC_MIN_VERTICES: Final = 8
 _SPLINE_TENSION: Final = 1.25
 # getCloudPath: the bump size per size style, and how far bumps stick out
-_CLOUD_BUMP_SIZES: Final = {"s": 50.0, "m": 70.0, "l": 100.0, "xl": 130.0}
-_BUMP_PROTRUSION: Final = 0.2
+CLOUD_BUMP_SIZES: Final = {"s": 50.0, "m": 70.0, "l": 100.0, "xl": 130.0}
+BUMP_PROTRUSION: Final = 0.2
 
 
 def polygon_vertices(w: float, h: float, sides: int) -> list[Point]:
@@ -115,7 +120,7 @@ def _arc(start: Point, rx: float, ry: float, end: Point, sweep: bool) -> list[Po
     turn = finish - begin
     segments = min(4, math.ceil(abs(turn) / (math.pi / 2)))
     length = max(rx, ry) * abs(turn)
-    steps = math.ceil(max(_ARC_MIN_VERTICES, math.ceil(length / _ARC_SPACING)) / segments)
+    steps = math.ceil(max(ARC_MIN_VERTICES, math.ceil(length / ARC_SPACING)) / segments)
 
     def at(angle: float) -> Point:
         return (cx + rx * math.cos(angle), cy + ry * math.sin(angle))
@@ -163,10 +168,10 @@ def _stadium(w: float, h: float) -> list[Point]:
 def _heart(w: float, h: float) -> list[Point]:
     cx, o, k = w / 2, w / 4, h / 4
     return [
-        *_bezier((cx, h), (o * 1.5, k * 3), (0, k * 2.5), (0, k * 1.2), _BEZIER_STEPS),
-        *_bezier((0, k * 1.2), (0, -k * 0.32), (o * 1.85, -k * 0.32), (cx, k * 0.9), _BEZIER_STEPS),
-        *_bezier((cx, k * 0.9), (o * 2.15, -k * 0.32), (w, -k * 0.32), (w, k * 1.2), _BEZIER_STEPS),
-        *_bezier((w, k * 1.2), (w, k * 2.5), (o * 2.5, k * 3), (cx, h), _BEZIER_STEPS),
+        *_bezier((cx, h), (o * 1.5, k * 3), (0, k * 2.5), (0, k * 1.2), BEZIER_STEPS),
+        *_bezier((0, k * 1.2), (0, -k * 0.32), (o * 1.85, -k * 0.32), (cx, k * 0.9), BEZIER_STEPS),
+        *_bezier((cx, k * 0.9), (o * 2.15, -k * 0.32), (w, -k * 0.32), (w, k * 1.2), BEZIER_STEPS),
+        *_bezier((w, k * 1.2), (w, k * 2.5), (o * 2.5, k * 3), (cx, h), BEZIER_STEPS),
     ]
 
 
@@ -287,11 +292,11 @@ def _cloud(width: float, height: float, seed: str, size: str, scale: float) -> l
     random = seeded_random(seed)
     perimeter = _stadium_perimeter(width, height)
     bumps = max(
-        math.ceil(perimeter / _CLOUD_BUMP_SIZES.get(size, _CLOUD_BUMP_SIZES["m"])),
+        math.ceil(perimeter / CLOUD_BUMP_SIZES.get(size, CLOUD_BUMP_SIZES["m"])),
         6,
         math.ceil(perimeter / min(width, height)),
     )
-    protrusion = perimeter / bumps * _BUMP_PROTRUSION
+    protrusion = perimeter / bumps * BUMP_PROTRUSION
     inner_w, inner_h = max(width - protrusion * 2, 1), max(height - protrusion * 2, 1)
     spacing = _stadium_perimeter(inner_w, inner_h) / bumps
     pad_x, pad_y = (width - inner_w) / 2, (height - inner_h) / 2
@@ -369,5 +374,5 @@ def line_vertices(points: list[Point], spline: str) -> list[Point]:
         cp2 = (
             p2 if i == last else (p2[0] - (p3[0] - p1[0]) / 6 * k, p2[1] - (p3[1] - p1[1]) / 6 * k)
         )
-        vertices.extend(_bezier(p1, cp1, cp2, p2, _BEZIER_STEPS))
+        vertices.extend(_bezier(p1, cp1, cp2, p2, BEZIER_STEPS))
     return _dedupe(vertices)

@@ -22,6 +22,7 @@ const TLDRAW = /*CONSTANTS*/ null
 export const { THEME, PALETTE, STROKE_SIZES, FONT_SIZES, FONT_FAMILIES } = TLDRAW
 export const { LABEL_FONT_SIZES, ARROW_LABEL_FONT_SIZES } = TLDRAW
 const { LINE_HEIGHT, LABEL_PADDING, NOTE_SIZE, CHAR_WIDTH, PADDING, EMPTY_BOX, ARC_SAMPLES } = TLDRAW
+const { BEZIER_STEPS, ARC_SPACING, ARC_MIN_VERTICES, CLOUD_BUMP_SIZES, BUMP_PROTRUSION } = TLDRAW
 const HEX = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g
 const NOT_ID = /[^A-Za-z0-9_-]/g
@@ -365,36 +366,36 @@ export function decodePoints(segment) {
 
 // -- geometry -------------------------------------------------------------------------------------
 
+// tlsync_core/tldraw/helpers/geo_paths.py, function by function (tldraw's getGeoShapePath)
+
+const TAU = Math.PI * 2
+
 function polygonVertices(w, h, sides) {
 	const cx = w / 2
 	const cy = h / 2
 	const points = []
-	let minX = Infinity
-	let maxX = -Infinity
-	let minY = Infinity
-	let maxY = -Infinity
 	for (let i = 0; i < sides; i++) {
-		const t = -Math.PI / 2 + i * ((Math.PI * 2) / sides)
-		const x = cx + cx * Math.cos(t)
-		const y = cy + cy * Math.sin(t)
-		minX = Math.min(minX, x)
-		maxX = Math.max(maxX, x)
-		minY = Math.min(minY, y)
-		maxY = Math.max(maxY, y)
-		points.push([x, y])
+		points.push([
+			cx + cx * Math.cos(-Math.PI / 2 + (i * TAU) / sides),
+			cy + cy * Math.sin(-Math.PI / 2 + (i * TAU) / sides),
+		])
 	}
-	const bw = maxX - minX
-	const bh = maxY - minY
-	if (bw === 0 || bh === 0) return points
-	return points.map((p) => [((p[0] - minX) / bw) * w, ((p[1] - minY) / bh) * h])
+	const xs = points.map((p) => p[0])
+	const ys = points.map((p) => p[1])
+	const minX = Math.min(...xs)
+	const minY = Math.min(...ys)
+	const bw = Math.max(...xs) - minX
+	const bh = Math.max(...ys) - minY
+	if ((bw === w && bh === h) || bw === 0 || bh === 0) return points
+	return points.map(([x, y]) => [((x - minX) / bw) * w, ((y - minY) / bh) * h])
 }
 
 function starVertices(w, h) {
 	const sides = 5
-	const step = (Math.PI * 2) / sides / 2
-	const right = Math.floor(sides / 4) * 2
-	const left = sides * 2 - right
-	const bottom = Math.floor(sides / 2) * 2
+	const step = TAU / sides / 2
+	const right = 2
+	const left = 8
+	const bottom = 4
 	const maxX = (Math.cos(-Math.PI / 2 + right * step) * w) / 2
 	const minX = (Math.cos(-Math.PI / 2 + left * step) * w) / 2
 	const minY = (Math.sin(-Math.PI / 2) * h) / 2
@@ -407,197 +408,291 @@ function starVertices(w, h) {
 	const cy = (h - offsetY) / 2
 	const ox = (w + diffX) / 2
 	const oy = (h + diffY) / 2
-	const ix = ox / 2
-	const iy = oy / 2
 	const points = []
 	for (let i = 0; i < sides * 2; i++) {
-		const theta = -Math.PI / 2 + i * step
-		const rx = i % 2 === 1 ? ix : ox
-		const ry = i % 2 === 1 ? iy : oy
-		points.push([cx + rx * Math.cos(theta), cy + ry * Math.sin(theta)])
+		points.push([
+			cx + (i % 2 ? ox / 2 : ox) * Math.cos(-Math.PI / 2 + i * step),
+			cy + (i % 2 ? oy / 2 : oy) * Math.sin(-Math.PI / 2 + i * step),
+		])
 	}
 	return points
 }
 
-function geoPolygon(geo, w, h) {
-	if (geo === 'triangle') return [[w / 2, 0], [w, h], [0, h]]
-	if (geo === 'diamond') return [[w / 2, 0], [w, h / 2], [w / 2, h], [0, h / 2]]
-	if (geo === 'pentagon') return polygonVertices(w, h, 5)
-	if (geo === 'hexagon') return polygonVertices(w, h, 6)
-	if (geo === 'octagon') return polygonVertices(w, h, 8)
+function bezier(a, b, c, d, steps) {
+	const result = []
+	for (let i = 0; i < steps + 1; i++) {
+		const t = i / steps
+		const u = 1 - t
+		result.push([
+			u * u * u * a[0] + 3 * u * u * t * b[0] + 3 * u * t * t * c[0] + t * t * t * d[0],
+			u * u * u * a[1] + 3 * u * u * t * b[1] + 3 * u * t * t * c[1] + t * t * t * d[1],
+		])
+	}
+	return result
+}
+
+function arc(start, rx, ry, end, sweep) {
+	const [x1, y1] = start
+	const [x2, y2] = end
+	const dx = (x1 - x2) / 2
+	const dy = (y1 - y2) / 2
+	rx = Math.abs(rx)
+	ry = Math.abs(ry)
+	const scale = (dx * dx) / (rx * rx) + (dy * dy) / (ry * ry)
+	if (scale > 1) {
+		rx = rx * Math.sqrt(scale)
+		ry = ry * Math.sqrt(scale)
+	}
+	const sign = sweep ? 1 : -1 // a small arc
+	const term = rx * rx * ry * ry - rx * rx * dy * dy - ry * ry * dx * dx
+	const radicand = Math.max(0, term / (rx * rx * dy * dy + ry * ry * dx * dx))
+	const coef = sign * Math.sqrt(radicand)
+	const cxp = coef * ((rx * dy) / ry)
+	const cyp = coef * (-(ry * dx) / rx)
+	const cx = cxp + (x1 + x2) / 2
+	const cy = cyp + (y1 + y2) / 2
+	const begin = Math.atan2((dy - cyp) / ry, (dx - cxp) / rx)
+	let finish = Math.atan2((-dy - cyp) / ry, (-dx - cxp) / rx)
+	if (!sweep && finish > begin) finish -= TAU
+	else if (sweep && finish < begin) finish += TAU
+	const turn = finish - begin
+	const segments = Math.min(4, Math.ceil(Math.abs(turn) / (Math.PI / 2)))
+	const length = Math.max(rx, ry) * Math.abs(turn)
+	const steps = Math.ceil(Math.max(ARC_MIN_VERTICES, Math.ceil(length / ARC_SPACING)) / segments)
+	const at = (angle) => [cx + rx * Math.cos(angle), cy + ry * Math.sin(angle)]
+	const slope = (angle) => [-rx * Math.sin(angle), ry * Math.cos(angle)]
+	const points = []
+	for (let i = 0; i < segments; i++) {
+		const t1 = begin + (i * turn) / segments
+		const t2 = begin + ((i + 1) * turn) / segments
+		const handle = (4 / 3) * Math.tan((t2 - t1) / 4)
+		const p1 = at(t1)
+		const p2 = at(t2)
+		const d1 = slope(t1)
+		const d2 = slope(t2)
+		const c1 = [p1[0] + handle * d1[0], p1[1] + handle * d1[1]]
+		const c2 = [p2[0] - handle * d2[0], p2[1] - handle * d2[1]]
+		points.push(...bezier(p1, c1, c2, p2, steps))
+	}
+	return points
+}
+
+function dedupe(points) {
+	const result = []
+	for (const point of points) {
+		const last = result[result.length - 1]
+		if (
+			result.length === 0 ||
+			Math.abs(last[0] - point[0]) >= 0.0001 ||
+			Math.abs(last[1] - point[1]) >= 0.0001
+		) {
+			result.push(point)
+		}
+	}
+	return result
+}
+
+function stadium(w, h) {
+	if (h > w) {
+		const r = w / 2
+		return [...arc([0, r], r, r, [w, r], true), ...arc([w, h - r], r, r, [0, h - r], true)]
+	}
+	const r = h / 2
+	return [...arc([r, h], r, r, [r, 0], true), ...arc([w - r, 0], r, r, [w - r, h], true)]
+}
+
+function heart(w, h) {
+	const cx = w / 2
+	const o = w / 4
+	const k = h / 4
+	return [
+		...bezier([cx, h], [o * 1.5, k * 3], [0, k * 2.5], [0, k * 1.2], BEZIER_STEPS),
+		...bezier([0, k * 1.2], [0, -k * 0.32], [o * 1.85, -k * 0.32], [cx, k * 0.9], BEZIER_STEPS),
+		...bezier([cx, k * 0.9], [o * 2.15, -k * 0.32], [w, -k * 0.32], [w, k * 1.2], BEZIER_STEPS),
+		...bezier([w, k * 1.2], [w, k * 2.5], [o * 2.5, k * 3], [cx, h], BEZIER_STEPS),
+	]
+}
+
+function straightVertices(geo, w, h) {
+	const o = Math.min(w * 0.38, h * 0.38)
+	const ox = Math.min(w, h) * 0.38
+	const oy = h * 0.16
+	const ux = w * 0.16
+	const uy = Math.min(w, h) * 0.38
+	const corners = {
+		triangle: [[w / 2, 0], [w, h], [0, h]],
+		diamond: [[w / 2, 0], [w, h / 2], [w / 2, h], [0, h / 2]],
+		rhombus: [[o, 0], [w, 0], [w - o, h], [0, h]],
+		'rhombus-2': [[0, 0], [w - o, 0], [w, h], [o, h]],
+		trapezoid: [[o, 0], [w - o, 0], [w, h], [0, h]],
+		'arrow-right': [
+			[0, oy], [w - ox, oy], [w - ox, 0], [w, h / 2], [w - ox, h], [w - ox, h - oy],
+			[0, h - oy],
+		],
+		'arrow-left': [
+			[ox, 0], [ox, oy], [w, oy], [w, h - oy], [ox, h - oy], [ox, h], [0, h / 2],
+		],
+		'arrow-up': [
+			[w / 2, 0], [w, uy], [w - ux, uy], [w - ux, h], [ux, h], [ux, uy], [0, uy],
+		],
+		'arrow-down': [
+			[ux, 0], [w - ux, 0], [w - ux, h - uy], [w, h - uy], [w / 2, h], [0, h - uy],
+			[ux, h - uy],
+		],
+	} // prettier-ignore
+	if (has(corners, geo)) return corners[geo]
+	const sides = { pentagon: 5, hexagon: 6, octagon: 8 }
+	if (has(sides, geo)) return polygonVertices(w, h, sides[geo])
 	if (geo === 'star') return starVertices(w, h)
-	if (geo === 'rhombus' || geo === 'rhombus-2' || geo === 'trapezoid') {
-		const o = Math.min(w * 0.38, h * 0.38)
-		if (geo === 'rhombus') return [[o, 0], [w, 0], [w - o, h], [0, h]]
-		if (geo === 'rhombus-2') return [[0, 0], [w - o, 0], [w, h], [o, h]]
-		return [[o, 0], [w - o, 0], [w, h], [0, h]]
-	}
-	if (geo === 'arrow-right' || geo === 'arrow-left') {
-		const ox = Math.min(w, h) * 0.38
-		const oy = h * 0.16
-		if (geo === 'arrow-right') {
-			return [[0, oy], [w - ox, oy], [w - ox, 0], [w, h / 2], [w - ox, h], [w - ox, h - oy],
-				[0, h - oy]] // prettier-ignore
-		}
-		return [[ox, 0], [ox, oy], [w, oy], [w, h - oy], [ox, h - oy], [ox, h], [0, h / 2]]
-	}
-	if (geo === 'arrow-up' || geo === 'arrow-down') {
-		const ox = w * 0.16
-		const oy = Math.min(w, h) * 0.38
-		if (geo === 'arrow-up') {
-			return [[w / 2, 0], [w, oy], [w - ox, oy], [w - ox, h], [ox, h], [ox, oy], [0, oy]]
-		}
-		return [[ox, 0], [w - ox, 0], [w - ox, h - oy], [w, h - oy], [w / 2, h], [0, h - oy],
-			[ox, h - oy]] // prettier-ignore
-	}
-	if (geo === 'ellipse' || geo === 'oval' || geo === 'cloud' || geo === 'heart') return null
+	if (geo === 'ellipse' || geo === 'oval' || geo === 'heart' || geo === 'cloud') return null
 	return [[0, 0], [w, 0], [w, h], [0, h]]
 }
 
-function ellipsePoints(w, h, n) {
-	const points = []
-	for (let i = 0; i < n; i++) {
-		points.push([
-			w / 2 + (w / 2) * Math.cos((i * Math.PI * 2) / n),
-			h / 2 + (h / 2) * Math.sin((i * Math.PI * 2) / n),
-		])
+function seededRandom(seed) {
+	// (the seed by code points, as the Python helper iterates a str)
+	const codes = Array.from(seed, (c) => c.codePointAt(0))
+	let x = 0
+	let y = 0
+	let z = 0
+	let w = 0
+	function step() {
+		const t = x ^ (x << 11)
+		x = y
+		y = z
+		z = w
+		w ^= ((w >>> 19) ^ t ^ (t >>> 8)) >>> 0
+		return (w / 0x100000000) * 2
 	}
-	return points
+	for (let k = 0; k < codes.length + 64; k++) {
+		x ^= k < codes.length ? codes[k] : 0
+		step()
+	}
+	return step
 }
 
-function ovalPoints(w, h) {
+function stadiumPerimeter(w, h) {
+	if (w > h) return (Math.PI * (h / 2) + (w - h)) * 2
+	return (Math.PI * (w / 2) + (h - w)) * 2
+}
+
+function pillPoints(width, height, count) {
+	const radius = Math.min(width, height) / 2
+	const longSide = Math.max(width, height) - radius * 2
+	const spacing = (Math.PI * radius * 2 + 2 * longSide) / count
+	// sections: ['line', start, direction] or ['arc', center, start angle]
+	const sections =
+		width > height
+			? [
+					['line', [radius, 0], [1, 0]],
+					['arc', [width - radius, radius], -Math.PI / 2],
+					['line', [width - radius, height], [-1, 0]],
+					['arc', [radius, radius], Math.PI / 2],
+				]
+			: [
+					['line', [width, radius], [0, 1]],
+					['arc', [radius, height - radius], 0],
+					['line', [0, height - radius], [0, -1]],
+					['arc', [radius, radius], Math.PI],
+				]
+	const sectionLength = () => (sections[0][0] === 'line' ? longSide : Math.PI * radius)
+	let offset = 0
 	const points = []
-	const n = 12
-	if (w >= h) {
-		const r = h / 2
-		for (let i = 0; i < n + 1; i++) {
-			const a = -Math.PI / 2 + (i * Math.PI) / n
-			points.push([w - r + r * Math.cos(a), r + r * Math.sin(a)])
+	for (let n = 0; n < count; n++) {
+		const [kind, origin, along] = sections[0]
+		if (kind === 'line') {
+			points.push([origin[0] + along[0] * offset, origin[1] + along[1] * offset])
+		} else {
+			const angle = along + offset / radius
+			points.push([origin[0] + Math.cos(angle) * radius, origin[1] + Math.sin(angle) * radius])
 		}
-		for (let i = 0; i < n + 1; i++) {
-			const a = Math.PI / 2 + (i * Math.PI) / n
-			points.push([r + r * Math.cos(a), r + r * Math.sin(a)])
+		offset += spacing
+		while (offset > sectionLength()) {
+			offset -= sectionLength()
+			sections.push(sections.shift())
 		}
-		return points
-	}
-	const r = w / 2
-	for (let i = 0; i < n + 1; i++) {
-		const a = Math.PI + (i * Math.PI) / n
-		points.push([r + r * Math.cos(a), r + r * Math.sin(a)])
-	}
-	for (let i = 0; i < n + 1; i++) {
-		const a = (i * Math.PI) / n
-		points.push([r + r * Math.cos(a), h - r + r * Math.sin(a)])
 	}
 	return points
 }
 
-function heartCurves(w, h) {
-	const o = w / 4
-	const k = h / 4
-	const center = [w / 2, h]
-	const top = [w / 2, k * 1.1]
-	const left = [0, k * 1.2]
-	const right = [w, k * 1.2]
-	return [
-		[center, [o * 1.5, k * 3], [0, k * 2.5], left],
-		[left, [0, k * -0.32], [o * 1.85, k * -0.32], top],
-		[top, [o * 2.15, k * -0.32], [w, k * -0.32], right],
-		[right, [w, k * 2.5], [o * 2.5, k * 3], center],
-	]
-}
-
-function cubicAt(c, t) {
-	const u = 1 - t
-	const a = u * u * u
-	const b = 3 * u * u * t
-	const d = 3 * u * t * t
-	const e = t * t * t
-	return [
-		a * c[0][0] + b * c[1][0] + d * c[2][0] + e * c[3][0],
-		a * c[0][1] + b * c[1][1] + d * c[2][1] + e * c[3][1],
-	]
-}
-
-function heartPoints(w, h) {
-	const points = []
-	for (const curve of heartCurves(w, h)) {
-		for (let i = 0; i < 12; i++) points.push(cubicAt(curve, i / 12))
+function cloud(width, height, seed, sizeName, scale) {
+	const random = seededRandom(seed)
+	const perimeter = stadiumPerimeter(width, height)
+	const bumpSize = has(CLOUD_BUMP_SIZES, sizeName) ? CLOUD_BUMP_SIZES[sizeName] : CLOUD_BUMP_SIZES.m
+	const bumps = Math.max(
+		Math.ceil(perimeter / bumpSize),
+		6,
+		Math.ceil(perimeter / Math.min(width, height))
+	)
+	const protrusion = (perimeter / bumps) * BUMP_PROTRUSION
+	const innerW = Math.max(width - protrusion * 2, 1)
+	const innerH = Math.max(height - protrusion * 2, 1)
+	const spacing = stadiumPerimeter(innerW, innerH) / bumps
+	const padX = (width - innerW) / 2
+	const padY = (height - innerH) / 2
+	const base = pillPoints(innerW, innerH, bumps).map(([x, y]) => [x + padX, y + padY])
+	const wiggleX = width < 20 ? 0 : protrusion * 0.3
+	const wiggleY = height < 20 ? 0 : protrusion * 0.3
+	const wiggled = base.slice()
+	for (let i = 0; i < Math.floor(bumps / 2); i++) {
+		for (const j of [i, bumps - i - 1]) {
+			const dx = random() * wiggleX * scale
+			const dy = random() * wiggleY * scale
+			wiggled[j] = [wiggled[j][0] + dx, wiggled[j][1] + dy]
+		}
 	}
-	return points
-}
-
-function cloudPoints(w, h) {
-	let n = Math.floor((w + h) / 40)
-	n = Math.max(8, Math.min(24, n))
-	const m = Math.min(w, h) * 0.1
-	const rx = w / 2 - m
-	const ry = h / 2 - m
-	if (rx <= 0 || ry <= 0) return ellipsePoints(w, h, 8)
-	const points = []
-	for (let i = 0; i < n; i++) {
-		points.push([
-			w / 2 + rx * Math.cos(-Math.PI / 2 + (i * Math.PI * 2) / n),
-			h / 2 + ry * Math.sin(-Math.PI / 2 + (i * Math.PI * 2) / n),
-		])
+	const vertices = []
+	for (let i = 0; i < bumps; i++) {
+		const j = i === bumps - 1 ? 0 : i + 1
+		const left = base[i]
+		const right = base[j]
+		const apart = Math.hypot(right[0] - left[0], right[1] - left[1])
+		const curvature = spacing - apart
+		const wiggleApart = Math.hypot(wiggled[j][0] - wiggled[i][0], wiggled[j][1] - wiggled[i][1])
+		const reach = (Math.max(padX, padY) + curvature) * (wiggleApart / apart)
+		const ux = (right[0] - left[0]) / apart
+		const uy = (right[1] - left[1]) / apart
+		const apex = [
+			Math.min(Math.max((left[0] + right[0]) / 2 + uy * reach, 0), width),
+			Math.min(Math.max((left[1] + right[1]) / 2 - ux * reach, 0), height),
+		]
+		const center = circleCenter(wiggled[i], wiggled[j], apex) ?? [
+			(wiggled[i][0] + wiggled[j][0]) / 2,
+			(wiggled[i][1] + wiggled[j][1]) / 2,
+		]
+		const radius = Math.hypot(center[0] - wiggled[i][0], center[1] - wiggled[i][1])
+		vertices.push(...arc(wiggled[i], radius, radius, wiggled[j], true))
 	}
-	return points
+	return vertices
 }
 
-function geoOutline(geo, w, h) {
-	const polygon = geoPolygon(geo, w, h)
-	if (polygon !== null) return polygon
-	if (geo === 'oval') return ovalPoints(w, h)
-	if (geo === 'heart') return heartPoints(w, h)
-	if (geo === 'cloud') return cloudPoints(w, h)
-	return ellipsePoints(w, h, 48)
+function circleCenter(a, b, c) {
+	const u = -2 * (a[0] * (b[1] - c[1]) - a[1] * (b[0] - c[0]) + b[0] * c[1] - c[0] * b[1])
+	if (u === 0) return null
+	const [sa, sb, sc] = [a, b, c].map((p) => p[0] * p[0] + p[1] * p[1])
+	const x = (sa * (c[1] - b[1]) + sb * (a[1] - c[1]) + sc * (b[1] - a[1])) / u
+	const y = (sa * (b[0] - c[0]) + sb * (c[0] - a[0]) + sc * (a[0] - b[0])) / u
+	return Number.isFinite(x) && Number.isFinite(y) ? [x, y] : null
+}
+
+function geoVertices(geo, w, h, shapeId, sizeName, scale) {
+	w = Math.max(1, w)
+	h = Math.max(1, h)
+	const straight = straightVertices(geo, w, h)
+	if (straight !== null) return straight
+	if (geo === 'ellipse') {
+		const cx = w / 2
+		const cy = h / 2
+		const top = arc([0, cy], cx, cy, [w, cy], true)
+		return dedupe([...top, ...arc([w, cy], cx, cy, [0, cy], true)])
+	}
+	if (geo === 'oval') return dedupe(stadium(w, h))
+	if (geo === 'heart') return dedupe(heart(w, h))
+	return dedupe(cloud(w, h, shapeId, sizeName, scale))
 }
 
 function polygonD(points) {
 	if (points.length === 0) return ''
 	return 'M' + points.map(pt).join(' L') + ' Z'
-}
-
-function geoPath(geo, w, h) {
-	const polygon = geoPolygon(geo, w, h)
-	if (polygon !== null) return polygonD(polygon)
-	if (geo === 'ellipse') {
-		const rx = fmt(w / 2)
-		const ry = fmt(h / 2)
-		return (
-			`M0 ${fmt(h / 2)} A${rx} ${ry} 0 1 1 ${fmt(w)} ${fmt(h / 2)}` +
-			` A${rx} ${ry} 0 1 1 0 ${fmt(h / 2)} Z`
-		)
-	}
-	if (geo === 'oval') {
-		if (w >= h) {
-			const r = h / 2
-			return (
-				`M${fmt(r)} 0 L${fmt(w - r)} 0 A${fmt(r)} ${fmt(r)} 0 0 1 ${fmt(w - r)} ${fmt(h)}` +
-				` L${fmt(r)} ${fmt(h)} A${fmt(r)} ${fmt(r)} 0 0 1 ${fmt(r)} 0 Z`
-			)
-		}
-		const r = w / 2
-		return (
-			`M0 ${fmt(r)} A${fmt(r)} ${fmt(r)} 0 0 1 ${fmt(w)} ${fmt(r)} L${fmt(w)} ${fmt(h - r)}` +
-			` A${fmt(r)} ${fmt(r)} 0 0 1 0 ${fmt(h - r)} Z`
-		)
-	}
-	if (geo === 'heart') {
-		const curves = heartCurves(w, h)
-		let d = `M${pt(curves[0][0])}`
-		for (const c of curves) d += ` C${pt(c[1])} ${pt(c[2])} ${pt(c[3])}`
-		return d + ' Z'
-	}
-	const points = cloudPoints(w, h)
-	let d = `M${pt(points[0])}`
-	for (let i = 0; i < points.length; i++) {
-		const a = points[i]
-		const b = points[(i + 1) % points.length]
-		const r = Math.sqrt((b[0] - a[0]) * (b[0] - a[0]) + (b[1] - a[1]) * (b[1] - a[1])) * 0.6
-		d += ` A${fmt(r)} ${fmt(r)} 0 0 1 ${pt(b)}`
-	}
-	return d + ' Z'
 }
 
 function flipPoints(points, w, h, flipX, flipY) {
@@ -911,11 +1006,20 @@ class Renderer {
 		return boxPoints(this.localBox(shape))
 	}
 
+	geoVertices(shape) {
+		const props = obj(get(shape, 'props'))
+		const box = this.localBox(shape)
+		const geo = str(get(props, 'geo'), 'rectangle')
+		const sizeName = str(get(props, 'size'), 'm')
+		const scale = num(get(props, 'scale'), 1)
+		return geoVertices(geo, box[2], box[3], str(get(shape, 'id'), ''), sizeName, scale)
+	}
+
 	outline(shape) {
 		const props = obj(get(shape, 'props'))
 		if (get(shape, 'type') === 'geo') {
 			const box = this.localBox(shape)
-			const points = geoOutline(str(get(props, 'geo'), 'rectangle'), box[2], box[3])
+			const points = this.geoVertices(shape)
 			const flipX = get(props, 'flipX') === true
 			return flipPoints(points, box[2], box[3], flipX, get(props, 'flipY') === true)
 		}
@@ -1072,7 +1176,7 @@ class Renderer {
 				`<g transform="matrix(${flipX ? -1 : 1} 0 0 ${flipY ? -1 : 1}` +
 				` ${flipX ? fmt(w) : 0} ${flipY ? fmt(h) : 0})">`
 		}
-		out += `<path class="tl-geo" d="${geoPath(geo, w, h)}" fill="${fill}"${stroke}/>`
+		out += `<path class="tl-geo" d="${polygonD(this.geoVertices(shape))}" fill="${fill}"${stroke}/>`
 		if (geo === 'x-box') {
 			out += `<path d="M0 0 L${pt([w, h])} M${fmt(w)} 0 L0 ${fmt(h)}" fill="none"${stroke}/>`
 		} else if (geo === 'check-box') {
