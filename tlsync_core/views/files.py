@@ -18,6 +18,7 @@ from tlsync_core.tldraw.helpers.geo_paths import (
     BEZIER_STEPS,
     BUMP_PROTRUSION,
     CLOUD_BUMP_SIZES,
+    SPLINE_TENSION,
 )
 from tlsync_core.tldraw.theme import (
     ARROW_LABEL_FONT_SIZES,
@@ -63,6 +64,7 @@ def constants_json() -> str:
             "ARC_MIN_VERTICES": ARC_MIN_VERTICES,
             "CLOUD_BUMP_SIZES": CLOUD_BUMP_SIZES,
             "BUMP_PROTRUSION": BUMP_PROTRUSION,
+            "SPLINE_TENSION": SPLINE_TENSION,
         },
         sort_keys=True,
         separators=(",", ":"),

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tlsync_core.tldraw.helpers.geo_paths import geo_vertices
+from tlsync_core.tldraw.helpers.geo_paths import geo_vertices, line_vertices
 from tlsync_core.tldraw.theme import FONT_SIZES, LINE_HEIGHT, NOTE_SIZE, THEME
 from tlsync_core.views.geometry import (
     IDENTITY,
@@ -142,11 +142,13 @@ class Page:
         return (0, 0, number(props.get("w"), 100), number(props.get("h"), 100))
 
     def local_points(self, shape: Rec) -> list[Point]:
-        """The points that make a line, draw, highlight or arrow shape (else its box's corners)."""
+        """The points that make a line (its path, ``geo_paths.line_vertices``), draw, highlight or
+        arrow shape (else its box's corners)."""
         kind = shape.get("type")
         props = mapping(shape.get("props"))
         if kind == "line":
-            return [(number(p.get("x"), 0), number(p.get("y"), 0)) for p in line_points(props)]
+            points = [(number(p.get("x"), 0), number(p.get("y"), 0)) for p in line_points(props)]
+            return line_vertices(points, string(props.get("spline"), "line"))
         if kind in ("draw", "highlight"):
             sx = number(props.get("scaleX"), 1)
             sy = number(props.get("scaleY"), 1)

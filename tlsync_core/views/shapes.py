@@ -30,7 +30,6 @@ from tlsync_core.views.page import Page, local_matrix
 from tlsync_core.views.records import Rec, color_of, font_family, mapping, number, sized, string
 from tlsync_core.views.svg import (
     NOT_ID,
-    cubic_spline_d,
     escape,
     fmt,
     line_d,
@@ -209,11 +208,11 @@ def note(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
 
 
 def line(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
-    """A line shape: straight segments or a cubic spline."""
+    """A line shape: its path (straight segments or tldraw's cubic spline, sampled)."""
     points = page.local_points(shape)
     page.extend(m, points)
     sw = sized(STROKE_SIZES, props.get("size")) * number(props.get("scale"), 1)
-    d = cubic_spline_d(points) if props.get("spline") == "cubic" else line_d(points)
+    d = line_d(points)
     stroke = stroke_attrs(color_of(props.get("color"), "solid"), sw, props.get("dash"))
     return f'<path class="tl-line" d="{d}" fill="none"{stroke}/>'
 

@@ -14,7 +14,6 @@ from tlsync_core.views.geometry import Point
 
 __all__ = [
     "NOT_ID",
-    "cubic_spline_d",
     "dash_attrs",
     "escape",
     "fmt",
@@ -111,24 +110,3 @@ def line_d(points: list[Point]) -> str:
     if len(points) == 1:
         return f"M{pt(points[0])} L{pt(points[0])}"
     return "M" + " L".join(pt(p) for p in points)
-
-
-def cubic_spline_d(points: list[Point]) -> str:
-    """The path data of tldraw's cubic spline through points."""
-    n = len(points)
-    if n < 3:
-        return line_d(points)
-    k = 1.2
-    last = n - 2
-    d = f"M{pt(points[0])}"
-    for i in range(n - 1):
-        p0 = points[0] if i == 0 else points[i - 1]
-        p1 = points[i]
-        p2 = points[i + 1]
-        p3 = p2 if i == last else points[i + 2]
-        cp1 = p0 if i == 0 else (p1[0] + (p2[0] - p0[0]) / 6 * k, p1[1] + (p2[1] - p0[1]) / 6 * k)
-        cp2 = (
-            p2 if i == last else (p2[0] - (p3[0] - p1[0]) / 6 * k, p2[1] - (p3[1] - p1[1]) / 6 * k)
-        )
-        d += f" C{pt(cp1)} {pt(cp2)} {pt(p2)}"
-    return d

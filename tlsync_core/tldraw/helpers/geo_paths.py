@@ -24,6 +24,7 @@ __all__ = [
     "BEZIER_STEPS",
     "BUMP_PROTRUSION",
     "CLOUD_BUMP_SIZES",
+    "SPLINE_TENSION",
     "geo_vertices",
     "line_vertices",
     "polygon_vertices",
@@ -36,7 +37,7 @@ Point = tuple[float, float]
 BEZIER_STEPS: Final = 10
 ARC_SPACING: Final = 20.0
 ARC_MIN_VERTICES: Final = 8
-_SPLINE_TENSION: Final = 1.25
+SPLINE_TENSION: Final = 1.25
 # getCloudPath: the bump size per size style, and how far bumps stick out
 CLOUD_BUMP_SIZES: Final = {"s": 50.0, "m": 70.0, "l": 100.0, "xl": 130.0}
 BUMP_PROTRUSION: Final = 0.2
@@ -363,7 +364,7 @@ def line_vertices(points: list[Point], spline: str) -> list[Point]:
     """A line's path through ``points``: straight segments, or ``cubicSplineThroughPoints``."""
     if spline != "cubic" or len(points) < 2:
         return points
-    k = _SPLINE_TENSION
+    k = SPLINE_TENSION
     last = len(points) - 2
     vertices: list[Point] = []
     for i in range(len(points) - 1):

@@ -23,6 +23,7 @@ export const { THEME, PALETTE, STROKE_SIZES, FONT_SIZES, FONT_FAMILIES } = TLDRA
 export const { LABEL_FONT_SIZES, ARROW_LABEL_FONT_SIZES } = TLDRAW
 const { LINE_HEIGHT, LABEL_PADDING, NOTE_SIZE, CHAR_WIDTH, PADDING, EMPTY_BOX, ARC_SAMPLES } = TLDRAW
 const { BEZIER_STEPS, ARC_SPACING, ARC_MIN_VERTICES, CLOUD_BUMP_SIZES, BUMP_PROTRUSION } = TLDRAW
+const { SPLINE_TENSION } = TLDRAW
 const HEX = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g
 const NOT_ID = /[^A-Za-z0-9_-]/g
@@ -690,6 +691,25 @@ function geoVertices(geo, w, h, shapeId, sizeName, scale) {
 	return dedupe(cloud(w, h, shapeId, sizeName, scale))
 }
 
+function lineVertices(points, spline) {
+	if (spline !== 'cubic' || points.length < 2) return points
+	const k = SPLINE_TENSION
+	const last = points.length - 2
+	const vertices = []
+	for (let i = 0; i < points.length - 1; i++) {
+		const p0 = i === 0 ? points[0] : points[i - 1]
+		const p1 = points[i]
+		const p2 = points[i + 1]
+		const p3 = i === last ? p2 : points[i + 2]
+		const cp1 =
+			i === 0 ? p0 : [p1[0] + ((p2[0] - p0[0]) / 6) * k, p1[1] + ((p2[1] - p0[1]) / 6) * k]
+		const cp2 =
+			i === last ? p2 : [p2[0] - ((p3[0] - p1[0]) / 6) * k, p2[1] - ((p3[1] - p1[1]) / 6) * k]
+		vertices.push(...bezier(p1, cp1, cp2, p2, BEZIER_STEPS))
+	}
+	return dedupe(vertices)
+}
+
 function polygonD(points) {
 	if (points.length === 0) return ''
 	return 'M' + points.map(pt).join(' L') + ' Z'
@@ -809,26 +829,6 @@ function lineD(points) {
 	if (points.length === 0) return ''
 	if (points.length === 1) return `M${pt(points[0])} L${pt(points[0])}`
 	return 'M' + points.map(pt).join(' L')
-}
-
-function cubicSplineD(points) {
-	const n = points.length
-	if (n < 3) return lineD(points)
-	const k = 1.2
-	const last = n - 2
-	let d = `M${pt(points[0])}`
-	for (let i = 0; i < n - 1; i++) {
-		const p0 = i === 0 ? points[0] : points[i - 1]
-		const p1 = points[i]
-		const p2 = points[i + 1]
-		const p3 = i === last ? p2 : points[i + 2]
-		const cp1 =
-			i === 0 ? p0 : [p1[0] + ((p2[0] - p0[0]) / 6) * k, p1[1] + ((p2[1] - p0[1]) / 6) * k]
-		const cp2 =
-			i === last ? p2 : [p2[0] - ((p3[0] - p1[0]) / 6) * k, p2[1] - ((p3[1] - p1[1]) / 6) * k]
-		d += ` C${pt(cp1)} ${pt(cp2)} ${pt(p2)}`
-	}
-	return d
 }
 
 function boundsOf(points) {
@@ -988,7 +988,8 @@ class Renderer {
 		const kind = get(shape, 'type')
 		const props = obj(get(shape, 'props'))
 		if (kind === 'line') {
-			return linePoints(props).map((p) => [num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
+			const points = linePoints(props).map((p) => [num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
+			return lineVertices(points, str(get(props, 'spline'), 'line'))
 		}
 		if (kind === 'draw' || kind === 'highlight') {
 			const sx = num(get(props, 'scaleX'), 1)
@@ -1271,7 +1272,7 @@ class Renderer {
 		const points = this.localPoints(shape)
 		this.extend(m, points)
 		const sw = size(STROKE_SIZES, get(props, 'size')) * num(get(props, 'scale'), 1)
-		const d = get(props, 'spline') === 'cubic' ? cubicSplineD(points) : lineD(points)
+		const d = lineD(points)
 		const stroke = strokeAttrs(color(get(props, 'color'), 'solid'), sw, get(props, 'dash'))
 		return `<path class="tl-line" d="${d}" fill="none"${stroke}/>`
 	}
