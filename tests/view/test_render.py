@@ -39,7 +39,8 @@ from view_documents import (
 from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.store import Store
 from tlsync_core.tldraw.helpers.geo_paths import geo_vertices, line_vertices
-from tlsync_core.tldraw.theme import PALETTE, STROKE_SIZES
+from tlsync_core.tldraw.helpers.text_layout import measure
+from tlsync_core.tldraw.theme import LABEL_FONT_SIZES, LABEL_PADDING, PALETTE, STROKE_SIZES
 from tlsync_core.views.render import (
     SvgPicture,
     decode_points,
@@ -403,6 +404,28 @@ def test_long_labels_wrap_inside_the_shape() -> None:
     lines = texts(element)
     assert len(lines) > 1
     assert " ".join(lines) == words
+
+
+@pytest.mark.spec("VIEW3")
+def test_labels_wrap_as_tldraw_lays_out_their_font() -> None:
+    """Labels wrap where tldraw's text layout (``text_layout.measure``, tldraw's font metrics)
+    breaks them for the label's font, so the same words wrap differently in a narrow font and a
+    wide one, and a word too long for the shape breaks between characters."""
+    words = "iiii iiii iiii iiii iiii iiii mmmm mmmm mmmm Supercalifragilisticexpialidocious"
+
+    def lines(font: str) -> list[str]:
+        label = geo("shape:g", w=160, h=300, font=font, richText=rich(words))
+        return texts(shape_el(draw(label), "shape:g"))
+
+    def expected(font: str) -> list[str]:
+        room = 160 - LABEL_PADDING * 2
+        box = measure([words], font, LABEL_FONT_SIZES["m"], max_width=room)
+        return [line.rstrip(" ") for line in box.lines]
+
+    assert lines("sans") == expected("sans")
+    assert lines("mono") == expected("mono")
+    assert lines("sans") != lines("mono")
+    assert "Supercalifragilisticexpialidocious" not in lines("mono")
 
 
 @pytest.mark.spec("VIEW3")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tlsync_core.tldraw.helpers.text_layout import text_width
 from tlsync_core.tldraw.theme import ARROW_LABEL_FONT_SIZES, LINE_HEIGHT, STROKE_SIZES, THEME
 from tlsync_core.views.geometry import (
     Matrix,
@@ -24,7 +25,7 @@ from tlsync_core.views.geometry import (
 from tlsync_core.views.page import Page
 from tlsync_core.views.records import Rec, color_of, font_family, mapping, number, sized, string
 from tlsync_core.views.svg import escape, fmt, line_d, polygon_d, pt, stroke_attrs
-from tlsync_core.views.text import CHAR_WIDTH, longest, shape_lines, text_element
+from tlsync_core.views.text import shape_lines, text_element
 
 __all__ = ["arrow"]
 
@@ -141,7 +142,8 @@ def arrow(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
         else:
             at = point_along(path, label_position)
         lh = font_size * LINE_HEIGHT
-        bw = longest(lines) * font_size * CHAR_WIDTH + 8 * scale
+        font = string(props.get("font"), "draw")
+        bw = max(text_width(line, font, font_size) for line in lines) + 8 * scale
         bh = len(lines) * lh
         out += (
             f'<rect class="tl-arrow-label-bg" x="{fmt(at[0] - bw / 2)}"'

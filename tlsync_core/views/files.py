@@ -2,9 +2,9 @@
 
 ``liveview.js`` holds no copy of tldraw's colours and sizes nor of the renderer's own constants:
 its line ``const TLDRAW = /*CONSTANTS*/ null`` receives :func:`constants_json` (generated from
-:mod:`tlsync_core.tldraw.theme` and the renderer's modules) whenever the module is handed out,
-by the server at ``/static/liveview.js`` and to the notebook widget, so that Python and
-JavaScript draw with the same numbers.
+:mod:`tlsync_core.tldraw.theme`, the tldraw helpers' constants and fonts' metrics, and the
+renderer's modules) whenever the module is handed out, by the server at ``/static/liveview.js``
+and to the notebook widget, so that Python and JavaScript draw with the same numbers.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from tlsync_core.tldraw.generated_fonts import FONTS
 from tlsync_core.tldraw.helpers.geo_paths import (
     ARC_MIN_VERTICES,
     ARC_SPACING,
@@ -65,6 +66,7 @@ def constants_json() -> str:
             "CLOUD_BUMP_SIZES": CLOUD_BUMP_SIZES,
             "BUMP_PROTRUSION": BUMP_PROTRUSION,
             "SPLINE_TENSION": SPLINE_TENSION,
+            "FONTS": FONTS,
         },
         sort_keys=True,
         separators=(",", ":"),

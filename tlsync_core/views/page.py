@@ -197,11 +197,12 @@ class Page:
         return max(1, len(lines)) * font_size * LINE_HEIGHT
 
     def text_lines(self, props: Rec) -> list[str]:
-        """A text shape's lines, wrapped to its width unless it sizes itself."""
+        """A text shape's lines, wrapped to its width as tldraw lays them out
+        (``text_layout.measure``) unless it sizes itself."""
         scale = number(props.get("scale"), 1)
         font_size = sized(FONT_SIZES, props.get("size")) * scale
         width = None if props.get("autoSize") is not False else number(props.get("w"), 8) * scale
-        return wrap(shape_lines(props), font_size, width)
+        return wrap(shape_lines(props), props.get("font"), font_size, width)
 
     def extend(self, m: Matrix, points: Iterable[Point]) -> None:
         """Note points (in the coordinates of ``m``) the picture must show."""

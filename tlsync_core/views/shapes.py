@@ -79,12 +79,13 @@ def transform_attr(shape: Rec) -> str:
 
 
 def label(props: Rec, *, w: float, h: float, font_size: float, fill: str, scale: float) -> str:
-    """A shape's label: its rich text wrapped to the shape, aligned as its props say."""
+    """A shape's label: its rich text wrapped to the shape as tldraw lays it out, aligned as
+    its props say."""
     lines = shape_lines(props)
     if not lines:
         return ""
     pad = LABEL_PADDING * scale
-    lines = wrap(lines, font_size, w - pad * 2)
+    lines = wrap(lines, props.get("font"), font_size, w - pad * 2)
     block = len(lines) * font_size * LINE_HEIGHT
     vertical = props.get("verticalAlign")
     if vertical == "start":

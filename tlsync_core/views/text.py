@@ -1,15 +1,17 @@
-"""Text in pictures: rich text as plain lines, wrapping, and ``<text>`` elements.
+"""Text in pictures: rich text as plain lines, and ``<text>`` elements.
 
-Without font metrics in the browser, lines wrap at an average glyph width (:data:`CHAR_WIDTH`
-of the font size), in Python and JavaScript alike.
+Lines wrap as tldraw lays text out, with its fonts' metrics
+(:func:`tlsync_core.tldraw.helpers.text_layout.measure`, ported to ``liveview.js``); only names
+cut to one line (frames', media placeholders', presences') count an average glyph width
+(:data:`CHAR_WIDTH` of the font size).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from tlsync_core.tldraw.helpers.text_layout import measure
 from tlsync_core.tldraw.theme import LINE_HEIGHT
 from tlsync_core.views.records import Rec, mapping, string
 from tlsync_core.views.svg import escape, fmt
@@ -17,7 +19,6 @@ from tlsync_core.views.svg import escape, fmt
 __all__ = [
     "CHAR_WIDTH",
     "code_points",
-    "longest",
     "rich_text_lines",
     "shape_lines",
     "text_element",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 CHAR_WIDTH = 0.55
-"""Average glyph width / font size, for wrapping without font metrics."""
+"""Average glyph width / font size, for cutting names to one line."""
 
 
 def rich_text_lines(rich: Any) -> list[str]:
@@ -97,41 +98,11 @@ def code_points(text: str) -> int:
     return len(text)
 
 
-def _wrap_line(line: str, max_chars: int) -> list[str]:
-    if code_points(line) <= max_chars:
-        return [line]
-    out: list[str] = []
-    current = ""
-    started = False
-    for word in line.split(" "):
-        candidate = word if not started else current + " " + word
-        if not started or code_points(candidate) <= max_chars:
-            current = candidate
-            started = True
-        else:
-            out.append(current)
-            current = word
-    out.append(current)
-    return out
-
-
-def wrap(lines: list[str], font_size: float, width: float | None) -> list[str]:
-    """Lines wrapped at word boundaries to ``width`` (at the average glyph width)."""
-    if width is None:
-        return lines
-    max_chars = max(1, math.floor(width / (font_size * CHAR_WIDTH)))
-    out: list[str] = []
-    for line in lines:
-        out.extend(_wrap_line(line, max_chars))
-    return out
-
-
-def longest(lines: list[str]) -> int:
-    """The length of the longest line."""
-    best = 0
-    for line in lines:
-        best = max(best, code_points(line))
-    return best
+def wrap(lines: list[str], font: Any, font_size: float, width: float | None) -> list[str]:
+    """Lines wrapped to ``width`` (None: not wrapped) as tldraw lays them out in the font of
+    the ``font`` style (``text_layout.measure``), without the spaces that hang at their ends."""
+    box = measure(lines, string(font, "draw"), font_size, max_width=width)
+    return [line.rstrip(" ") for line in box.lines]
 
 
 def text_element(

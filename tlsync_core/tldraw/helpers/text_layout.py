@@ -38,11 +38,16 @@ class FontMetrics:
     average: float
 
 
-@functools.cache
 def font_metrics(style: str) -> FontMetrics:
     """The metrics of tldraw's font for a font style (``draw``, ``sans``, ``serif``, ``mono``;
     others fall back to ``draw``, as tldraw's default)."""
-    data = FONTS.get(style, FONTS["draw"])
+    return _parsed_metrics(style if style in FONTS else "draw")
+
+
+@functools.cache
+def _parsed_metrics(style: str) -> FontMetrics:
+    """The metrics of one of the fonts (cached per font, never per unknown style)."""
+    data = FONTS[style]
     advances = {
         chr(int(cp, 16)): int(width)
         for cp, width in (item.split(":") for item in str(data["advances"]).split())

@@ -23,7 +23,7 @@ export const { THEME, PALETTE, STROKE_SIZES, FONT_SIZES, FONT_FAMILIES } = TLDRA
 export const { LABEL_FONT_SIZES, ARROW_LABEL_FONT_SIZES } = TLDRAW
 const { LINE_HEIGHT, LABEL_PADDING, NOTE_SIZE, CHAR_WIDTH, PADDING, EMPTY_BOX, ARC_SAMPLES } = TLDRAW
 const { BEZIER_STEPS, ARC_SPACING, ARC_MIN_VERTICES, CLOUD_BUMP_SIZES, BUMP_PROTRUSION } = TLDRAW
-const { SPLINE_TENSION } = TLDRAW
+const { SPLINE_TENSION, FONTS } = TLDRAW
 const HEX = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g
 const NOT_ID = /[^A-Za-z0-9_-]/g
@@ -221,37 +221,135 @@ function shapeLines(props) {
 	return []
 }
 
-function wrapLine(line, maxChars) {
-	if (cpLen(line) <= maxChars) return [line]
-	const out = []
+// tlsync_core/tldraw/helpers/text_layout.py, function by function (tldraw's TextManager)
+
+const METRICS = new Map()
+
+function fontMetrics(style) {
+	return parsedMetrics(has(FONTS, style) ? style : 'draw')
+}
+
+function parsedMetrics(style) {
+	if (METRICS.has(style)) return METRICS.get(style)
+	const data = FONTS[style]
+	const advances = new Map()
+	for (const item of String(data.advances).split(/\s+/).filter(Boolean)) {
+		const [cp, width] = item.split(':')
+		advances.set(String.fromCodePoint(parseInt(cp, 16)), parseInt(width, 10))
+	}
+	const kerning = new Map()
+	for (const item of String(data.kerning).split(/\s+/).filter(Boolean)) {
+		const [pair, value] = item.split(':')
+		const [first, second] = pair.split('.')
+		kerning.set(
+			String.fromCodePoint(parseInt(first, 16)) + '\u0000' + String.fromCodePoint(parseInt(second, 16)),
+			parseInt(value, 10)
+		)
+	}
+	const letters = Array.from('abcdefghijklmnopqrstuvwxyz')
+		.filter((c) => advances.has(c))
+		.map((c) => advances.get(c))
+	const average = letters.reduce((total, advance) => total + advance, 0) / letters.length
+	const metrics = { unitsPerEm: parseInt(data.units_per_em, 10), advances, kerning, average }
+	METRICS.set(style, metrics)
+	return metrics
+}
+
+function lineHeight(fontSize) {
+	// (Python's round: halves to even)
+	const value = fontSize * LINE_HEIGHT
+	const rounded = Math.round(value)
+	return Math.abs(value % 1) === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded
+}
+
+function textWidth(value, style, fontSize) {
+	const metrics = fontMetrics(style)
+	let units = 0
+	let previous = ''
+	for (const char of value) {
+		units += metrics.advances.has(char) ? metrics.advances.get(char) : metrics.average
+		const pair = previous + '\u0000' + char
+		units += metrics.kerning.has(pair) ? metrics.kerning.get(pair) : 0
+		previous = char
+	}
+	// browsers lay text out in 1/64 px units, rounding a run's width up
+	return Math.ceil(((units * fontSize) / metrics.unitsPerEm) * 64) / 64
+}
+
+const LETTER = /^\p{L}$/u
+
+function pieces(value) {
+	const chars = Array.from(value)
+	const result = []
+	let start = 0
+	chars.forEach((char, i) => {
+		const following = i + 1 < chars.length ? chars[i + 1] : ''
+		if ((char === ' ' && following !== ' ') || (char === '-' && LETTER.test(following))) {
+			result.push(chars.slice(start, i + 1).join(''))
+			start = i + 1
+		}
+	})
+	if (start < chars.length) result.push(chars.slice(start).join(''))
+	return result
+}
+
+function rstripSpaces(value) {
+	return value.replace(/ +$/, '')
+}
+
+function splitWord(word, style, fontSize, room) {
+	const letters = rstripSpaces(word)
+	const parts = []
 	let current = ''
-	let started = false
-	for (const word of line.split(' ')) {
-		const candidate = !started ? word : current + ' ' + word
-		if (!started || cpLen(candidate) <= maxChars) {
-			current = candidate
-			started = true
+	for (const char of letters) {
+		if (current && textWidth(current + char, style, fontSize) > room) {
+			parts.push(current)
+			current = char
 		} else {
-			out.push(current)
-			current = word
+			current += char
 		}
 	}
-	out.push(current)
-	return out
+	return [...parts, current + word.slice(letters.length)]
 }
 
-function wrap(lines, fontSize, width) {
-	if (width === null) return lines
-	const maxChars = Math.max(1, Math.floor(width / (fontSize * CHAR_WIDTH)))
-	const out = []
-	for (const line of lines) out.push(...wrapLine(line, maxChars))
-	return out
+function wrap(paragraph, style, fontSize, room, breakWords) {
+	const fits = (value) => textWidth(rstripSpaces(value), style, fontSize) <= room
+	const lines = []
+	let current = ''
+	for (const piece of pieces(paragraph)) {
+		if (fits(current + piece)) {
+			current += piece
+			continue
+		}
+		if (current) lines.push(current)
+		if (fits(piece) || !breakWords) {
+			current = piece
+			continue
+		}
+		const split = splitWord(piece, style, fontSize, room)
+		current = split.pop()
+		lines.push(...split)
+	}
+	lines.push(current)
+	return lines
 }
 
-function longest(lines) {
-	let best = 0
-	for (const line of lines) best = Math.max(best, cpLen(line))
-	return best
+function measure(paragraphs, style, fontSize, { maxWidth = null, minWidth = null, breakWords = true } = {}) {
+	const room = maxWidth === null ? Infinity : maxWidth
+	const texts = paragraphs.length ? paragraphs : ['']
+	const lines = texts.flatMap((paragraph) => wrap(paragraph, style, fontSize, room, breakWords))
+	const widest = Math.max(...lines.map((line) => textWidth(rstripSpaces(line), style, fontSize)))
+	const natural = Math.max(...texts.map((p) => textWidth(rstripSpaces(p), style, fontSize)))
+	let width = Math.min(natural, room)
+	if (minWidth !== null) width = Math.max(width, minWidth)
+	const height = lines.length * lineHeight(fontSize)
+	return { w: width, h: height, lines, overflows: widest > room }
+}
+
+// tlsync_core/views/text.py's wrap (a name of its own here: wrap is text_layout's _wrap)
+function wrapLines(lines, fontStyle, fontSize, width) {
+	const box = measure(lines, str(fontStyle, 'draw'), fontSize, { maxWidth: width })
+	return box.lines.map(rstripSpaces)
 }
 
 function text(lines, { x, top, fontSize, family, fill, anchor, cls }) {
@@ -1037,7 +1135,7 @@ class Renderer {
 		const scale = num(get(props, 'scale'), 1)
 		const fontSize = size(FONT_SIZES, get(props, 'size')) * scale
 		const width = get(props, 'autoSize') !== false ? null : num(get(props, 'w'), 8) * scale
-		return wrap(shapeLines(props), fontSize, width)
+		return wrapLines(shapeLines(props), get(props, 'font'), fontSize, width)
 	}
 
 	extend(m, points) {
@@ -1134,7 +1232,7 @@ class Renderer {
 		let lines = shapeLines(props)
 		if (!lines.length) return ''
 		const pad = LABEL_PADDING * scale
-		lines = wrap(lines, fontSize, w - pad * 2)
+		lines = wrapLines(lines, get(props, 'font'), fontSize, w - pad * 2)
 		const align = get(props, 'align')
 		let x
 		let anchor
@@ -1458,7 +1556,8 @@ class Renderer {
 				at = pointAlong(path, labelPosition)
 			}
 			const lh = fontSize * LINE_HEIGHT
-			const bw = longest(lines) * fontSize * CHAR_WIDTH + 8 * scale
+			const style = str(get(props, 'font'), 'draw')
+			const bw = Math.max(...lines.map((line) => textWidth(line, style, fontSize))) + 8 * scale
 			const bh = lines.length * lh
 			out +=
 				`<rect class="tl-arrow-label-bg" x="${fmt(at[0] - bw / 2)}"` +
