@@ -240,11 +240,8 @@ function parsedMetrics(style) {
 	const kerning = new Map()
 	for (const item of String(data.kerning).split(/\s+/).filter(Boolean)) {
 		const [pair, value] = item.split(':')
-		const [first, second] = pair.split('.')
-		kerning.set(
-			String.fromCodePoint(parseInt(first, 16)) + '\u0000' + String.fromCodePoint(parseInt(second, 16)),
-			parseInt(value, 10)
-		)
+		const [first, second] = pair.split('.').map((cp) => String.fromCodePoint(parseInt(cp, 16)))
+		kerning.set(first + '\u0000' + second, parseInt(value, 10))
 	}
 	const letters = Array.from('abcdefghijklmnopqrstuvwxyz')
 		.filter((c) => advances.has(c))
@@ -253,13 +250,6 @@ function parsedMetrics(style) {
 	const metrics = { unitsPerEm: parseInt(data.units_per_em, 10), advances, kerning, average }
 	METRICS.set(style, metrics)
 	return metrics
-}
-
-function lineHeight(fontSize) {
-	// (Python's round: halves to even)
-	const value = fontSize * LINE_HEIGHT
-	const rounded = Math.round(value)
-	return Math.abs(value % 1) === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded
 }
 
 function textWidth(value, style, fontSize) {
@@ -312,7 +302,7 @@ function splitWord(word, style, fontSize, room) {
 	return [...parts, current + word.slice(letters.length)]
 }
 
-function wrap(paragraph, style, fontSize, room, breakWords) {
+function wrap(paragraph, style, fontSize, room) {
 	const fits = (value) => textWidth(rstripSpaces(value), style, fontSize) <= room
 	const lines = []
 	let current = ''
@@ -322,7 +312,7 @@ function wrap(paragraph, style, fontSize, room, breakWords) {
 			continue
 		}
 		if (current) lines.push(current)
-		if (fits(piece) || !breakWords) {
+		if (fits(piece)) {
 			current = piece
 			continue
 		}
@@ -334,21 +324,17 @@ function wrap(paragraph, style, fontSize, room, breakWords) {
 	return lines
 }
 
-function measure(paragraphs, style, fontSize, { maxWidth = null, minWidth = null, breakWords = true } = {}) {
+function measure(paragraphs, style, fontSize, maxWidth) {
+	// (the views read a measured text's lines only: no box size, no minimum width, words
+	// always break; text_layout.py's measure has them)
 	const room = maxWidth === null ? Infinity : maxWidth
 	const texts = paragraphs.length ? paragraphs : ['']
-	const lines = texts.flatMap((paragraph) => wrap(paragraph, style, fontSize, room, breakWords))
-	const widest = Math.max(...lines.map((line) => textWidth(rstripSpaces(line), style, fontSize)))
-	const natural = Math.max(...texts.map((p) => textWidth(rstripSpaces(p), style, fontSize)))
-	let width = Math.min(natural, room)
-	if (minWidth !== null) width = Math.max(width, minWidth)
-	const height = lines.length * lineHeight(fontSize)
-	return { w: width, h: height, lines, overflows: widest > room }
+	return { lines: texts.flatMap((paragraph) => wrap(paragraph, style, fontSize, room)) }
 }
 
 // tlsync_core/views/text.py's wrap (a name of its own here: wrap is text_layout's _wrap)
 function wrapLines(lines, fontStyle, fontSize, width) {
-	const box = measure(lines, str(fontStyle, 'draw'), fontSize, { maxWidth: width })
+	const box = measure(lines, str(fontStyle, 'draw'), fontSize, width)
 	return box.lines.map(rstripSpaces)
 }
 
