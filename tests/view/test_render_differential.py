@@ -24,10 +24,12 @@ from typing import Any
 
 import pytest
 from view_documents import (
+    FONTS,
     by_id,
     encode_points,
     every_shape_document,
     geo,
+    line_props,
     page,
     random_document,
     rich,
@@ -105,7 +107,35 @@ def odd_documents() -> list[dict[str, Any]]:
         by_id(  # (flat polygons: no area to stretch them into)
             [page()] + [geo(f"shape:{k}{w}", w=w, h=50 - w, geo=k) for k in FLAT for w in (0, 50)]
         ),
+        by_id([page(), *clouds_and_texts()]),
     ]
+
+
+def clouds_and_texts() -> list[dict[str, Any]]:
+    """Shapes for the ports of the tldraw helpers: clouds seeded by ids beyond ASCII (one
+    outside the BMP), of every size, scale and proportion; curves tall and wide; a spline;
+    labels in every font that break after hyphens (before letters of any script), at runs of
+    spaces and inside words longer than the shape."""
+    ids = ["shape:c", "shape:ćłöüd", "shape:☁🎈", "shape:" + "x" * 40]
+    text = "well-known über-ängstlich  spaced   out — words-123 Supercalifragilistic 𝒜𝒷𝒸-𝒹"
+    sizes = [(300, 120, "s", 1), (80, 260, "xl", 0.5), (19, 21, "l", 2)]
+    shapes = [
+        geo(f"{sid}-{n}", geo="cloud", w=w, h=h, size=size, scale=scale, x=i * 300, y=n * 300)
+        for i, sid in enumerate(ids)
+        for n, (w, h, size, scale) in enumerate(sizes)
+    ]
+    shapes += [
+        geo(f"shape:{kind}-{w}", geo=kind, w=w, h=200 - w, y=1000)
+        for kind in ("ellipse", "oval", "heart")
+        for w in (30, 170)
+    ]
+    shapes += [
+        geo(f"shape:label-{font}", w=130, h=200, font=font, richText=rich(text), y=1300)
+        for font in [*FONTS, "unknown"]
+    ]
+    points: list[tuple[float, float]] = [(0, 0), (40, 90), (120, -30), (200, 60), (210, 0)]
+    shapes.append(shape("shape:spline", "line", line_props(points, spline="cubic"), y=1600))
+    return shapes
 
 
 FLAT = ("pentagon", "hexagon", "octagon", "star", "triangle")
