@@ -16,11 +16,14 @@
 //   tldrawEnsureStoreIsUsable({records?, defaultName?}) -> the store's records (sorted by id)
 //                                                     after the integrity checker ran
 //   tldrawInfo()                                  -> what scripts/gen-tldraw-data writes
+//   tldrawRng({seeds, count})                     -> [the first count numbers of rng(seed)]:
+//                                                     @tldraw/utils' seeded generator, per seed
 //
 // Validation goes through schema.validateRecord with tldraw's own onValidationFailure (which
 // rethrows), in the 'createRecord' phase, without a store (tldraw's hook does not use it).
 
 import { readFileSync } from 'node:fs'
+import { rng } from '@tldraw/utils'
 import { Store } from '@tldraw/store'
 import {
 	EnumStyleProp,
@@ -189,6 +192,11 @@ export const tldrawOps = {
 	tldrawRunMigrations: ({ cases }) => cases.map(runMigration),
 	tldrawB64Vecs: ({ calls }) => calls.map(callB64),
 	tldrawEnsureStoreIsUsable: ensureStoreIsUsable,
+	tldrawRng: ({ seeds, count }) =>
+		seeds.map((seed) => {
+			const next = rng(seed)
+			return Array.from({ length: count }, () => next())
+		}),
 	tldrawInfo: () => ({
 		version: TLSCHEMA_VERSION,
 		schema: schema.serialize(),

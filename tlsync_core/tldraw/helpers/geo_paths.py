@@ -221,7 +221,9 @@ def _int32(value: int) -> int:
 
 def seeded_random(seed: str) -> Callable[[], float]:
     """tldraw's ``rng(seed)``: a xorshift generator of numbers in (-1, 1), in JavaScript's
-    32-bit integer arithmetic."""
+    32-bit integer arithmetic, fed the UTF-16 code units of ``seed`` (``charCodeAt``)."""
+    encoded = seed.encode("utf-16-le", "surrogatepass")
+    units = [int.from_bytes(encoded[i : i + 2], "little") for i in range(0, len(encoded), 2)]
     state = [0, 0, 0, 0]
 
     def step() -> float:
@@ -232,8 +234,8 @@ def seeded_random(seed: str) -> Callable[[], float]:
         state[:] = [y, z, state[3], w]
         return w / 0x100000000 * 2
 
-    for k in range(len(seed) + 64):
-        state[0] = _int32(state[0] ^ (ord(seed[k]) if k < len(seed) else 0))
+    for k in range(len(units) + 64):
+        state[0] = _int32(state[0] ^ (units[k] if k < len(units) else 0))
         step()
     return step
 

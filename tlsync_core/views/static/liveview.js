@@ -634,8 +634,6 @@ function straightVertices(geo, w, h) {
 }
 
 function seededRandom(seed) {
-	// (the seed by code points, as the Python helper iterates a str)
-	const codes = Array.from(seed, (c) => c.codePointAt(0))
 	let x = 0
 	let y = 0
 	let z = 0
@@ -648,8 +646,8 @@ function seededRandom(seed) {
 		w ^= ((w >>> 19) ^ t ^ (t >>> 8)) >>> 0
 		return (w / 0x100000000) * 2
 	}
-	for (let k = 0; k < codes.length + 64; k++) {
-		x ^= k < codes.length ? codes[k] : 0
+	for (let k = 0; k < seed.length + 64; k++) {
+		x ^= seed.charCodeAt(k) | 0
 		step()
 	}
 	return step
