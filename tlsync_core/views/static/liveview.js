@@ -12,7 +12,9 @@
 // Serve it through tlsync_core/views/files.py, which fills in its constants.
 //
 // renderSvg is a line-by-line port of tlsync_core/views/render.py and must produce the same
-// text byte for byte (tests/view/test_render_differential.py): change both together.
+// text byte for byte (tests/view/test_render_differential.py): change both together. What the
+// renderer takes from the tldraw helpers is ported function by function, named alike: geo
+// outlines and line paths (helpers/geo_paths.py), text layout (helpers/text_layout.py).
 
 // -- constants: tldraw 5.4.2's default theme and sizes, and the renderer's own -------------------
 
