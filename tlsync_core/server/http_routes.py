@@ -23,7 +23,7 @@ import orjson
 from tlsync_core.server.auth import AuthDecision, AuthRequest, decide
 from tlsync_core.server.memory_budget import MemoryBudget
 from tlsync_core.server.persistence import dumps_json
-from tlsync_core.views.files import static_file
+from tlsync_core.views.files import room_page, static_file
 
 if TYPE_CHECKING:
     from tlsync_core.server.host import TLSyncHost
@@ -165,11 +165,8 @@ async def _schema(host: TLSyncHost, request: HttpRequest, room_id: str) -> HttpR
 
 
 async def _room_page(_host: TLSyncHost, _request: HttpRequest, room_id: str) -> HttpResponse:
-    """The live view of a room: ``static/room.html`` with the room id (a JSON string that
-    cannot end the script element)."""
-    room = orjson.dumps(room_id).decode().replace("<", "\\u003c").replace(">", "\\u003e")
-    page = static_file("room.html").replace(b"/*ROOM_ID*/", room.encode())
-    return HttpResponse(HTTPStatus.OK, page, "text/html; charset=utf-8", NO_CACHE)
+    """The live view of a room (:func:`tlsync_core.views.files.room_page`)."""
+    return HttpResponse(HTTPStatus.OK, room_page(room_id), "text/html; charset=utf-8", NO_CACHE)
 
 
 FIXED_ROUTES: Final[Mapping[str, FixedRoute]] = {

@@ -1,4 +1,5 @@
-"""The live view's files as they are served: ``static/liveview.js`` and ``static/room.html``.
+"""The live view's files as they are served: ``static/liveview.js`` and a room's page
+(``static/room.html`` with the room's id); the server's live routes hand out exactly these.
 
 ``liveview.js`` holds no copy of tldraw's colours and sizes nor of the renderer's own constants:
 its line ``const TLDRAW = /*CONSTANTS*/ null`` receives :func:`constants_json` (generated from
@@ -9,6 +10,7 @@ and to the notebook widget, so that Python and JavaScript draw with the same num
 
 from __future__ import annotations
 
+import functools
 import json
 from importlib import resources
 
@@ -37,7 +39,7 @@ from tlsync_core.views.arrows import ARC_SAMPLES
 from tlsync_core.views.render import EMPTY_BOX, PADDING
 from tlsync_core.views.text import CHAR_WIDTH
 
-__all__ = ["constants_json", "liveview_module", "static_file"]
+__all__ = ["constants_json", "liveview_module", "room_page", "static_file"]
 
 _PLACEHOLDER = "/*CONSTANTS*/ null"
 
@@ -73,6 +75,7 @@ def constants_json() -> str:
     )
 
 
+@functools.cache
 def liveview_module() -> str:
     """``liveview.js`` with its constants filled in: the ES module pages and widgets run."""
     source = resources.files(__name__.rpartition(".")[0]).joinpath("static", "liveview.js")
@@ -84,3 +87,10 @@ def static_file(name: str) -> bytes:
     if name == "liveview.js":
         return liveview_module().encode()
     return resources.files(__name__.rpartition(".")[0]).joinpath("static", name).read_bytes()
+
+
+def room_page(room_id: str) -> bytes:
+    """The live view page of ``room_id``: ``static/room.html`` with the id as a JSON string
+    that cannot end the script element."""
+    room = json.dumps(room_id).replace("<", "\\u003c").replace(">", "\\u003e")
+    return static_file("room.html").replace(b"/*ROOM_ID*/", room.encode())
