@@ -29,7 +29,13 @@ import attrs
 
 from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
-from tlsync_core.tldraw.helpers.geometry import Box, Transform, bounding_box
+from tlsync_core.tldraw.helpers.geometry import (
+    Box,
+    Point,
+    Transform,
+    bounding_box,
+    circle_center,
+)
 from tlsync_core.tldraw.helpers.query import page_bounds
 from tlsync_core.tldraw.helpers.shape_geometry import (
     Part,
@@ -48,7 +54,6 @@ from tlsync_core.tldraw.theme import ARROW_LABEL_FONT_SIZES, STROKE_SIZES
 
 __all__ = ["arrow_body", "arrow_label"]
 
-Point = tuple[float, float]
 
 # ArrowShapeUtil (shared.ts): how far a bound end stays off its shape, the shortest arrow
 _BOUND_ARROW_OFFSET: Final = 10.0
@@ -317,20 +322,9 @@ class _Arc:
     sweep: int
 
 
-def _circle_center(a: Point, b: Point, c: Point) -> Point | None:
-    """tldraw's ``centerOfCircleFromThreePoints`` (None for collinear points)."""
-    u = -2 * (a[0] * (b[1] - c[1]) - a[1] * (b[0] - c[0]) + b[0] * c[1] - c[0] * b[1])
-    if u == 0:
-        return None
-    sa, sb, sc = (p[0] * p[0] + p[1] * p[1] for p in (a, b, c))
-    x = (sa * (c[1] - b[1]) + sb * (a[1] - c[1]) + sc * (b[1] - a[1])) / u
-    y = (sa * (b[0] - c[0]) + sb * (c[0] - a[0]) + sc * (a[0] - b[0])) / u
-    return (x, y) if math.isfinite(x) and math.isfinite(y) else None
-
-
 def _arc_info(a: Point, b: Point, c: Point) -> _Arc:
     """tldraw's ``getArcInfo``: the arc from ``a`` through ``c`` to ``b``."""
-    center = _circle_center(a, b, c) or ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+    center = circle_center(a, b, c) or ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
     radius = math.hypot(center[0] - a[0], center[1] - a[1])
     sweep = int((b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]) < 0)
     ab = math.hypot(a[0] - b[0], a[1] - b[1])

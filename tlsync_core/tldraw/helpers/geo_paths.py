@@ -18,6 +18,8 @@ import math
 from collections.abc import Callable
 from typing import Final
 
+from tlsync_core.tldraw.helpers.geometry import Point, circle_center
+
 __all__ = [
     "ARC_MIN_VERTICES",
     "ARC_SPACING",
@@ -33,7 +35,6 @@ __all__ = [
     "straight_vertices",
 ]
 
-Point = tuple[float, float]
 BEZIER_STEPS: Final = 10
 ARC_SPACING: Final = 20.0
 ARC_MIN_VERTICES: Final = 8
@@ -323,23 +324,12 @@ def _cloud(width: float, height: float, seed: str, size: str, scale: float) -> l
         ux, uy = (right[0] - left[0]) / apart, (right[1] - left[1]) / apart
         apex = ((left[0] + right[0]) / 2 + uy * reach, (left[1] + right[1]) / 2 - ux * reach)
         apex = (min(max(apex[0], 0.0), width), min(max(apex[1], 0.0), height))
-        center = _circle_center(wiggled[i], wiggled[j], apex)
+        center = circle_center(wiggled[i], wiggled[j], apex)
         if center is None:
             center = ((wiggled[i][0] + wiggled[j][0]) / 2, (wiggled[i][1] + wiggled[j][1]) / 2)
         radius = math.hypot(center[0] - wiggled[i][0], center[1] - wiggled[i][1])
         vertices.extend(_arc(wiggled[i], radius, radius, wiggled[j], True))
     return vertices
-
-
-def _circle_center(a: Point, b: Point, c: Point) -> Point | None:
-    """tldraw's ``centerOfCircleFromThreePoints`` (None for collinear points)."""
-    u = -2 * (a[0] * (b[1] - c[1]) - a[1] * (b[0] - c[0]) + b[0] * c[1] - c[0] * b[1])
-    if u == 0:
-        return None
-    sa, sb, sc = (p[0] * p[0] + p[1] * p[1] for p in (a, b, c))
-    x = (sa * (c[1] - b[1]) + sb * (a[1] - c[1]) + sc * (b[1] - a[1])) / u
-    y = (sa * (b[0] - c[0]) + sb * (c[0] - a[0]) + sc * (a[0] - b[0])) / u
-    return (x, y) if math.isfinite(x) and math.isfinite(y) else None
 
 
 def geo_vertices(

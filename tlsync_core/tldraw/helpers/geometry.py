@@ -17,11 +17,27 @@ import attrs
 __all__ = [
     "IDENTITY",
     "Box",
+    "Point",
     "Transform",
+    "circle_center",
     "clamp_radians",
     "local_transform",
     "union",
 ]
+
+Point = tuple[float, float]
+
+
+def circle_center(a: Point, b: Point, c: Point) -> Point | None:
+    """tldraw's ``centerOfCircleFromThreePoints`` (None for collinear points)."""
+    u = -2 * (a[0] * (b[1] - c[1]) - a[1] * (b[0] - c[0]) + b[0] * c[1] - c[0] * b[1])
+    if u == 0:
+        return None
+    sa, sb, sc = (p[0] * p[0] + p[1] * p[1] for p in (a, b, c))
+    x = (sa * (c[1] - b[1]) + sb * (a[1] - c[1]) + sc * (b[1] - a[1])) / u
+    y = (sa * (b[0] - c[0]) + sb * (c[0] - a[0]) + sc * (a[0] - b[0])) / u
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else None
+
 
 TAU: Final = 2 * math.pi
 
