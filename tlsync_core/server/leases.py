@@ -31,17 +31,16 @@ slow commit or a storage retry.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from tlsync_core.server.pg_connection import connect_in_schema
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["FencedError", "Holder", "Lease", "RoomLeases"]
-
-_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
 LEASES_SQL = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -92,19 +91,14 @@ class RoomLeases:
     def __init__(
         self, url: str, *, node: str, address: str, ttl: float = 10.0, schema: str = "tlsync"
     ) -> None:
-        if not _SCHEMA_NAME.match(schema):
-            raise ValueError(f"not a plain PostgreSQL schema name: {schema!r}")
         if ttl <= 0:
             raise ValueError(f"a lease's time to live must be positive, not {ttl!r}")
-        import psycopg  # noqa: PLC0415 - an optional dependency
-
         self.node = node
         self.address = address
         self.ttl = ttl
-        self._conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
-        self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        self._conn.execute(f"SET search_path TO {schema}")
-        self._conn.execute(LEASES_SQL)
+        self._conn: psycopg.Connection[Any] = connect_in_schema(
+            url, schema, LEASES_SQL, autocommit=True
+        )
 
     def acquire(self, room_id: str) -> Lease | Holder:
         """Take (or keep) the room's lease, or name the node that holds it."""

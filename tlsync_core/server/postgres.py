@@ -20,7 +20,6 @@ with other applications is safe.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -33,13 +32,12 @@ from tlsync_core.server.persistence import (
     save_plan,
     stage_plan,
 )
+from tlsync_core.server.pg_connection import connect_in_schema
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["PostgresPersistence", "is_postgres_url"]
-
-_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
 _TABLES_SQL = """
 CREATE TABLE IF NOT EXISTS rooms (
@@ -93,17 +91,8 @@ class PostgresPersistence:
         connect_timeout: float = 10.0,
         fence: Callable[[str], Lease | None] | None = None,
     ) -> None:
-        if not _SCHEMA_NAME.match(schema):
-            raise ValueError(f"not a plain PostgreSQL schema name: {schema!r}")
-        try:
-            import psycopg  # noqa: PLC0415 - an optional dependency, needed only here
-        except ImportError as error:
-            raise ImportError(
-                "PostgreSQL storage needs psycopg: pip install 'tlsync[postgres]'"
-            ) from error
         self.url = url
         self.schema = schema
-        self._psycopg = psycopg
         self._connect_timeout = connect_timeout
         self._fence = fence
         self._conn: psycopg.Connection[Any] | None = None
@@ -118,21 +107,14 @@ class PostgresPersistence:
             return self._conn
         if self._staged:
             raise StorageError("the PostgreSQL connection broke with uncommitted writes")
-        conn = self._psycopg.connect(
-            self.url, connect_timeout=max(1, round(self._connect_timeout)), autocommit=False
+        self._conn = connect_in_schema(
+            self.url,
+            self.schema,
+            _TABLES_SQL + LEASES_SQL,
+            autocommit=False,
+            connect_timeout=self._connect_timeout,
         )
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
-                cursor.execute(f"SET search_path TO {self.schema}")
-                cursor.execute(_TABLES_SQL)
-                cursor.execute(LEASES_SQL)
-            conn.commit()
-        except BaseException:
-            conn.close()
-            raise
-        self._conn = conn
-        return conn
+        return self._conn
 
     def _run(self, room_id: str, plan: Plan) -> None:
         conn = self._connection()
