@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import reactivex
+from websockets.asyncio.client import ClientConnection
 
 from tlsync_client.errors import RoomUnreachableError, SyncError
 from tlsync_client.loop_timers import LoopTimers
@@ -170,6 +171,16 @@ class RoomConnection:
             raise TimeoutError(f"{self.url}: after {timeout:g} s, {waiting()}") from None
         finally:
             stop()
+
+    async def open_websocket(self, query: Mapping[str, str]) -> ClientConnection:
+        """A new websocket to this room for another client (a relay, such as the Jupyter
+        editor widget's): the same URL, headers and options, with ``query`` overriding its
+        query parameters (give it its own ``sessionId`` and ``storeId``).  The caller closes
+        it; it never reconnects.  Raises what the websocket's ``connect()`` raises (see
+        :func:`~tlsync_client.websocket.describe_connect_error`)."""
+        if self._closed:
+            raise RuntimeError(f"{self.url}: open_websocket() on a closed RoomConnection")
+        return await self.socket.dial(query)
 
     async def close(self) -> None:
         """Stop syncing and close the socket (idempotent)."""

@@ -90,7 +90,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Final, TypeAlias, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import reactivex
 from reactivex import abc
@@ -405,6 +405,19 @@ class ClientWebSocketAdapter:
     def status_changes(self) -> reactivex.Observable[SocketStatusEvent]:
         """The status changes as an observable; it completes when the adapter closes."""
         return self._observable(self.on_status_change)
+
+    async def dial(self, query: Mapping[str, str]) -> ClientConnection:
+        """Open one more websocket to this adapter's room, with the same headers and options,
+        its URI's query parameters overridden by ``query`` (e.g. another ``sessionId``): what a
+        relay needs to let another client join through this one's credentials.  The caller
+        owns (and closes) it; it never reconnects.  Raises what ``connect()`` raises."""
+        if self._state is ConnectionState.CLOSED:
+            raise RuntimeError("dial() on a closed ClientWebSocketAdapter")
+        parts = urlsplit(await self._resolve_uri())
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        params.update(query)
+        uri = urlunsplit(parts._replace(query=urlencode(params)))
+        return await connect(uri, **self._connect_options)
 
     def restart(self) -> None:
         """Drop the current connection (its later events are ignored), report ``"offline"`` and

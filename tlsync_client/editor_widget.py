@@ -1,0 +1,97 @@
+"""Draw together in Jupyter: ``EditorWidget(room)`` is tldraw's own editor, synced with the room.
+
+::
+
+    from tlsync_client import connect
+    from tlsync_client.editor_widget import EditorWidget
+
+    room = await connect("ws://127.0.0.1:5858/connect/demo")
+    EditorWidget(room)  # the last expression of a cell: the editor, live
+
+The widget is an `anywidget <https://anywidget.dev>`_ whose front end is tldraw 5.4.2's
+``<Tldraw>`` synced by ``useSync``.  Its transport is the kernel: the page's tldraw client
+speaks the sync protocol over the widget's comm and the kernel relays each frame to the room on
+a websocket opened by ``room`` (:mod:`tlsync_client.kernel_relay`), so the page needs no route
+to the room's server — a remote kernel works — and joins with the room handle's URL and
+credentials.  The person in the widget is one more session of the room: their edits reach
+``room.store`` (and every bot) through the room; the bots' edits and cursors appear in the
+widget; their cursor is seen by the bots as an ``instance_presence`` record.
+
+``readonly=True`` joins read-only (the server refuses the page's changes; the editor is in
+readonly mode).  :class:`~tlsync_core.views.widget.LiveView` stays the lightweight viewer.
+
+The kernel relays while it is idle: a cell that runs (say, a bot's loop awaited in the cell)
+holds the widget's messages until it ends, as it holds every widget's.  Run long bots as tasks
+(``asyncio.create_task(bot())``) and the widget stays live.
+
+The front end is a bundle built from npm (``editor/``, by ``scripts/build-editor``); every asset
+tldraw needs (fonts, icons, translations) is inside it, so the widget fetches nothing.
+anywidget is an optional dependency: ``pip install 'tlsync[notebook]'``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+try:
+    import anywidget
+    import traitlets
+except ImportError as error:  # pragma: no cover - exercised by a test that hides anywidget
+    raise ImportError(
+        "tlsync_client.editor_widget.EditorWidget needs anywidget: pip install 'tlsync[notebook]'"
+    ) from error
+
+from tlsync_client.connection import RoomConnection
+from tlsync_client.kernel_relay import KernelRelay
+from tlsync_core.views.editor_bundle import editor_bundle_text
+
+__all__ = ["EditorWidget"]
+
+
+class EditorWidget(anywidget.AnyWidget):
+    """tldraw's editor bound to ``room`` (a :class:`~tlsync_client.RoomConnection`).
+
+    Construct it on the room's event loop (a notebook cell).  ``height``: of the editor (CSS);
+    ``readonly``: join read-only.  :meth:`aclose` (or :meth:`close`) ends the relay; closing the
+    room ends it too.  Raises :class:`~tlsync_core.views.editor_bundle.EditorBundleMissing`
+    when the front end has not been built.
+    """
+
+    height = traitlets.Unicode("600px").tag(sync=True)
+    readonly = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(
+        self, room: RoomConnection, *, height: str = "600px", readonly: bool = False, **kwargs: Any
+    ) -> None:
+        if not isinstance(room, RoomConnection):
+            raise TypeError(
+                "EditorWidget needs a RoomConnection (from `await connect(url)`), not "
+                f"{type(room).__name__}; for a SyncRoom pass its .room"
+            )
+        self._esm = editor_bundle_text("widget.js")
+        self._css = editor_bundle_text("tldraw.css")
+        super().__init__(height=height, readonly=readonly, **kwargs)
+        self.room = room
+        self._relay = KernelRelay(room, self.send, readonly=readonly)
+        self.on_msg(self._on_page_message)
+        self._closing: asyncio.Task[None] | None = None
+
+    @property
+    def relay(self) -> KernelRelay:
+        """The relay of the page's links to the room."""
+        return self._relay
+
+    async def aclose(self) -> None:
+        """Close the page's links and the widget.  Idempotent."""
+        await self._relay.aclose()
+        super().close()
+
+    def close(self) -> None:
+        """Close the widget; its links close in the background (await :meth:`aclose` to wait)."""
+        if self._closing is None and self.comm is not None:
+            self._closing = asyncio.get_running_loop().create_task(self._relay.aclose())
+        super().close()
+
+    def _on_page_message(self, _widget: object, content: Any, _buffers: object) -> None:
+        self._relay.receive(content)
