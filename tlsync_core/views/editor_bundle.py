@@ -34,7 +34,7 @@ __all__ = [
     "missing_bundle_page",
 ]
 
-BUNDLE_DIR: Final = Path(__file__).resolve().parent / "static" / "editor"
+BUNDLE_DIR: Path = Path(__file__).resolve().parent / "static" / "editor"
 """Where ``scripts/build-editor`` puts the bundle."""
 
 _STAMP_PREFIX: Final = ".tlsync-built-"
@@ -59,9 +59,11 @@ class BundleFile:
     etag: str
 
 
-def bundle_version(directory: Path = BUNDLE_DIR) -> str | None:
+def bundle_version(directory: Path | None = None) -> str | None:
     """The built bundle's version (the hash its build stamp is named after; it changes with
-    the sources), or None when there is no complete bundle in ``directory``."""
+    the sources), or None when there is no complete bundle in ``directory`` (default
+    :data:`BUNDLE_DIR`)."""
+    directory = BUNDLE_DIR if directory is None else directory
     if not (directory / "editor.js").is_file():
         return None
     for stamp in directory.glob(f"{_STAMP_PREFIX}*"):
@@ -69,11 +71,13 @@ def bundle_version(directory: Path = BUNDLE_DIR) -> str | None:
     return None
 
 
-def bundle_file(relative: str, directory: Path = BUNDLE_DIR) -> BundleFile | None:
+def bundle_file(relative: str, directory: Path | None = None) -> BundleFile | None:
     """The bundle's file at ``relative`` (a decoded path under ``/static/editor/``), or None
     when there is no such file or the path is not one the bundle can hold: every segment made
     of letters, digits, ``_``, ``.`` and ``-`` without a leading dot (no ``..``, no hidden
-    files), a known suffix, and the file inside ``directory`` once symlinks are resolved."""
+    files), a known suffix, and the file inside ``directory`` (default :data:`BUNDLE_DIR`) once
+    symlinks are resolved."""
+    directory = BUNDLE_DIR if directory is None else directory
     version = bundle_version(directory)
     segments = relative.split("/")
     if version is None or not all(_SEGMENT.match(segment) for segment in segments):
