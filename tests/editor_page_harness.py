@@ -57,8 +57,7 @@ async def open_editor(browser: Browser, url: str) -> None:
     sync client is online (the room's records are in its store)."""
     await browser.call("open", url=url, width=1200, height=800)
     await browser.wait_for(
-        "window.editor !== undefined"
-        " && window.editor.store.props.collaboration.status.get() === 'online'",
+        "window.editor?.store?.props.collaboration.status.get() === 'online'",
         timeout_ms=EDITOR_WAIT,
     )
 

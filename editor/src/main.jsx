@@ -50,7 +50,7 @@ function Room() {
 	)
 }
 
-createRoot(document.getElementById('editor')).render(
+createRoot(document.getElementById('tldraw-root')).render(
 	<StrictMode>
 		<Room />
 	</StrictMode>

@@ -111,10 +111,13 @@ def editor_page(room_id: str, *, readonly: bool, license_key: str | None) -> byt
 <title>{title}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="../static/editor/tldraw.css">
-<style>html, body {{ margin: 0; height: 100%; }} #editor {{ position: fixed; inset: 0; }}</style>
+<style>
+html, body {{ margin: 0; height: 100%; }}
+#tldraw-root {{ position: fixed; inset: 0; }}
+</style>
 </head>
 <body data-editor="loading">
-<div id="editor"></div>
+<div id="tldraw-root"></div>
 <script type="application/json" id="tlsync-editor-config">{config}</script>
 <script type="module" src="../static/editor/editor.js"></script>
 </body>
