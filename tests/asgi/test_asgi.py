@@ -212,9 +212,9 @@ async def test_mounted_under_a_prefix(tmp_path: Path, framework: str) -> None:
         status, body, _ = await http(base + "/sync/rooms/mounted/snapshot")
         assert status == 200 and b"shape:m" in body
         assert (await http(base + "/sync/nope"))[0] == 404
-        status, page, headers = await http(base + "/sync/rooms/mounted")  # the live view
+        status, page, headers = await http(base + "/sync/rooms/mounted/view")  # the live view
         assert status == 200 and headers["content-type"].startswith("text/html")
-        assert b"../static/liveview.js" in page and b"../connect/" in page  # (relative links)
+        assert b"../../static/liveview.js" in page and b"../../connect/" in page  # (relative)
         status, script, _ = await http(base + "/sync/static/liveview.js")
         assert status == 200 and b"export function render" in script
     assert sync.host.closing
@@ -242,7 +242,11 @@ async def test_http_routes_are_the_websocket_servers(tmp_path: Path) -> None:
                 "/rooms/shared/schema",
                 "/nope",
                 "/rooms/shared",
+                "/rooms/shared/view",
                 "/static/liveview.js",
+                "/static/editor/tldraw.css",
+                "/static/editor/assets/nope.svg",
+                "/static/editor/%2e%2e/files.py",
                 "/static/nope.js",
             ]
             for path in paths:

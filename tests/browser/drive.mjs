@@ -1,4 +1,5 @@
-// Drives headless Chromium for tests/view/test_live_browser.py, with playwright-core.
+// Drives headless Chromium for the browser tests (tests/view/test_live_browser.py,
+// tests/editor_page/test_editor_page.py, tests/editor/editor_lab.py), with playwright-core.
 //
 // The browser is the machine's own (CHROMIUM, default /usr/bin/chromium): nothing is ever
 // downloaded. Protocol: one JSON request per line on stdin, one JSON response per line on stdout.
@@ -13,6 +14,12 @@
 //   mouse {steps}                      mouse input, in order: ["move", x, y] (in 8 steps),
 //                                      ["down"] or ["up"] (left button), in CSS pixels
 //   errors {}                          page errors and console errors seen so far
+//   console {}                         every console message so far, as {type, text}
+//   requests {}                        the URL of every request the pages made so far
+//                                      (websockets included)
+//   mouse {steps}                      mouse steps in page pixels, in order:
+//                                      {move: [x, y]}, {down: true}, {up: true}
+//   press {key}                        press a key (playwright's names: "Escape", "r")
 //   close {}                           close the browser
 // Closing stdin closes the browser and ends the process.
 
@@ -25,6 +32,8 @@ console.info = console.error
 let browser = null
 let page = null
 const errors = []
+const consoleMessages = []
+const requests = []
 
 const OPS = {
 	async launch({ executablePath }) {
@@ -47,8 +56,11 @@ const OPS = {
 		page = await browser.newPage({ viewport: { width, height } })
 		page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`))
 		page.on('console', (message) => {
+			consoleMessages.push({ type: message.type(), text: message.text() })
 			if (message.type() === 'error') errors.push(`console: ${message.text()}`)
 		})
+		page.on('request', (request) => requests.push(request.url()))
+		page.on('websocket', (socket) => requests.push(socket.url()))
 		await page.goto(url)
 		return { title: await page.title() }
 	},
@@ -76,6 +88,25 @@ const OPS = {
 	},
 	errors() {
 		return errors
+	},
+	console() {
+		return consoleMessages
+	},
+	requests() {
+		return requests
+	},
+	async mouse({ steps }) {
+		for (const step of steps) {
+			if (step.move) await page.mouse.move(step.move[0], step.move[1], { steps: 4 })
+			else if (step.down) await page.mouse.down()
+			else if (step.up) await page.mouse.up()
+			else throw new Error(`unknown mouse step ${JSON.stringify(step)}`)
+		}
+		return { steps: steps.length }
+	},
+	async press({ key }) {
+		await page.keyboard.press(key)
+		return { key }
 	},
 	async close() {
 		if (browser) await browser.close()

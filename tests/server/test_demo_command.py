@@ -22,9 +22,10 @@ def test_the_tlsync_command_runs_the_demo_bot(tmp_path: Path) -> None:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     try:
-        lines = [process.stdout.readline() for _ in range(5)]
+        lines = [process.stdout.readline() for _ in range(6)]
         assert re.match(r"tlsync server on ws://\S+/connect/<room-id>", lines[0]), lines
-        assert any("/rooms/board" in line for line in lines), lines
+        assert any(re.search(r"tldraw editor: http://\S+/rooms/board\b", li) for li in lines)
+        assert any(line.endswith("/rooms/board/view\n") for line in lines), lines
         moved = process.stdout.readline()
         assert re.match(r"demo bot: moved shape:\S+ to \(\d+, \d+\); 13 shapes in the room", moved)
     finally:

@@ -1,6 +1,6 @@
 """The live view in a real browser: headless Chromium shows a room while a bot edits it.
 
-A :class:`TLSyncServer` (SQLite in a temporary directory) serves ``/rooms/<id>``; Chromium,
+A :class:`TLSyncServer` (SQLite in a temporary directory) serves ``/rooms/<id>/view``; Chromium,
 driven by ``tests/browser/drive.mjs`` (playwright-core), opens it; a bot
 (:func:`tlsync_client.connect`) draws, moves and deletes shapes and moves its cursor; the page's
 DOM must follow within a bounded time. A screenshot is saved under ``test-artifacts/``.
@@ -61,13 +61,13 @@ def geo_shape(shape_id: str, x: float, y: float, **props: Any) -> Record:
 
 @pytest.mark.spec("VIEW12")
 async def test_the_live_page_follows_a_bot(server: TLSyncServer, browser: Browser) -> None:
-    """The page at ``/rooms/<id>`` joins the room read-only and redraws as a bot edits it: a
+    """The page at ``/rooms/<id>/view`` joins the room read-only and redraws as a bot edits it: a
     shape the bot creates appears, moves when the bot moves it and disappears when it is
     deleted, each within 10 s; the bot's cursor appears with its name and colour and goes away
     when the bot leaves; the page's records match the bot's; dropped by the server, the page
     reconnects and catches up; the page logs no errors."""
     room_id = "browser-room"
-    await browser.call("open", url=f"http://{server.host}:{server.port}/rooms/{room_id}")
+    await browser.call("open", url=f"http://{server.host}:{server.port}/rooms/{room_id}/view")
     await browser.wait_for("document.getElementById('view').dataset.status === 'connected'")
     viewers = server.rooms[room_id].room.sessions.values()
     assert [session.is_readonly for session in viewers] == [True]

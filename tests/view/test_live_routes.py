@@ -47,14 +47,14 @@ async def get(server: TLSyncServer, path: str) -> tuple[int, str, bytes]:
 
 @pytest.mark.spec("VIEW10")
 async def test_the_room_page_loads_the_live_view_module(server: TLSyncServer) -> None:
-    """``GET /rooms/<id>`` is an HTML page that imports ``../static/liveview.js`` (relative, so
-    the server can be mounted under a prefix) and joins that room; ``GET /static/liveview.js``
-    serves the module from the package data."""
-    status, content_type, body = await get(server, "/rooms/team%20board")
+    """``GET /rooms/<id>/view`` is an HTML page that imports ``../../static/liveview.js``
+    (relative, so the server can be mounted under a prefix) and joins that room;
+    ``GET /static/liveview.js`` serves the module from the package data."""
+    status, content_type, body = await get(server, "/rooms/team%20board/view")
     assert status == 200
     assert content_type.startswith("text/html")
     page = body.decode()
-    assert "import { connectLive } from '../static/liveview.js'" in page
+    assert "import { connectLive } from '../../static/liveview.js'" in page
     assert 'const roomId = "team board"' in page
     status, content_type, body = await get(server, "/static/liveview.js")
     assert status == 200
@@ -69,7 +69,7 @@ async def test_the_room_page_loads_the_live_view_module(server: TLSyncServer) ->
 async def test_the_room_id_cannot_break_out_of_the_page_script(server: TLSyncServer) -> None:
     """A room id is written into the page as a JSON string with ``<`` and ``>`` escaped, so a
     hostile id cannot close the script element or inject markup."""
-    status, _, body = await get(server, "/rooms/%3C%2Fscript%3E%3Cimg%20onerror%3Dx%3E")
+    status, _, body = await get(server, "/rooms/%3C%2Fscript%3E%3Cimg%20onerror%3Dx%3E/view")
     assert status == 200
     page = body.decode()
     assert page.count("</script>") == 1

@@ -193,11 +193,18 @@ def create_asgi_app(
     persistence: RoomPersistence | None = None,
     authorize: Authorize | None = None,
     limits: ServerLimits | None = None,
+    tldraw_license_key: str | None = None,
 ) -> TLSyncASGIApp:
     """An ASGI app hosting rooms of ``schema`` (a schema or its name; arguments as for
     ``TLSyncServer``: in-memory persistence by default; the ``authorize`` hook sees room id,
-    path, query and headers)."""
-    host = TLSyncHost(schema=schema, persistence=persistence, authorize=authorize, limits=limits)
+    path, query and headers; the editor page hands ``tldraw_license_key`` to tldraw)."""
+    host = TLSyncHost(
+        schema=schema,
+        persistence=persistence,
+        authorize=authorize,
+        limits=limits,
+        tldraw_license_key=tldraw_license_key,
+    )
     return TLSyncASGIApp(host)
 
 

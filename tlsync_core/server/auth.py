@@ -41,6 +41,12 @@ class AuthDecision:
         return cls(False, False, reason)
 
 
+def asks_readonly(query: Mapping[str, str]) -> bool:
+    """Whether a request's query asks for read-only rights (``readonly=1`` or ``readonly=true``):
+    a client may always give rights up, never take more."""
+    return query.get("readonly") in ("1", "true")
+
+
 Authorize = Callable[[AuthRequest], "AuthDecision | Awaitable[AuthDecision]"]
 """The hook: a decision, or an awaitable of one."""
 

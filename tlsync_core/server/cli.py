@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from tlsync_core.server.persistence import RoomPersistence, SQLitePersistence
 from tlsync_core.server.postgres import PostgresPersistence, is_postgres_url
 from tlsync_core.server.websockets_server import TLSyncServer
 from tlsync_core.store import StoreSchema
+from tlsync_core.views.editor_bundle import bundle_version
 
 logger = logging.getLogger("tlsync_core.server")
 
@@ -68,6 +70,7 @@ async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> No
         host=args.host,
         port=args.port,
         limits=ServerLimits(memory_budget_bytes=args.memory_budget * 1024 * 1024),
+        tldraw_license_key=args.tldraw_license_key or None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -80,7 +83,9 @@ async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> No
     bot: asyncio.Task[None] | None = None
     if args.demo and demo_bot is not None:
         http = f"http://{args.host}:{server.port}"
-        print(f"demo room, live view: {http}/rooms/{args.demo}", flush=True)
+        missing = "" if bundle_version() else " (not built: run scripts/build-editor)"
+        print(f"demo room, tldraw editor: {http}/rooms/{args.demo}{missing}", flush=True)
+        print(f"demo room, SVG live view: {http}/rooms/{args.demo}/view", flush=True)
         print(
             f"demo room, websocket for a tldraw app: {server.url}/connect/{args.demo}", flush=True
         )
@@ -124,6 +129,13 @@ def main(argv: Sequence[str] | None = None, *, demo_bot: DemoBot | None = None) 
         default=DEFAULT_MEMORY_BUDGET // (1024 * 1024),
         metavar="MIB",
         help="MiB the server may hold for its clients, all together (default %(default)s)",
+    )
+    serve_parser.add_argument(
+        "--tldraw-license-key",
+        default=os.environ.get("TLDRAW_LICENSE_KEY"),
+        metavar="KEY",
+        help="the tldraw license key the editor page (/rooms/<id>) hands to tldraw "
+        "(default: $TLDRAW_LICENSE_KEY; without one tldraw shows its license notice)",
     )
     serve_parser.add_argument("--demo", metavar="ROOM", help="run a demo bot drawing in ROOM")
     serve_parser.add_argument("--demo-interval", type=float, default=1.0)

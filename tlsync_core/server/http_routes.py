@@ -2,9 +2,13 @@
 
 A front end turns its request into an :class:`HttpRequest`, calls :func:`handle_http` and
 writes the :class:`HttpResponse` its own way (None: the path is the websocket route, to be
-upgraded).  The routes are :data:`FIXED_ROUTES` (a path) and :data:`ROOM_ROUTES` (a pattern
+upgraded).  The routes are :data:`FIXED_ROUTES` (a path), :data:`ROOM_ROUTES` (a pattern
 whose one group is a percent-encoded room id; a room id that does not decode to UTF-8 is
-answered 400 on every room route).
+answered 400 on every room route) and the editor bundle's files under :data:`EDITOR_STATIC`.
+
+A room's page, ``/rooms/<id>``, is tldraw's editor synced with the room (``?readonly=1``: a
+read-only session; 503 with a page saying how to build the bundle when it was not built); its
+SVG live view is ``/rooms/<id>/view``.
 """
 
 from __future__ import annotations
@@ -20,9 +24,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import attrs
 import orjson
 
-from tlsync_core.server.auth import AuthDecision, AuthRequest, decide
+from tlsync_core.server.auth import AuthDecision, AuthRequest, asks_readonly, decide
 from tlsync_core.server.memory_budget import MemoryBudget
 from tlsync_core.server.persistence import dumps_json
+from tlsync_core.views.editor_bundle import (
+    bundle_file,
+    bundle_version,
+    editor_page,
+    missing_bundle_page,
+)
 from tlsync_core.views.files import room_page, static_file
 
 if TYPE_CHECKING:
@@ -33,6 +43,10 @@ logger = logging.getLogger("tlsync_core.server")
 CONNECT_PATH: Final = re.compile(r"^/connect/([^/?#]+)$")
 """The websocket route: ``/connect/<room-id>``."""
 NO_CACHE: Final = (("Cache-Control", "no-cache"),)
+EDITOR_STATIC: Final = "/static/editor/"
+"""Where the editor bundle's files are served (:func:`tlsync_core.views.editor_bundle.
+bundle_file`): revalidated on every use (``no-cache``) against the build's entity tag."""
+HTML: Final = "text/html; charset=utf-8"
 
 
 @attrs.frozen
@@ -164,9 +178,36 @@ async def _schema(host: TLSyncHost, request: HttpRequest, room_id: str) -> HttpR
     return HttpResponse(HTTPStatus.OK, orjson.dumps(host.schema.serialize()), "application/json")
 
 
-async def _room_page(_host: TLSyncHost, _request: HttpRequest, room_id: str) -> HttpResponse:
-    """The live view of a room (:func:`tlsync_core.views.files.room_page`)."""
-    return HttpResponse(HTTPStatus.OK, room_page(room_id), "text/html; charset=utf-8", NO_CACHE)
+async def _live_view_page(_host: TLSyncHost, _request: HttpRequest, room_id: str) -> HttpResponse:
+    """The SVG live view of a room (:func:`tlsync_core.views.files.room_page`)."""
+    return HttpResponse(HTTPStatus.OK, room_page(room_id), HTML, NO_CACHE)
+
+
+async def _editor_page(host: TLSyncHost, request: HttpRequest, room_id: str) -> HttpResponse:
+    """tldraw's editor synced with a room; how to build it when the bundle is missing."""
+    if bundle_version() is None:
+        page = missing_bundle_page(room_id)
+        return HttpResponse(HTTPStatus.SERVICE_UNAVAILABLE, page, HTML, NO_CACHE)
+    page = editor_page(
+        room_id, readonly=asks_readonly(request.query), license_key=host.tldraw_license_key
+    )
+    return HttpResponse(HTTPStatus.OK, page, HTML, NO_CACHE)
+
+
+async def _editor_file(request: HttpRequest) -> HttpResponse:
+    """A file of the editor bundle, or 404; 304 when the client's copy is the build's."""
+    try:
+        relative = unquote(request.path.removeprefix(EDITOR_STATIC), errors="strict")
+    except UnicodeDecodeError:
+        relative = ""
+    found = await asyncio.to_thread(bundle_file, relative)
+    if found is None:
+        return HttpResponse(HTTPStatus.NOT_FOUND, b"not found")
+    headers = (*NO_CACHE, ("ETag", found.etag))
+    client_tags = request.headers.get("if-none-match", "")
+    if found.etag in (tag.strip() for tag in client_tags.split(",")):
+        return HttpResponse(HTTPStatus.NOT_MODIFIED, b"", found.content_type, headers)
+    return HttpResponse(HTTPStatus.OK, found.body, found.content_type, headers)
 
 
 FIXED_ROUTES: Final[Mapping[str, FixedRoute]] = {
@@ -177,7 +218,8 @@ ROOM_ROUTES: Final[tuple[tuple[re.Pattern[str], RoomRoute], ...]] = (
     (CONNECT_PATH, _upgrade),
     (re.compile(r"^/rooms/([^/?#]+)/snapshot$"), _snapshot),
     (re.compile(r"^/rooms/([^/?#]+)/schema$"), _schema),
-    (re.compile(r"^/rooms/([^/?#]+)$"), _room_page),
+    (re.compile(r"^/rooms/([^/?#]+)/view$"), _live_view_page),
+    (re.compile(r"^/rooms/([^/?#]+)$"), _editor_page),
 )
 
 
@@ -186,6 +228,8 @@ async def handle_http(host: TLSyncHost, request: HttpRequest) -> HttpResponse | 
     fixed = FIXED_ROUTES.get(request.path)
     if fixed is not None:
         return await fixed(host, request)
+    if request.path.startswith(EDITOR_STATIC):
+        return await _editor_file(request)
     for pattern, route in ROOM_ROUTES:
         match = pattern.match(request.path)
         if match is None:

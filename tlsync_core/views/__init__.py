@@ -3,7 +3,10 @@
 * :mod:`~tlsync_core.views.render`: one page of tldraw records as SVG (:func:`render_svg`,
   :func:`svg_of`);
 * ``static/``: ``liveview.js``, the same renderer in JavaScript that follows a room live, and
-  ``room.html``, the page the server serves at ``/rooms/<id>``;
+  ``room.html``, the page the server serves at ``/rooms/<id>/view``;
+* :mod:`~tlsync_core.views.editor_bundle`: the page the server serves at ``/rooms/<id>``,
+  tldraw's own editor synced with the room (bundled into ``static/editor/`` by
+  ``scripts/build-editor``);
 * :mod:`~tlsync_core.views.widget`: ``LiveView``, a Jupyter widget (needs ``anywidget``, so it
   is imported on its own).
 
