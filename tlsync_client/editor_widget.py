@@ -26,12 +26,14 @@ holds the widget's messages until it ends, as it holds every widget's.  Run long
 
 The front end is a bundle built from npm (``editor/``, by ``scripts/build-editor``); every asset
 tldraw needs (fonts, icons, translations) is inside it, so the widget fetches nothing.
+:class:`~tlsync_core.views.editor_bundle.EditorBundleMissing` says how to build it when missing.
 anywidget is an optional dependency: ``pip install 'tlsync[notebook]'``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 try:
@@ -44,7 +46,7 @@ except ImportError as error:  # pragma: no cover - exercised by a test that hide
 
 from tlsync_client.connection import RoomConnection
 from tlsync_client.kernel_relay import KernelRelay
-from tlsync_core.views.editor_bundle import editor_bundle_text
+from tlsync_core.views.editor_bundle import bundle_text
 
 __all__ = ["EditorWidget"]
 
@@ -53,25 +55,35 @@ class EditorWidget(anywidget.AnyWidget):
     """tldraw's editor bound to ``room`` (a :class:`~tlsync_client.RoomConnection`).
 
     Construct it on the room's event loop (a notebook cell).  ``height``: of the editor (CSS);
-    ``readonly``: join read-only.  :meth:`aclose` (or :meth:`close`) ends the relay; closing the
-    room ends it too.  Raises :class:`~tlsync_core.views.editor_bundle.EditorBundleMissing`
-    when the front end has not been built.
+    ``readonly``: join read-only; ``license_key``: tldraw's license key (default
+    ``$TLDRAW_LICENSE_KEY``; without one tldraw shows its license notice).  :meth:`aclose`
+    (or :meth:`close`) ends the relay; closing the room ends it too.  Raises
+    :class:`~tlsync_core.views.editor_bundle.EditorBundleMissing` when the front end has not
+    been built, ``TypeError`` for anything but a room connection.
     """
 
     height = traitlets.Unicode("600px").tag(sync=True)
     readonly = traitlets.Bool(False).tag(sync=True)
+    license_key = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
-        self, room: RoomConnection, *, height: str = "600px", readonly: bool = False, **kwargs: Any
+        self,
+        room: RoomConnection,
+        *,
+        height: str = "600px",
+        readonly: bool = False,
+        license_key: str | None = None,
+        **kwargs: Any,
     ) -> None:
         if not isinstance(room, RoomConnection):
             raise TypeError(
                 "EditorWidget needs a RoomConnection (from `await connect(url)`), not "
                 f"{type(room).__name__}; for a SyncRoom pass its .room"
             )
-        self._esm = editor_bundle_text("widget.js")
-        self._css = editor_bundle_text("tldraw.css")
-        super().__init__(height=height, readonly=readonly, **kwargs)
+        license_key = license_key or os.environ.get("TLDRAW_LICENSE_KEY")
+        self._esm = bundle_text("widget.js")
+        self._css = bundle_text("tldraw.css")
+        super().__init__(height=height, readonly=readonly, license_key=license_key or "", **kwargs)
         self.room = room
         self._relay = KernelRelay(room, self.send, readonly=readonly)
         self.on_msg(self._on_page_message)

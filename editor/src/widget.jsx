@@ -24,7 +24,7 @@ import { getAssetUrlsByImport } from '@tldraw/assets/imports'
 import iconSheet from '@tldraw/assets/icons/icon/0_merged.svg'
 import { createElement, useEffect, useMemo } from 'react'
 import { createRoot } from 'react-dom/client'
-import { Tldraw } from 'tldraw'
+import { Tldraw, inlineBase64AssetStore } from 'tldraw'
 
 const SYNC_ERROR_CLOSE_CODE = 4099
 const FIRST_RETRY_MS = 250
@@ -158,8 +158,10 @@ function localAssetUrls() {
 
 function WidgetEditor({ model, assetUrls, onEditor }) {
 	const connect = useMemo(() => (query) => new KernelSocket(model, query), [model])
-	const store = useSync({ connect })
+	// (images and videos dropped in travel inside the room, as data: URLs)
+	const store = useSync({ connect, assets: inlineBase64AssetStore })
 	const readonly = model.get('readonly')
+	const licenseKey = model.get('license_key') || undefined
 	useEffect(() => () => onEditor(null), [onEditor])
 	if (store.status === 'error') {
 		return createElement('div', { className: 'tlsync-error' }, `sync error: ${store.error.message}`)
@@ -167,6 +169,7 @@ function WidgetEditor({ model, assetUrls, onEditor }) {
 	return createElement(Tldraw, {
 		store,
 		assetUrls,
+		licenseKey,
 		onMount: (editor) => {
 			if (readonly) editor.updateInstanceState({ isReadonly: true })
 			onEditor(editor)

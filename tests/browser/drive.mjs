@@ -11,8 +11,6 @@
 //   waitFor {expression, timeout}      wait until the page expression is truthy; its value
 //   evaluate {expression}              the page expression's value (JSON)
 //   screenshot {path}                  save a PNG of the page
-//   mouse {steps}                      mouse input, in order: ["move", x, y] (in 8 steps),
-//                                      ["down"] or ["up"] (left button), in CSS pixels
 //   errors {}                          page errors and console errors seen so far
 //   console {}                         every console message so far, as {type, text}
 //   requests {}                        the URL of every request the pages made so far
@@ -72,15 +70,6 @@ const OPS = {
 	},
 	async evaluate({ expression }) {
 		return await page.evaluate(expression)
-	},
-	async mouse({ steps }) {
-		for (const [action, x, y] of steps) {
-			if (action === 'move') await page.mouse.move(x, y, { steps: 8 })
-			else if (action === 'down') await page.mouse.down()
-			else if (action === 'up') await page.mouse.up()
-			else throw new Error(`unknown mouse action ${action}`)
-		}
-		return { steps: steps.length }
 	},
 	async screenshot({ path }) {
 		await page.screenshot({ path })

@@ -130,12 +130,12 @@ async def test_a_person_and_a_bot_draw_together_in_jupyterlab(
         await browser.call(
             "mouse",
             steps=[
-                ["move", x0, y0],
-                ["down"],
-                ["move", x0 + 80, y0 + 30],
-                ["move", x0 + 160, y0 - 20],
-                ["up"],
-                ["move", x0 + 200, y0 + 40],
+                {"move": [x0, y0]},
+                {"down": True},
+                {"move": [x0 + 80, y0 + 30]},
+                {"move": [x0 + 160, y0 - 20]},
+                {"up": True},
+                {"move": [x0 + 200, y0 + 40]},
             ],
         )
         await bot.wait_for(
@@ -155,3 +155,10 @@ async def test_a_person_and_a_bot_draw_together_in_jupyterlab(
         assert "the kernel's room.store holds the drawing" in output
         errors = await browser.call("errors")
         assert [e for e in errors if "tlsync" in e or "tldraw" in e] == []
+        # the page reached JupyterLab only: never the sync server, never another host
+        requested = await browser.call("requests")
+        assert all(
+            address.split("/")[2] == lab.split("/")[2]
+            for address in requested
+            if not address.startswith(("blob:", "data:"))
+        ), requested

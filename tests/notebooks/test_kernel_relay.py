@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import until
 
 from tlsync_client.connection import RoomConnection, connect
 from tlsync_client.kernel_relay import KernelRelay, LinkState
 from tlsync_core.server import SQLitePersistence, TLSyncServer
 from tlsync_core.tldraw import create_geo, create_tldraw_schema
-from waiting import until
 
 WAIT = 10.0
 
@@ -61,11 +61,13 @@ def connect_frame() -> str:
 
 @pytest.fixture
 async def room(tmp_path: Path) -> AsyncIterator[tuple[TLSyncServer, RoomConnection]]:
-    async with TLSyncServer(
-        schema="tldraw", persistence=SQLitePersistence(tmp_path / "rooms.sqlite"), port=0
-    ) as server:
-        async with connect(f"ws://127.0.0.1:{server.port}/connect/jupyter") as bot:
-            yield server, bot
+    async with (
+        TLSyncServer(
+            schema="tldraw", persistence=SQLitePersistence(tmp_path / "rooms.sqlite"), port=0
+        ) as server,
+        connect(f"ws://127.0.0.1:{server.port}/connect/jupyter") as bot,
+    ):
+        yield server, bot
 
 
 @pytest.mark.spec("JW1")

@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
-SVG_PICTURES = {"01-bot-draws.ipynb": 2, "02-reactive-room.ipynb": 1}
+SVG_PICTURES = {"01-bot-draws.ipynb": 2, "02-reactive-room.ipynb": 1, "04-draw-together.ipynb": 1}
 """How many SVG pictures of the room a notebook shows at least."""
 
 
@@ -23,9 +23,14 @@ def read_notebook(path: Path) -> Any:
 
 @pytest.mark.spec("NB1")
 def test_the_notebooks_are_there() -> None:
-    """The three documented notebooks exist (so the parametrized tests cannot pass empty)."""
+    """The four documented notebooks exist (so the parametrized tests cannot pass empty)."""
     names = [path.name for path in NOTEBOOKS]
-    assert names == ["01-bot-draws.ipynb", "02-reactive-room.ipynb", "03-test-agent.ipynb"]
+    assert names == [
+        "01-bot-draws.ipynb",
+        "02-reactive-room.ipynb",
+        "03-test-agent.ipynb",
+        "04-draw-together.ipynb",
+    ]
 
 
 @pytest.mark.spec("NB1")

@@ -28,7 +28,9 @@ import attrs
 __all__ = [
     "BUNDLE_DIR",
     "BundleFile",
+    "EditorBundleMissing",
     "bundle_file",
+    "bundle_text",
     "bundle_version",
     "editor_page",
     "missing_bundle_page",
@@ -90,6 +92,26 @@ def bundle_file(relative: str, directory: Path | None = None) -> BundleFile | No
     if not path.is_relative_to(root) or not path.is_file():
         return None
     return BundleFile(path.read_bytes(), content_type, f'"{version}"')
+
+
+class EditorBundleMissing(FileNotFoundError):
+    """The editor bundle (or one of its files) was not built."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"tldraw's editor bundle has no {name} ({BUNDLE_DIR} is not built): run"
+            " scripts/build-editor in a tlsync checkout (it needs node and npm), or install a"
+            " tlsync wheel built with it"
+        )
+
+
+def bundle_text(name: str) -> str:
+    """The text of the bundle's file ``name`` (``widget.js``, ``tldraw.css``...).  Raises
+    :class:`EditorBundleMissing` when it was not built."""
+    found = bundle_file(name)
+    if found is None:
+        raise EditorBundleMissing(name)
+    return found.body.decode("utf-8")
 
 
 def _script_json(value: object) -> str:
