@@ -9,10 +9,12 @@ machine's Chromium (see ``tests/chromium_driver.py``). Screenshots go to ``test-
 from __future__ import annotations
 
 import asyncio
+import glob
 import json
 import re
 import subprocess
 import sys
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
@@ -20,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote, urljoin
 
 import pytest
-from chromium_driver import Browser
+from chromium_driver import ROOT, Browser
 from editor_page_harness import (
     built_bundle,
     chromium,
@@ -306,3 +308,22 @@ def test_the_serve_command_takes_a_tldraw_license_key() -> None:
         timeout=60,
     ).stdout
     assert "--tldraw-license-key" in shown and "TLDRAW_LICENSE_KEY" in shown
+
+
+@pytest.mark.spec("EDP8")
+def test_the_package_data_holds_the_whole_bundle() -> None:
+    """The package data globs of pyproject.toml take in every file of a built bundle (its
+    stamp included), so that a wheel built after ``scripts/build-editor`` serves the editor."""
+    built_bundle()
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    package = ROOT / "tlsync_core"
+    patterns = config["tool"]["setuptools"]["package-data"]["tlsync_core"]
+    packaged = {
+        name
+        for pattern in patterns
+        for name in glob.glob(pattern, root_dir=package, recursive=True, include_hidden=True)
+        if (package / name).is_file()
+    }
+    bundle = editor_bundle.BUNDLE_DIR
+    files = {str(path.relative_to(package)) for path in bundle.rglob("*") if path.is_file()}
+    assert len(files) > 100 and files <= packaged
