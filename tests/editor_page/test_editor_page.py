@@ -33,7 +33,7 @@ from editor_page_harness import (
 )
 
 from tlsync_client.connection import connect
-from tlsync_core.server import SQLitePersistence, TLSyncServer
+from tlsync_core.server import AuthDecision, AuthRequest, SQLitePersistence, TLSyncServer
 from tlsync_core.tldraw import create_geo
 from tlsync_core.views import editor_bundle
 from tlsync_core.views.editor_bundle import bundle_file
@@ -191,6 +191,33 @@ async def test_a_readonly_editor_page_cannot_change_the_room(
         assert not bot.store.has("shape:forced")
         await screenshot(browser, "editor-page-readonly")
     await assert_clean_page(browser, base)
+
+
+@pytest.mark.spec("EDP2", "EDP9")
+async def test_the_page_passes_its_query_to_the_auth_hook(tmp_path: Path, browser: Browser) -> None:
+    """The page's query goes along to its websocket, so an auth hook's token in the page's URL
+    lets it in; refused, the page says why instead of showing an editor."""
+
+    def authorize(request: AuthRequest) -> AuthDecision:
+        if request.query.get("token") == "let-me-in":
+            return AuthDecision.allow()
+        return AuthDecision.refuse()
+
+    async with TLSyncServer(
+        persistence=SQLitePersistence(str(tmp_path / "r.sqlite")), port=0, authorize=authorize
+    ) as server:
+        base = base_url(server)
+        await browser.call("open", url=f"{base}/rooms/guarded")
+        refusal = await browser.wait_for(
+            "document.body.dataset.editor === 'error'"
+            " && document.getElementById('room-error').textContent"
+        )
+        assert "FORBIDDEN" in refusal and '"guarded"' in refusal
+        await screenshot(browser, "editor-page-refused")
+        await open_editor(browser, f"{base}/rooms/guarded?token=let-me-in")
+        async with connect(f"{server.url}/connect/guarded?token=let-me-in") as bot:
+            box = create_geo(bot.store, x=50, y=50)
+            await browser.wait_for(f"!!editor.getShape('{box['id']}')")
 
 
 @pytest.mark.spec("EDP5")
