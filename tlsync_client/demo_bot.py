@@ -2,7 +2,8 @@
 
 It joins over the websocket like any tldraw client, draws a small diagram (boxes joined by
 bound arrows, a note), then moves one box at a time, and shows its cursor as a collaborator,
-so a tldraw app or the live view at ``/rooms/<room>`` always has something happening.
+so the editor page at ``/rooms/<room>``, its SVG live view at ``/rooms/<room>/view`` or any
+tldraw app always has something happening.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@
 
 import { getAssetUrls } from '@tldraw/assets/selfHosted'
 import { useSync } from '@tldraw/sync'
-import { StrictMode, useCallback } from 'react'
+import { StrictMode, useCallback, useEffect } from 'react'
 import { createRoot } from 'react-dom/client'
 import { Tldraw, inlineBase64AssetStore } from 'tldraw'
 
@@ -40,6 +40,7 @@ function Room() {
 		window.editor = editor
 		document.body.dataset.editor = 'mounted'
 	}, [])
+	if (store.status === 'error') return <RoomError error={store.error} />
 	return (
 		<Tldraw
 			store={store}
@@ -47,6 +48,25 @@ function Room() {
 			licenseKey={config.licenseKey ?? undefined}
 			onMount={onMount}
 		/>
+	)
+}
+
+const ERROR_STYLE = { fontFamily: 'system-ui, sans-serif', margin: '3em auto', maxWidth: '40em' }
+
+// the server refused the session (an auth hook's refusal, a full room, an old client...):
+// say so, with the reason tldraw's sync client was given, instead of tldraw's crash screen
+function RoomError({ error }) {
+	const reason = error?.reason ?? String(error)
+	useEffect(() => {
+		document.body.dataset.editor = 'error'
+	}, [])
+	return (
+		<div id="room-error" style={ERROR_STYLE}>
+			<h1>Could not join the room</h1>
+			<p>
+				The server refused to sync the room {JSON.stringify(config.roomId)}: <code>{reason}</code>
+			</p>
+		</div>
 	)
 }
 

@@ -18,17 +18,26 @@ from tlsync_core.server import SQLitePersistence
 from tlsync_core.server.asgi import create_asgi_app
 from tlsync_core.tldraw import create_note
 
+KEY = "tldraw-test/W10=.c2lnbmF0dXJl"  # (well-formed, signed by nobody: tldraw refuses it)
 
-@pytest.mark.spec("EDP2", "ASGI3")
+
+@pytest.mark.spec("EDP2", "EDP5", "ASGI3")
 async def test_the_editor_page_works_under_a_mount_prefix(tmp_path: Path) -> None:
     """Mounted at ``/tools/sync`` in Starlette under uvicorn, ``/tools/sync/rooms/<id>`` loads
     its bundle from ``/tools/sync/static/editor/`` and syncs over
     ``/tools/sync/connect/<id>``: a note from a bot appears in the editor, a shape from the
-    editor reaches the bot; every request stayed under the prefix on the same origin."""
-    sync = create_asgi_app(persistence=SQLitePersistence(tmp_path / "mounted.sqlite"))
+    editor reaches the bot; every request stayed under the prefix on the same origin; the
+    app's tldraw license key reaches tldraw (which finds it invalid, and says so in the
+    console)."""
+    sync = create_asgi_app(
+        persistence=SQLitePersistence(tmp_path / "mounted.sqlite"),
+        tldraw_license_key=KEY,
+    )
     app = Starlette(routes=[Mount("/tools/sync", app=sync)], lifespan=sync.lifespan)
     async with chromium(tmp_path / "browser.log") as browser, uvicorn_serving(app) as base:
         await open_editor(browser, f"{base}/tools/sync/rooms/mounted")
+        config = "JSON.parse(document.getElementById('tlsync-editor-config').textContent)"
+        assert (await page_value(browser, config))["licenseKey"] == KEY
         async with connect(ws_url(base, "/tools/sync/connect/mounted")) as bot:
             note = create_note(bot.store, x=200, y=150, text="mounted")
             await browser.wait_for(f"!!editor.getShape('{note['id']}')")
@@ -44,3 +53,5 @@ async def test_the_editor_page_works_under_a_mount_prefix(tmp_path: Path) -> Non
         assert "/tools/sync/connect/mounted" in paths
         assert "/tools/sync/static/editor/editor.js" in paths
         assert await browser.call("errors") == []
+        logged = [message["text"] for message in await browser.call("console")]
+        assert any(text.startswith("%cInvalid tldraw license key") for text in logged), logged

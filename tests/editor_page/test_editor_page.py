@@ -9,10 +9,12 @@ machine's Chromium (see ``tests/chromium_driver.py``). Screenshots go to ``test-
 from __future__ import annotations
 
 import asyncio
+import glob
 import json
 import re
 import subprocess
 import sys
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
@@ -20,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote, urljoin
 
 import pytest
-from chromium_driver import Browser
+from chromium_driver import ROOT, Browser
 from editor_page_harness import (
     built_bundle,
     chromium,
@@ -31,7 +33,7 @@ from editor_page_harness import (
 )
 
 from tlsync_client.connection import connect
-from tlsync_core.server import SQLitePersistence, TLSyncServer
+from tlsync_core.server import AuthDecision, AuthRequest, SQLitePersistence, TLSyncServer
 from tlsync_core.tldraw import create_geo
 from tlsync_core.views import editor_bundle
 from tlsync_core.views.editor_bundle import bundle_file
@@ -191,6 +193,33 @@ async def test_a_readonly_editor_page_cannot_change_the_room(
     await assert_clean_page(browser, base)
 
 
+@pytest.mark.spec("EDP2", "EDP9")
+async def test_the_page_passes_its_query_to_the_auth_hook(tmp_path: Path, browser: Browser) -> None:
+    """The page's query goes along to its websocket, so an auth hook's token in the page's URL
+    lets it in; refused, the page says why instead of showing an editor."""
+
+    def authorize(request: AuthRequest) -> AuthDecision:
+        if request.query.get("token") == "let-me-in":
+            return AuthDecision.allow()
+        return AuthDecision.refuse()
+
+    async with TLSyncServer(
+        persistence=SQLitePersistence(str(tmp_path / "r.sqlite")), port=0, authorize=authorize
+    ) as server:
+        base = base_url(server)
+        await browser.call("open", url=f"{base}/rooms/guarded")
+        refusal = await browser.wait_for(
+            "document.body.dataset.editor === 'error'"
+            " && document.getElementById('room-error').textContent"
+        )
+        assert "FORBIDDEN" in refusal and '"guarded"' in refusal
+        await screenshot(browser, "editor-page-refused")
+        await open_editor(browser, f"{base}/rooms/guarded?token=let-me-in")
+        async with connect(f"{server.url}/connect/guarded?token=let-me-in") as bot:
+            box = create_geo(bot.store, x=50, y=50)
+            await browser.wait_for(f"!!editor.getShape('{box['id']}')")
+
+
 @pytest.mark.spec("EDP5")
 async def test_the_page_hands_its_settings_to_the_editor(tmp_path: Path) -> None:
     """The page carries the room id, the read-only wish and the server's tldraw license key
@@ -306,3 +335,22 @@ def test_the_serve_command_takes_a_tldraw_license_key() -> None:
         timeout=60,
     ).stdout
     assert "--tldraw-license-key" in shown and "TLDRAW_LICENSE_KEY" in shown
+
+
+@pytest.mark.spec("EDP8")
+def test_the_package_data_holds_the_whole_bundle() -> None:
+    """The package data globs of pyproject.toml take in every file of a built bundle (its
+    stamp included), so that a wheel built after ``scripts/build-editor`` serves the editor."""
+    built_bundle()
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    package = ROOT / "tlsync_core"
+    patterns = config["tool"]["setuptools"]["package-data"]["tlsync_core"]
+    packaged = {
+        name
+        for pattern in patterns
+        for name in glob.glob(pattern, root_dir=package, recursive=True, include_hidden=True)
+        if (package / name).is_file()
+    }
+    bundle = editor_bundle.BUNDLE_DIR
+    files = {str(path.relative_to(package)) for path in bundle.rglob("*") if path.is_file()}
+    assert len(files) > 100 and files <= packaged

@@ -198,13 +198,8 @@ def create_asgi_app(
     """An ASGI app hosting rooms of ``schema`` (a schema or its name; arguments as for
     ``TLSyncServer``: in-memory persistence by default; the ``authorize`` hook sees room id,
     path, query and headers; the editor page hands ``tldraw_license_key`` to tldraw)."""
-    host = TLSyncHost(
-        schema=schema,
-        persistence=persistence,
-        authorize=authorize,
-        limits=limits,
-        tldraw_license_key=tldraw_license_key,
-    )
+    host = TLSyncHost(schema=schema, persistence=persistence, authorize=authorize, limits=limits)
+    host.tldraw_license_key = tldraw_license_key
     return TLSyncASGIApp(host)
 
 
