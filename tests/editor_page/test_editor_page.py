@@ -270,8 +270,8 @@ async def test_without_a_bundle_the_page_says_how_to_build_it(
 @pytest.mark.spec("EDP7")
 async def test_the_bundle_is_served_with_types_and_revalidation(server: TLSyncServer) -> None:
     """The bundle's files are served with their content type, ``Cache-Control: no-cache`` and
-    the build's ETag (a matching ``If-None-Match`` gets 304 without a body); paths that leave
-    the bundle, hidden files and unknown kinds of file are 404."""
+    the build's ETag (a matching ``If-None-Match`` gets 304 without a body or a length);
+    paths that leave the bundle, hidden files and unknown kinds of file are 404."""
     version = built_bundle()
     base = f"{base_url(server)}/static/editor"
     kinds = {
@@ -287,8 +287,9 @@ async def test_the_bundle_is_served_with_types_and_revalidation(server: TLSyncSe
         assert (status, headers["content-type"]) == (200, kind), name
         assert (headers["cache-control"], headers["etag"]) == ("no-cache", f'"{version}"')
         assert body == (editor_bundle.BUNDLE_DIR / name).read_bytes()
-    status, _, body = await get(f"{base}/tldraw.css", {"If-None-Match": f'"{version}"'})
-    assert (status, body) == (304, b"")
+    status, headers, body = await get(f"{base}/tldraw.css", {"If-None-Match": f'"{version}"'})
+    assert (status, body, headers["etag"]) == (304, b"", f'"{version}"')
+    assert "content-length" not in headers  # (it would have to be the 200's)
     refused = [
         "..%2Ffiles.py",
         "%2e%2e/files.py",
@@ -302,6 +303,25 @@ async def test_the_bundle_is_served_with_types_and_revalidation(server: TLSyncSe
     ]
     for name in refused:
         assert (await get(f"{base}/{name}"))[0] == 404, name
+
+
+@pytest.mark.spec("EDP7")
+async def test_a_reload_revalidates_the_bundle(server: TLSyncServer, browser: Browser) -> None:
+    """Reloaded, the page revalidates the bundle's files (``no-cache``) with the build's ETag,
+    the server confirms its copy (304: see the HTTP test above) and the editor mounts again
+    from the browser's cache."""
+    version = built_bundle()
+    url = f"{base_url(server)}/rooms/again"
+    await open_editor(browser, url)
+    await browser.call("reload")
+    await browser.wait_for("window.editor?.store?.props.collaboration.status.get() === 'online'")
+    script = f"{base_url(server)}/static/editor/editor.js"
+    fetched = [r for r in await browser.call("responses") if r["url"] == script]
+    assert [(r["status"], r["ifNoneMatch"]) for r in fetched] == [
+        (200, None),
+        (200, f'"{version}"'),
+    ]
+    assert await browser.call("errors") == []
 
 
 @pytest.mark.spec("EDP7")

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -251,7 +252,8 @@ def _respond(connection: ServerConnection, response: HttpResponse, *, head: bool
         ]
     )
     headers["Content-Type"] = response.content_type
-    headers["Content-Length"] = str(len(response.body))
+    if response.status != HTTPStatus.NOT_MODIFIED:  # (a 304's length would be the 200's)
+        headers["Content-Length"] = str(len(response.body))
     for name, value in response.headers:
         headers[name] = value
     return Response(base.status_code, base.reason_phrase, headers, b"" if head else response.body)
