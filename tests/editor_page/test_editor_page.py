@@ -9,6 +9,7 @@ machine's Chromium (see ``tests/chromium_driver.py``). Screenshots go to ``test-
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import json
 import re
@@ -33,6 +34,7 @@ from editor_page_harness import (
 )
 
 from tlsync_client.connection import connect
+from tlsync_client.demo_bot import run_demo_bot
 from tlsync_core.server import AuthDecision, AuthRequest, SQLitePersistence, TLSyncServer
 from tlsync_core.tldraw import create_geo
 from tlsync_core.views import editor_bundle
@@ -146,6 +148,37 @@ async def test_the_editor_page_and_a_bot_edit_one_room(
         assert ids_in_page == sorted(s["id"] for s in bot.store.query.exec("shape"))
         path = await screenshot(browser, "editor-page")
         print(f"\neditor page screenshot: {path}")
+    await assert_clean_page(browser, base)
+
+
+@pytest.mark.spec("EDP1")
+async def test_the_demo_bots_diagram_in_tldraws_editor(
+    server: TLSyncServer, browser: Browser
+) -> None:
+    """What ``tlsync serve --demo`` draws (boxes joined by bound arrows, a note, its moves and
+    its cursor) is taken by tldraw's editor as its own: every shape and binding arrives, the
+    bot's cursor shows as a collaborator, and the page logs no error or warning."""
+    base = base_url(server)
+    reports: list[str] = []
+    bot = asyncio.create_task(
+        run_demo_bot(f"{server.url}/connect/demo", interval=0.05, report=reports.append)
+    )
+    try:
+        await open_editor(browser, f"{base}/rooms/demo")
+        await browser.wait_for(
+            "editor.getCurrentPageShapeIds().size === 13"
+            " && editor.store.query.records('binding').get().length > 0"
+            " && editor.getCollaboratorsOnCurrentPage().length === 1"
+        )
+        places = "JSON.stringify(editor.getCurrentPageShapes().map(s => [s.id, s.x, s.y]))"
+        await page_value(browser, f"void (window.placesBefore = {places})")
+        await browser.wait_for(f"{places} !== window.placesBefore")  # (the bot's next move)
+        await screenshot(browser, "editor-page-demo")
+        assert any(line.startswith("demo bot: moved") for line in reports)
+    finally:
+        bot.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await bot
     await assert_clean_page(browser, base)
 
 
