@@ -228,8 +228,9 @@ async def test_a_readonly_editor_page_cannot_change_the_room(
 
 @pytest.mark.spec("EDP2", "EDP9")
 async def test_the_page_passes_its_query_to_the_auth_hook(tmp_path: Path, browser: Browser) -> None:
-    """The page's query goes along to its websocket, so an auth hook's token in the page's URL
-    lets it in; refused, the page says why instead of showing an editor."""
+    """The page's query goes along to its websocket (but for the names useSync reserves), so an
+    auth hook's token in the page's URL lets it in; refused, the page says why instead of
+    showing an editor."""
 
     def authorize(request: AuthRequest) -> AuthDecision:
         if request.query.get("token") == "let-me-in":
@@ -247,7 +248,8 @@ async def test_the_page_passes_its_query_to_the_auth_hook(tmp_path: Path, browse
         )
         assert "FORBIDDEN" in refusal and '"guarded"' in refusal
         await screenshot(browser, "editor-page-refused")
-        await open_editor(browser, f"{base}/rooms/guarded?token=let-me-in")
+        # (useSync adds its own sessionId and storeId: the page's are left out)
+        await open_editor(browser, f"{base}/rooms/guarded?token=let-me-in&sessionId=mine")
         async with connect(f"{server.url}/connect/guarded?token=let-me-in") as bot:
             box = create_geo(bot.store, x=50, y=50)
             await browser.wait_for(f"!!editor.getShape('{box['id']}')")
