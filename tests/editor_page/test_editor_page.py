@@ -263,10 +263,9 @@ async def test_the_page_hands_its_settings_to_the_editor(tmp_path: Path) -> None
     built_bundle()
     hostile = "</script><img src=x onerror=alert(1)>&"
     async with TLSyncServer(
-        persistence=SQLitePersistence(str(tmp_path / "r.sqlite")),
-        port=0,
-        tldraw_license_key="tldraw-test/key.sig",
+        persistence=SQLitePersistence(str(tmp_path / "r.sqlite")), port=0
     ) as server:
+        server.tldraw_license_key = "tldraw-test/key.sig"
         room = quote(hostile, safe="")
         status, headers, body = await get(f"{base_url(server)}/rooms/{room}?readonly=1")
     assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"

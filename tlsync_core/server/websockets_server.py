@@ -91,15 +91,8 @@ class TLSyncServer(TLSyncHost, TLServer):
         port: int = 5858,
         authorize: Authorize | None = None,
         limits: ServerLimits | None = None,
-        tldraw_license_key: str | None = None,
     ) -> None:
-        super().__init__(
-            schema=schema,
-            persistence=persistence,
-            authorize=authorize,
-            limits=limits,
-            tldraw_license_key=tldraw_license_key,
-        )
+        super().__init__(schema=schema, persistence=persistence, authorize=authorize, limits=limits)
         self.host = host
         self.port = port
         self._server: Server | None = None
