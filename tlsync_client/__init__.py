@@ -4,7 +4,9 @@
 * :func:`connect_sync` / :class:`SyncRoom`: the same from synchronous scripts;
 * :class:`TLSyncClient`: the client state machine (pure: no event loop, no network);
 * :class:`ClientWebSocketAdapter`: the reconnecting websocket (``TLPersistentClientSocket``);
-* :class:`LoopTimers`: injected time on an asyncio loop.
+* :class:`LoopTimers`: injected time on an asyncio loop;
+* :mod:`tlsync_client.export` (imported on its own: the ``export`` extra): tldraw's own SVG and
+  PNG of a room's page, made in headless Chromium.
 
 Importing the client imports :mod:`tlsync_core.views`, so that a room connection (its store)
 draws itself in notebooks.

@@ -22,6 +22,7 @@ const config = JSON.parse(document.getElementById('tlsync-editor-config').textCo
 const socketUrl = new URL('../connect/' + encodeURIComponent(config.roomId), location.href)
 socketUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:'
 socketUrl.search = location.search
+for (const reserved of ['sessionId', 'storeId']) socketUrl.searchParams.delete(reserved) // (useSync's)
 if (config.readonly) socketUrl.searchParams.set('readonly', '1')
 socketUrl.hash = ''
 

@@ -15,6 +15,10 @@
 //   console {}                         every console message so far, as {type, text}
 //   requests {}                        the URL of every request the pages made so far
 //                                      (websockets included)
+//   responses {}                       every HTTP response so far, as {url, status, ifNoneMatch}
+//                                      (status: what the page got, 200 for a copy the server
+//                                      confirmed with 304; ifNoneMatch: the request's validator)
+//   reload {}                          reload the page (from the browser's cache where it may)
 //   mouse {steps}                      mouse steps in page pixels, in order:
 //                                      {move: [x, y]}, {down: true}, {up: true}
 //   press {key}                        press a key (playwright's names: "Escape", "r")
@@ -32,6 +36,7 @@ let page = null
 const errors = []
 const consoleMessages = []
 const requests = []
+const responses = []
 
 const OPS = {
 	async launch({ executablePath }) {
@@ -59,6 +64,11 @@ const OPS = {
 		})
 		page.on('request', (request) => requests.push(request.url()))
 		page.on('websocket', (socket) => requests.push(socket.url()))
+		page.on('response', async (response) => {
+			const sent = await response.request().allHeaders()
+			const ifNoneMatch = sent['if-none-match'] ?? null
+			responses.push({ url: response.url(), status: response.status(), ifNoneMatch })
+		})
 		await page.goto(url)
 		return { title: await page.title() }
 	},
@@ -83,6 +93,13 @@ const OPS = {
 	},
 	requests() {
 		return requests
+	},
+	responses() {
+		return responses
+	},
+	async reload() {
+		await page.reload()
+		return { url: page.url() }
 	},
 	async mouse({ steps }) {
 		for (const step of steps) {

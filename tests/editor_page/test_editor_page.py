@@ -9,6 +9,7 @@ machine's Chromium (see ``tests/chromium_driver.py``). Screenshots go to ``test-
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import json
 import re
@@ -33,6 +34,7 @@ from editor_page_harness import (
 )
 
 from tlsync_client.connection import connect
+from tlsync_client.demo_bot import run_demo_bot
 from tlsync_core.server import AuthDecision, AuthRequest, SQLitePersistence, TLSyncServer
 from tlsync_core.tldraw import create_geo
 from tlsync_core.views import editor_bundle
@@ -149,6 +151,37 @@ async def test_the_editor_page_and_a_bot_edit_one_room(
     await assert_clean_page(browser, base)
 
 
+@pytest.mark.spec("EDP1")
+async def test_the_demo_bots_diagram_in_tldraws_editor(
+    server: TLSyncServer, browser: Browser
+) -> None:
+    """What ``tlsync serve --demo`` draws (boxes joined by bound arrows, a note, its moves and
+    its cursor) is taken by tldraw's editor as its own: every shape and binding arrives, the
+    bot's cursor shows as a collaborator, and the page logs no error or warning."""
+    base = base_url(server)
+    reports: list[str] = []
+    bot = asyncio.create_task(
+        run_demo_bot(f"{server.url}/connect/demo", interval=0.05, report=reports.append)
+    )
+    try:
+        await open_editor(browser, f"{base}/rooms/demo")
+        await browser.wait_for(
+            "editor.getCurrentPageShapeIds().size === 13"
+            " && editor.store.query.records('binding').get().length > 0"
+            " && editor.getCollaboratorsOnCurrentPage().length === 1"
+        )
+        places = "JSON.stringify(editor.getCurrentPageShapes().map(s => [s.id, s.x, s.y]))"
+        await page_value(browser, f"void (window.placesBefore = {places})")
+        await browser.wait_for(f"{places} !== window.placesBefore")  # (the bot's next move)
+        await screenshot(browser, "editor-page-demo")
+        assert any(line.startswith("demo bot: moved") for line in reports)
+    finally:
+        bot.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await bot
+    await assert_clean_page(browser, base)
+
+
 @pytest.mark.spec("EDP4")
 async def test_a_readonly_editor_page_cannot_change_the_room(
     server: TLSyncServer, browser: Browser
@@ -195,8 +228,9 @@ async def test_a_readonly_editor_page_cannot_change_the_room(
 
 @pytest.mark.spec("EDP2", "EDP9")
 async def test_the_page_passes_its_query_to_the_auth_hook(tmp_path: Path, browser: Browser) -> None:
-    """The page's query goes along to its websocket, so an auth hook's token in the page's URL
-    lets it in; refused, the page says why instead of showing an editor."""
+    """The page's query goes along to its websocket (but for the names useSync reserves), so an
+    auth hook's token in the page's URL lets it in; refused, the page says why instead of
+    showing an editor."""
 
     def authorize(request: AuthRequest) -> AuthDecision:
         if request.query.get("token") == "let-me-in":
@@ -214,7 +248,8 @@ async def test_the_page_passes_its_query_to_the_auth_hook(tmp_path: Path, browse
         )
         assert "FORBIDDEN" in refusal and '"guarded"' in refusal
         await screenshot(browser, "editor-page-refused")
-        await open_editor(browser, f"{base}/rooms/guarded?token=let-me-in")
+        # (useSync adds its own sessionId and storeId: the page's are left out)
+        await open_editor(browser, f"{base}/rooms/guarded?token=let-me-in&sessionId=mine")
         async with connect(f"{server.url}/connect/guarded?token=let-me-in") as bot:
             box = create_geo(bot.store, x=50, y=50)
             await browser.wait_for(f"!!editor.getShape('{box['id']}')")
@@ -228,10 +263,9 @@ async def test_the_page_hands_its_settings_to_the_editor(tmp_path: Path) -> None
     built_bundle()
     hostile = "</script><img src=x onerror=alert(1)>&"
     async with TLSyncServer(
-        persistence=SQLitePersistence(str(tmp_path / "r.sqlite")),
-        port=0,
-        tldraw_license_key="tldraw-test/key.sig",
+        persistence=SQLitePersistence(str(tmp_path / "r.sqlite")), port=0
     ) as server:
+        server.tldraw_license_key = "tldraw-test/key.sig"
         room = quote(hostile, safe="")
         status, headers, body = await get(f"{base_url(server)}/rooms/{room}?readonly=1")
     assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
@@ -270,8 +304,8 @@ async def test_without_a_bundle_the_page_says_how_to_build_it(
 @pytest.mark.spec("EDP7")
 async def test_the_bundle_is_served_with_types_and_revalidation(server: TLSyncServer) -> None:
     """The bundle's files are served with their content type, ``Cache-Control: no-cache`` and
-    the build's ETag (a matching ``If-None-Match`` gets 304 without a body); paths that leave
-    the bundle, hidden files and unknown kinds of file are 404."""
+    the build's ETag (a matching ``If-None-Match`` gets 304 without a body or a length);
+    paths that leave the bundle, hidden files and unknown kinds of file are 404."""
     version = built_bundle()
     base = f"{base_url(server)}/static/editor"
     kinds = {
@@ -287,8 +321,9 @@ async def test_the_bundle_is_served_with_types_and_revalidation(server: TLSyncSe
         assert (status, headers["content-type"]) == (200, kind), name
         assert (headers["cache-control"], headers["etag"]) == ("no-cache", f'"{version}"')
         assert body == (editor_bundle.BUNDLE_DIR / name).read_bytes()
-    status, _, body = await get(f"{base}/tldraw.css", {"If-None-Match": f'"{version}"'})
-    assert (status, body) == (304, b"")
+    status, headers, body = await get(f"{base}/tldraw.css", {"If-None-Match": f'"{version}"'})
+    assert (status, body, headers["etag"]) == (304, b"", f'"{version}"')
+    assert "content-length" not in headers  # (it would have to be the 200's)
     refused = [
         "..%2Ffiles.py",
         "%2e%2e/files.py",
@@ -302,6 +337,25 @@ async def test_the_bundle_is_served_with_types_and_revalidation(server: TLSyncSe
     ]
     for name in refused:
         assert (await get(f"{base}/{name}"))[0] == 404, name
+
+
+@pytest.mark.spec("EDP7")
+async def test_a_reload_revalidates_the_bundle(server: TLSyncServer, browser: Browser) -> None:
+    """Reloaded, the page revalidates the bundle's files (``no-cache``) with the build's ETag,
+    the server confirms its copy (304: see the HTTP test above) and the editor mounts again
+    from the browser's cache."""
+    version = built_bundle()
+    url = f"{base_url(server)}/rooms/again"
+    await open_editor(browser, url)
+    await browser.call("reload")
+    await browser.wait_for("window.editor?.store?.props.collaboration.status.get() === 'online'")
+    script = f"{base_url(server)}/static/editor/editor.js"
+    fetched = [r for r in await browser.call("responses") if r["url"] == script]
+    assert [(r["status"], r["ifNoneMatch"]) for r in fetched] == [
+        (200, None),
+        (200, f'"{version}"'),
+    ]
+    assert await browser.call("errors") == []
 
 
 @pytest.mark.spec("EDP7")

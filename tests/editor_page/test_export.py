@@ -4,6 +4,7 @@ the server, opened read-only in the machine's headless Chromium through Playwrig
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +13,13 @@ from chromium_driver import require_browser
 from editor_page_harness import ARTIFACTS, built_bundle
 
 from tlsync_client.connection import connect
-from tlsync_client.export import ExportError, editor_page_url, export_png, export_svg
+from tlsync_client.export import (
+    ExportError,
+    editor_page_url,
+    export_png,
+    export_svg,
+    find_chromium,
+)
 from tlsync_core.server import SQLitePersistence, TLSyncServer
 from tlsync_core.tldraw import create_geo, create_note, create_page
 from tlsync_core.views import editor_bundle
@@ -90,3 +97,22 @@ async def test_exports_fail_with_clear_errors(
     monkeypatch.setattr(editor_bundle, "BUNDLE_DIR", tmp_path / "never-built")
     with pytest.raises(ExportError, match=r"503 \(the server's editor bundle is not built"):
         await export_svg(f"{base}/rooms/empty")
+
+
+@pytest.mark.spec("EXP2")
+async def test_without_chromium_or_playwright_the_error_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no Chromium on the PATH (and none named), or without Playwright, exporting fails
+    at once with an error saying what to install."""
+    monkeypatch.delenv("TLSYNC_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ExportError, match="apt-get install chromium"):
+        find_chromium()
+    with pytest.raises(ExportError, match="needs Chromium"):
+        await export_svg("http://127.0.0.1:1/rooms/r")
+    fake = tmp_path / "chromium"
+    fake.write_text("")
+    monkeypatch.setitem(sys.modules, "playwright.async_api", None)  # (import fails)
+    with pytest.raises(ExportError, match=r"pip install 'tlsync\[export\]'"):
+        await export_png("http://127.0.0.1:1/rooms/r", chromium=fake)

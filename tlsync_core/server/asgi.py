@@ -151,9 +151,10 @@ class TLSyncASGIApp:
                 )
         headers = [
             (b"content-type", response.content_type.encode("latin-1")),
-            (b"content-length", str(len(response.body)).encode("latin-1")),
             *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers),
         ]
+        if response.status != HTTPStatus.NOT_MODIFIED:  # (a 304's length would be the 200's)
+            headers.append((b"content-length", str(len(response.body)).encode("latin-1")))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         body = b"" if method == "HEAD" else response.body
         try:

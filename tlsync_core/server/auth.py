@@ -22,6 +22,11 @@ class AuthRequest:
     query: Mapping[str, str]
     headers: Mapping[str, str]
 
+    @property
+    def asks_readonly(self) -> bool:
+        """Whether the client asks for read-only rights (:func:`asks_readonly`)."""
+        return asks_readonly(self.query)
+
 
 @attrs.frozen
 class AuthDecision:

@@ -70,13 +70,13 @@ async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> No
         host=args.host,
         port=args.port,
         limits=ServerLimits(memory_budget_bytes=args.memory_budget * 1024 * 1024),
-        tldraw_license_key=args.tldraw_license_key or None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    server.tldraw_license_key = args.tldraw_license_key or None
     await server.start()
     print(f"tlsync server on {server.url}/connect/<room-id> ({storage_name})", flush=True)
     print(f"health: http://{args.host}:{server.port}/healthz", flush=True)
@@ -124,18 +124,18 @@ def main(argv: Sequence[str] | None = None, *, demo_bot: DemoBot | None = None) 
         "--schema", help="tldraw (default), demo, or module:function giving a StoreSchema"
     )
     serve_parser.add_argument(
-        "--memory-budget",
-        type=int,
-        default=DEFAULT_MEMORY_BUDGET // (1024 * 1024),
-        metavar="MIB",
-        help="MiB the server may hold for its clients, all together (default %(default)s)",
-    )
-    serve_parser.add_argument(
         "--tldraw-license-key",
         default=os.environ.get("TLDRAW_LICENSE_KEY"),
         metavar="KEY",
         help="the tldraw license key the editor page (/rooms/<id>) hands to tldraw "
         "(default: $TLDRAW_LICENSE_KEY; without one tldraw shows its license notice)",
+    )
+    serve_parser.add_argument(
+        "--memory-budget",
+        type=int,
+        default=DEFAULT_MEMORY_BUDGET // (1024 * 1024),
+        metavar="MIB",
+        help="MiB the server may hold for its clients, all together (default %(default)s)",
     )
     serve_parser.add_argument("--demo", metavar="ROOM", help="run a demo bot drawing in ROOM")
     serve_parser.add_argument("--demo-interval", type=float, default=1.0)

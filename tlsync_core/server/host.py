@@ -54,7 +54,7 @@ from tlsync_core.room.room import TLSyncRoom
 from tlsync_core.room.session import SessionState
 from tlsync_core.room.storage import ForwardDiff
 from tlsync_core.schemas import SchemaLike, resolve_schema
-from tlsync_core.server.auth import AuthDecision, Authorize, AuthRequest, asks_readonly, decide
+from tlsync_core.server.auth import AuthDecision, Authorize, AuthRequest, decide
 from tlsync_core.server.http_routes import HttpRequest, HttpResponse, handle_http
 from tlsync_core.server.limits import ServerLimits
 from tlsync_core.server.memory_budget import MemoryBudget
@@ -99,6 +99,10 @@ class TLSyncHost:
     connection.
     """
 
+    #: The tldraw license key the editor page (``/rooms/<id>``) hands to tldraw, if any
+    #: (``tlsync serve --tldraw-license-key``; set it before serving).
+    tldraw_license_key: str | None = None
+
     def __init__(
         self,
         *,
@@ -106,14 +110,11 @@ class TLSyncHost:
         persistence: RoomPersistence | None = None,
         authorize: Authorize | None = None,
         limits: ServerLimits | None = None,
-        tldraw_license_key: str | None = None,
     ) -> None:
         self.schema = resolve_schema(schema)
         self.persistence: RoomPersistence = persistence or MemoryPersistence()
         self.authorize = authorize
         self.limits = limits or ServerLimits()
-        #: The tldraw license key the editor page (``/rooms/<id>``) hands to tldraw, if any.
-        self.tldraw_license_key = tldraw_license_key
         self._rooms: dict[str, RoomForId] = {}
         self._loading: dict[str, asyncio.Task[RoomForId]] = {}
         self._sessions: set[asyncio.Task[Any]] = set()
@@ -307,7 +308,7 @@ class TLSyncHost:
             reason = str(decision.reason or Reason.FORBIDDEN)
             await transport.close(TLSyncErrorCloseEventCode, reason)
             return None
-        if asks_readonly(request.query):
+        if request.asks_readonly:  # (can only take rights away)
             decision = attrs.evolve(decision, readonly=True)
         if self._closing:
             await transport.close(GOING_AWAY, "server shutting down")

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -90,15 +91,8 @@ class TLSyncServer(TLSyncHost, TLServer):
         port: int = 5858,
         authorize: Authorize | None = None,
         limits: ServerLimits | None = None,
-        tldraw_license_key: str | None = None,
     ) -> None:
-        super().__init__(
-            schema=schema,
-            persistence=persistence,
-            authorize=authorize,
-            limits=limits,
-            tldraw_license_key=tldraw_license_key,
-        )
+        super().__init__(schema=schema, persistence=persistence, authorize=authorize, limits=limits)
         self.host = host
         self.port = port
         self._server: Server | None = None
@@ -251,7 +245,8 @@ def _respond(connection: ServerConnection, response: HttpResponse, *, head: bool
         ]
     )
     headers["Content-Type"] = response.content_type
-    headers["Content-Length"] = str(len(response.body))
+    if response.status != HTTPStatus.NOT_MODIFIED:  # (a 304's length would be the 200's)
+        headers["Content-Length"] = str(len(response.body))
     for name, value in response.headers:
         headers[name] = value
     return Response(base.status_code, base.reason_phrase, headers, b"" if head else response.body)
