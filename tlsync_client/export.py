@@ -1,17 +1,22 @@
-"""Pictures of a room's page made by tldraw itself: :func:`export_svg` and :func:`export_png`.
+"""Pictures of a page made by tldraw itself: :func:`export_svg` and :func:`export_png`.
 
-The room's editor page (``/rooms/<room-id>`` of a tlsync server, tldraw's own editor) is opened
-read-only in headless Chromium, driven by Playwright; once it is synced, tldraw's editor exports
-the shapes of the page (``Editor.getSvgString``, ``Editor.toImage``), with its own fonts, as
-the tldraw app's "export as SVG / PNG" does::
+Two sources.  A room's URL: the room's editor page (``/rooms/<room-id>`` of a tlsync server,
+tldraw's own editor) is opened read-only in headless Chromium, driven by Playwright, and once
+it is synced, tldraw's editor exports the shapes of the page.  A store (or a bot's room: any
+tldraw server): its document goes into a tldraw editor in a blank page of its own (the bundle's
+``export.js``, every asset inside it), no server involved.  Either way the picture is the
+editor's own (``Editor.getSvgString``, ``Editor.toImage``), with its fonts, as the tldraw app's
+"export as SVG / PNG" makes it::
 
     svg = await export_svg("http://127.0.0.1:5858/rooms/demo")
     png = await export_png("ws://127.0.0.1:5858/connect/demo", scale=2)
+    png = await export_png(bot)  # a bot's room, for a vision model
 
 Needs the ``export`` extra (``pip install 'tlsync[export]'``: the ``playwright`` package) and a
 Chromium on the machine (Debian's ``chromium``; ``chromium=`` or ``TLSYNC_CHROMIUM`` names
-another): Playwright's own browser downloads are never used. :func:`tlsync_core.views.render_svg`
-draws without a browser, in pure Python, close to tldraw's picture but not tldraw's own.
+another): Playwright's own browser downloads are never used.  The store's export needs the
+editor bundle (``scripts/build-editor``).  :func:`tlsync_core.views.render_svg` draws without a
+browser, in pure Python, close to tldraw's picture but not tldraw's own.
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["ExportError", "editor_page_url", "export_png", "export_svg"]
+from tlsync_core.store import Record, Store
+from tlsync_core.views.editor_bundle import bundle_text
+
+__all__ = ["ExportError", "Source", "editor_page_url", "export_png", "export_svg"]
 
 _ROOM_PATH: Final = re.compile(r"^(?P<prefix>.*)/(?P<route>rooms|connect)/(?P<room>[^/]+)/?$")
 _CHROMIUM_NAMES: Final = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -37,27 +45,24 @@ _CHROMIUM_ARGS: Final = [
     "--disable-sync",
 ]
 _READY: Final = "window.editor?.store?.props.collaboration.status.get() === 'online'"
-_EXPORT: Final = """async ({format, pageId, background, scale, padding}) => {
-    const editor = window.editor
-    if (pageId !== null) {
-        if (!editor.getPage(pageId)) return {error: `the room has no page ${pageId}`}
-        editor.setCurrentPage(pageId)
-    }
-    const ids = [...editor.getCurrentPageShapeIds()]
-    if (ids.length === 0) return {error: 'the page has no shapes: nothing to export'}
-    const options = {background, padding}
-    if (format === 'svg') {
-        const result = await editor.getSvgString(ids, options)
-        return {svg: result.svg}
-    }
-    const {blob} = await editor.toImage(ids, {...options, format: 'png', scale, pixelRatio: 1})
-    const bytes = new Uint8Array(await blob.arrayBuffer())
-    let text = ''
-    for (let i = 0; i < bytes.length; i += 0x8000) {
-        text += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-    }
-    return {png: btoa(text)}
-}"""
+_EXPORT_PAGE: Final = "(options) => window.tlsyncExportPage(options)"
+_EXPORT_RECORDS: Final = "([records, options]) => window.tlsyncExportRecords(records, options)"
+_EXPORT_PAGE_HTML: Final = (
+    '<!doctype html><html><head><meta charset="utf-8"></head><body style="margin: 0">'
+    '<div id="tldraw-export" style="position: relative; width: 1200px; height: 800px"></div>'
+    "</body></html>"
+)
+_DOCUMENT_TYPES: Final = frozenset({"document", "page", "shape", "binding", "asset"})
+
+
+class _HasStore(Protocol):
+    @property
+    def store(self) -> Store: ...
+
+
+Source = str | Store | _HasStore
+"""What can be exported: a room's URL, a store, or anything with a ``.store`` (a room
+connection, a ``SyncRoom``)."""
 
 
 class ExportError(RuntimeError):
@@ -103,7 +108,7 @@ def find_chromium(chromium: str | os.PathLike[str] | None = None) -> str:
 
 
 async def export_svg(
-    room_url: str,
+    source: Source,
     *,
     page_id: str | None = None,
     background: bool = True,
@@ -111,16 +116,19 @@ async def export_svg(
     chromium: str | os.PathLike[str] | None = None,
     timeout: float = 60,
 ) -> str:
-    """The SVG tldraw's editor exports of the shapes of a room's page (its first page, or
-    ``page_id``), fonts embedded. ``room_url`` as for :func:`editor_page_url`; ``timeout``
-    seconds for the page to load and sync. Raises ExportError when it cannot be made."""
+    """The SVG tldraw's editor exports of the shapes of a page (the first page, or
+    ``page_id``), fonts embedded.  ``source``: a room's URL (as for :func:`editor_page_url`:
+    its editor page is opened and synced) or a store (or anything with a ``.store``: a bot's
+    room, on any tldraw server; its document goes into a tldraw editor in a page of its own,
+    no server needed).  ``timeout``: seconds for the page to load.  Raises ExportError when
+    it cannot be made."""
     options = {"format": "svg", "pageId": page_id, "background": background, "padding": padding}
-    result = await _export(room_url, options, chromium=chromium, timeout=timeout)
+    result = await _export(source, options, chromium=chromium, timeout=timeout)
     return str(result["svg"])
 
 
 async def export_png(
-    room_url: str,
+    source: Source,
     *,
     page_id: str | None = None,
     background: bool = True,
@@ -129,26 +137,43 @@ async def export_png(
     chromium: str | os.PathLike[str] | None = None,
     timeout: float = 60,
 ) -> bytes:
-    """The PNG tldraw's editor exports of the shapes of a room's page, ``scale`` pixels a page
-    unit (arguments as for :func:`export_svg`)."""
+    """The PNG tldraw's editor exports of the shapes of a page, ``scale`` pixels a page unit
+    (arguments as for :func:`export_svg`)."""
     if not scale > 0:
         raise ValueError(f"scale must be positive, not {scale!r}")
     options = {"format": "png", "pageId": page_id, "background": background, "padding": padding}
     options["scale"] = scale
-    result = await _export(room_url, options, chromium=chromium, timeout=timeout)
+    result = await _export(source, options, chromium=chromium, timeout=timeout)
     return base64.b64decode(result["png"])
 
 
+def _document_of(source: Store | _HasStore) -> list[Record]:
+    store = source if isinstance(source, Store) else getattr(source, "store", None)
+    if store is None:
+        raise TypeError(
+            "export needs a room URL, a Store or something with a .store (a room), not "
+            f"{type(source).__name__}"
+        )
+    return [r for r in store.all_records() if r["typeName"] in _DOCUMENT_TYPES]
+
+
 async def _export(
-    room_url: str,
+    source: Source,
     options: dict[str, Any],
     *,
     chromium: str | os.PathLike[str] | None,
     timeout: float,
 ) -> dict[str, Any]:
-    """Open the room's editor page and run the export script with ``options`` (the script's
-    argument: format, pageId, background, padding, and scale for a PNG)."""
-    page_url = editor_page_url(room_url)
+    """Open the room's editor page (a URL) or the export page (a store) and run its export
+    with ``options`` (format, pageId, background, padding, and scale for a PNG)."""
+    if isinstance(source, str):
+        where = editor_page_url(source)
+        records = None
+    else:
+        where = "the store"
+        records = _document_of(source)
+        script = bundle_text("export.js")  # (EditorBundleMissing says how to build it)
+    options = {"scale": 1, **options}
     executable = find_chromium(chromium)
     try:
         from playwright.async_api import Error as PlaywrightError  # noqa: PLC0415
@@ -164,18 +189,29 @@ async def _export(
             raise ExportError(f"could not start Chromium ({executable}): {error}") from error
         try:
             page = await browser.new_page()
-            response = await page.goto(page_url, timeout=timeout * 1000)
-            if response is None or response.status != 200:
-                status = "no response" if response is None else f"HTTP {response.status}"
-                hint = " (the server's editor bundle is not built: scripts/build-editor)"
-                missing = response is not None and response.status == 503
-                raise ExportError(f"{page_url}: {status}{hint if missing else ''}")
-            await page.wait_for_function(_READY, timeout=timeout * 1000)
-            result: dict[str, Any] = await page.evaluate(_EXPORT, {"scale": 1, **options})
+            if records is None:
+                await _open_room_page(page, where, timeout)
+                result: dict[str, Any] = await page.evaluate(_EXPORT_PAGE, options)
+            else:
+                await page.set_content(_EXPORT_PAGE_HTML)
+                await page.add_script_tag(content=script, type="module")
+                await page.wait_for_function("!!window.tlsyncExportRecords", timeout=timeout * 1000)
+                result = await page.evaluate(_EXPORT_RECORDS, [records, options])
         except PlaywrightError as error:
-            raise ExportError(f"exporting {page_url} failed: {error}") from error
+            raise ExportError(f"exporting {where} failed: {error}") from error
         finally:
             await browser.close()
     if "error" in result:
-        raise ExportError(f"{page_url}: {result['error']}")
+        raise ExportError(f"{where}: {result['error']}")
     return result
+
+
+async def _open_room_page(page: Any, page_url: str, timeout: float) -> None:
+    """Open a room's editor page and wait until it is synced."""
+    response = await page.goto(page_url, timeout=timeout * 1000)
+    if response is None or response.status != 200:
+        status = "no response" if response is None else f"HTTP {response.status}"
+        hint = " (the server's editor bundle is not built: scripts/build-editor)"
+        missing = response is not None and response.status == 503
+        raise ExportError(f"{page_url}: {status}{hint if missing else ''}")
+    await page.wait_for_function(_READY, timeout=timeout * 1000)

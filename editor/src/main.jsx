@@ -15,6 +15,7 @@ import { useSync } from '@tldraw/sync'
 import { StrictMode, useCallback, useEffect } from 'react'
 import { createRoot } from 'react-dom/client'
 import { Tldraw, inlineBase64AssetStore } from 'tldraw'
+import { exportPage } from './export_page.js'
 
 const config = JSON.parse(document.getElementById('tlsync-editor-config').textContent)
 
@@ -70,6 +71,9 @@ function RoomError({ error }) {
 		</div>
 	)
 }
+
+// (tlsync_client.export's export of a room: the mounted editor's picture of a page)
+window.tlsyncExportPage = (options) => exportPage(window.editor, options)
 
 createRoot(document.getElementById('tldraw-root')).render(
 	<StrictMode>

@@ -20,11 +20,10 @@
 
 import { useSync } from '@tldraw/sync'
 import { chunk } from '@tldraw/sync-core'
-import { getAssetUrlsByImport } from '@tldraw/assets/imports'
-import iconSheet from '@tldraw/assets/icons/icon/0_merged.svg'
 import { createElement, useEffect, useMemo } from 'react'
 import { createRoot } from 'react-dom/client'
 import { Tldraw, inlineBase64AssetStore } from 'tldraw'
+import { localAssetUrls } from './local_assets.js'
 
 const SYNC_ERROR_CLOSE_CODE = 4099
 const FIRST_RETRY_MS = 250
@@ -144,16 +143,6 @@ let lastLink = 0
 function nextLink() {
 	lastLink += 1
 	return lastLink
-}
-
-// tldraw's asset URLs, all local: fonts, translations and embed icons as the data URLs bundled
-// here; the icons as fragments ('#<icon name>') of a blob URL of the merged icon sheet (bundled
-// as text), since a data URL cannot carry a fragment.
-function localAssetUrls() {
-	const sheet = URL.createObjectURL(new Blob([iconSheet], { type: 'image/svg+xml' }))
-	const urls = getAssetUrlsByImport()
-	const icons = Object.fromEntries(Object.keys(urls.icons).map((name) => [name, `${sheet}#${name}`]))
-	return { urls: { ...urls, icons }, revoke: () => URL.revokeObjectURL(sheet) }
 }
 
 function WidgetEditor({ model, assetUrls, onEditor }) {

@@ -3,6 +3,7 @@ the server, opened read-only in the machine's headless Chromium through Playwrig
 
 from __future__ import annotations
 
+import re
 import struct
 import sys
 from collections.abc import AsyncIterator
@@ -21,7 +22,9 @@ from tlsync_client.export import (
     find_chromium,
 )
 from tlsync_core.server import SQLitePersistence, TLSyncServer
-from tlsync_core.tldraw import create_geo, create_note, create_page
+from tlsync_core.store import Store
+from tlsync_core.testing import tldraw_store
+from tlsync_core.tldraw import create_geo, create_note, create_page, create_tldraw_schema
 from tlsync_core.views import editor_bundle
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -70,6 +73,31 @@ async def test_tldraw_exports_a_rooms_page_as_svg_and_png(server: TLSyncServer) 
     ellipse = await export_svg(page, page_id=second["id"], padding=0)
     assert "tldraw drew this" not in ellipse
     assert 'width="100"' in ellipse  # (the ellipse's bounds)
+
+
+@pytest.mark.spec("EXP3")
+async def test_tldraw_exports_a_store_without_a_server(server: TLSyncServer) -> None:
+    """A store (a bot's room, or a plain store) is exported by tldraw's editor in a page of its
+    own: the same picture as the room's page gives, from the bot's records alone; a store
+    without shapes is a clear error, a non-store a TypeError."""
+    async with connect(f"{server.url}/connect/offline-picture") as bot:
+        create_geo(bot.store, x=0, y=0, w=240, h=120, text="from the store", color="green")
+        create_note(bot.store, x=300, y=0, text="a note")
+        await bot.wait_for_sync(timeout=10)
+        from_room = await export_svg(f"http://127.0.0.1:{server.port}/rooms/offline-picture")
+        from_bot = await export_svg(bot)
+        png = await export_png(bot.store, scale=2)
+    assert "from the store" in from_bot and "@font-face" in from_bot
+    viewbox = re.compile(r'viewBox="([^"]+)"')
+    assert viewbox.findall(from_bot)[:1] == viewbox.findall(from_room)[:1]
+    assert png_size(png)[0] > 2 * 540
+    (ARTIFACTS / "export-store.png").write_bytes(png)
+
+    for empty in (Store(schema=create_tldraw_schema()), tldraw_store()):
+        with pytest.raises(ExportError, match="no shapes"):
+            await export_svg(empty)
+    with pytest.raises(TypeError, match="a room URL, a Store"):
+        await export_svg(42)  # type: ignore[arg-type]
 
 
 @pytest.mark.spec("EXP2")
