@@ -552,7 +552,7 @@ def random_document(seed: int) -> dict[str, Record]:
                 labelColor=rng.choice(["black", "red"]),
                 growY=rng.choice([0, 40]),
                 align=rng.choice(["start", "middle", "end"]),
-                fontSizeAdjustment=rng.choice([None, 14]),
+                fontSizeAdjustment=rng.choice([None, 1, 0.75]),
             ),
             **place(),
         )

@@ -197,15 +197,16 @@ def note(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
         f'<rect class="tl-note" width="{fmt(w)}" height="{fmt(h)}" rx="{fmt(2 * scale)}"'
         f' fill="{color_of(color, "noteFill")}"/>'
     )
-    adjustment = number(props.get("fontSizeAdjustment"), 0)
-    base = adjustment if adjustment > 0 else sized(LABEL_FONT_SIZES, props.get("size"))
+    # fontSizeAdjustment: the ratio tldraw shrank the label's font by to fit (null: 1)
+    adjustment = number(props.get("fontSizeAdjustment"), 1)
+    font_size = sized(LABEL_FONT_SIZES, props.get("size")) * (adjustment if adjustment > 0 else 1)
     label_color = props.get("labelColor")
     fill = (
         color_of(color, "noteText")
         if label_color in (None, "black")
         else (color_of(label_color, "solid"))
     )
-    return out + label(props, w=w, h=h, font_size=base * scale, fill=fill, scale=scale)
+    return out + label(props, w=w, h=h, font_size=font_size * scale, fill=fill, scale=scale)
 
 
 def line(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:

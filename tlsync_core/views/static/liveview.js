@@ -1317,14 +1317,15 @@ class Renderer {
 			` height="${fmt(h)}" rx="${fmt(2 * scale)}" fill="#000000" fill-opacity="0.1"/>` +
 			`<rect class="tl-note" width="${fmt(w)}" height="${fmt(h)}" rx="${fmt(2 * scale)}"` +
 			` fill="${color(colorName, 'noteFill')}"/>`
-		const adjustment = num(get(props, 'fontSizeAdjustment'), 0)
-		const base = adjustment > 0 ? adjustment : size(LABEL_FONT_SIZES, get(props, 'size'))
+		// fontSizeAdjustment: the ratio tldraw shrank the label's font by to fit (null: 1)
+		const adjustment = num(get(props, 'fontSizeAdjustment'), 1)
+		const fontSize = size(LABEL_FONT_SIZES, get(props, 'size')) * (adjustment > 0 ? adjustment : 1)
 		const labelColor = get(props, 'labelColor')
 		const fill =
 			labelColor === undefined || labelColor === null || labelColor === 'black'
 				? color(colorName, 'noteText')
 				: color(labelColor, 'solid')
-		return out + this.label(props, { w, h, fontSize: base * scale, fill, scale })
+		return out + this.label(props, { w, h, fontSize: fontSize * scale, fill, scale })
 	}
 
 	frame(shape, props, m, children) {
