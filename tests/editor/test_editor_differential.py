@@ -32,8 +32,7 @@ from typing import Any, Final
 
 import pytest
 import pytest_asyncio
-from chromium_driver import Browser, require_browser
-from editor_lab import EditorLab, build, serve
+from editor_lab import EditorLab, running_lab
 
 from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
@@ -87,19 +86,8 @@ TEXT_SHARE: Final = 0.03
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EditorLab]:
-    executable = require_browser("the differential editor tests")
-    directory = build()
-    with serve(directory) as url:
-        log = tmp_path_factory.mktemp("editor-lab") / "browser.log"
-        browser = await Browser.start(executable, log)
-        try:
-            running = EditorLab(browser)
-            await running.open(url)
-            yield running
-            errors = await browser.call("errors")
-            assert errors == [], errors
-        finally:
-            await browser.close()
+    async with running_lab(tmp_path_factory, "the differential editor tests") as running:
+        yield running
 
 
 # -- random boards -------------------------------------------------------------------------------

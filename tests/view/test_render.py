@@ -38,6 +38,7 @@ from view_documents import (
 
 from tlsync_core.demo_schema import SHAPE, create_demo_schema
 from tlsync_core.store import Store
+from tlsync_core.tldraw.helpers.freehand import draw_outline
 from tlsync_core.tldraw.helpers.geo_paths import geo_vertices, line_vertices
 from tlsync_core.tldraw.helpers.text_layout import measure
 from tlsync_core.tldraw.theme import LABEL_FONT_SIZES, LABEL_PADDING, PALETTE, STROKE_SIZES
@@ -590,19 +591,22 @@ def test_draw_paths_decode_tldraw_base64_points() -> None:
 
 @pytest.mark.spec("VIEW5")
 def test_draw_and_highlight_strokes() -> None:
-    """A draw shape is a smoothed stroke through its points (scaled by scaleX/scaleY), closed
-    and filled when closed with a fill; a highlighter stroke is wide and in the colour's
-    highlight tint."""
+    """A draw shape is a stroke through the points of tldraw's geometry of it (its points
+    scaled by scaleX/scaleY and streamlined, ``freehand.draw_outline``), closed and filled when
+    closed with a fill; a highlighter stroke is wide and in the colour's highlight tint."""
     stroke = [(0.0, 0.0), (10.0, 10.0), (20.0, 0.0), (30.0, 10.0)]
+    props = draw_props(stroke, color="green", scaleX=2)
     root = draw(
-        shape("shape:d", "draw", draw_props(stroke, color="green", scaleX=2)),
+        shape("shape:d", "draw", props),
         shape("shape:c", "draw", draw_props(stroke, isClosed=True, fill="solid")),
         shape("shape:h", "highlight", highlight_props(stroke, color="yellow", size="s")),
     )
     path = shape_el(root, "shape:d").find(f"{SVG}path")
     assert path is not None
     assert path.attrib["stroke"] == PALETTE["green"]["solid"]
-    assert path.attrib["d"].startswith("M0 0 Q20 10")
+    outline, closed_outline = draw_outline(props)
+    assert not closed_outline
+    assert path.attrib["d"] == "M" + " L".join(f"{fmt(x)} {fmt(y)}" for x, y in outline)
     assert path.attrib["d"].endswith("L60 10")
     closed = shape_el(root, "shape:c").find(f"{SVG}path")
     assert closed is not None

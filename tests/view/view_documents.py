@@ -11,8 +11,9 @@ import math
 import random
 import struct
 from base64 import b64encode
-from typing import Any
+from typing import Any, Final
 
+from tlsync_core.store.index_keys import get_indices_between
 from tlsync_core.tldraw.generated import STYLES
 from tlsync_core.tldraw.helpers import default_props
 
@@ -703,3 +704,36 @@ def random_document(seed: int) -> dict[str, Record]:
     ]
     rng.shuffle(records)
     return by_id(records)
+
+
+TLDRAW_SHAPES: Final = frozenset(
+    {"geo", "text", "note", "frame", "group", "line", "draw", "highlight", "arrow"}
+    | {"image", "video", "bookmark", "embed"}
+)
+
+
+def tldraw_document(seed: int) -> dict[str, Record]:
+    """:func:`random_document` as tldraw's store accepts it: its pages, the shapes of tldraw's
+    kinds with valid fractional indices (siblings in the same order) and the bindings between
+    them; no presence, assets or custom shapes."""
+    document = random_document(seed)
+    pages = [r for r in document.values() if r["typeName"] == "page"]
+    shapes = [
+        r for r in document.values() if r["typeName"] == "shape" and r["type"] in TLDRAW_SHAPES
+    ]
+    siblings: dict[str, list[Record]] = {}
+    for record in shapes:
+        siblings.setdefault(record["parentId"], []).append(record)
+    for group in siblings.values():
+        group.sort(key=lambda r: (r["index"], r["id"]))
+        for record, index in zip(
+            group, get_indices_between(None, None, len(group), jitter=False), strict=True
+        ):
+            record["index"] = index
+    ids = {r["id"] for r in shapes}
+    bindings = [
+        r
+        for r in document.values()
+        if r["typeName"] == "binding" and r["fromId"] in ids and r["toId"] in ids
+    ]
+    return by_id([*pages, *shapes, *bindings])

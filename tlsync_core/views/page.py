@@ -11,8 +11,10 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from tlsync_core.tldraw.helpers.freehand import freehand_outline
 from tlsync_core.tldraw.helpers.geo_paths import geo_vertices, line_vertices
-from tlsync_core.tldraw.theme import FONT_SIZES, LINE_HEIGHT, NOTE_SIZE, THEME
+from tlsync_core.tldraw.helpers.text import text_box_size, text_wrap_width
+from tlsync_core.tldraw.theme import FONT_SIZES, NOTE_SIZE, STROKE_SIZES, THEME
 from tlsync_core.views.geometry import (
     IDENTITY,
     Box,
@@ -127,7 +129,14 @@ class Page:
         if kind == "note":
             return (0, 0, NOTE_SIZE * scale, (NOTE_SIZE + number(props.get("growY"), 0)) * scale)
         if kind == "text":
-            return (0, 0, number(props.get("w"), 8) * scale, self.text_height(props))
+            w, h = text_box_size(
+                shape_lines(props),
+                string(props.get("font"), "draw"),
+                sized(FONT_SIZES, props.get("size")),
+                number(props.get("w"), 8),
+                props.get("autoSize") is not False,
+            )
+            return (0, 0, w * scale, h * scale)
         if kind in ("line", "draw", "highlight", "arrow"):
             box = bounds_of(self.local_points(shape))
             return box if box is not None else (0, 0, 1, 1)
@@ -149,10 +158,10 @@ class Page:
         if kind == "line":
             points = [(number(p.get("x"), 0), number(p.get("y"), 0)) for p in line_points(props)]
             return line_vertices(points, string(props.get("spline"), "line"))
-        if kind in ("draw", "highlight"):
-            sx = number(props.get("scaleX"), 1)
-            sy = number(props.get("scaleY"), 1)
-            return [(p[0] * sx, p[1] * sy) for p in draw_points(props)]
+        if kind == "draw":
+            return self.draw_stroke(props)[0]
+        if kind == "highlight":
+            return draw_points(props)
         if kind == "arrow":
             start = mapping(props.get("start"))
             end = mapping(props.get("end"))
@@ -190,19 +199,27 @@ class Page:
             )
         return box_points(self.local_box(shape))
 
-    def text_height(self, props: Rec) -> float:
-        """The height of a text shape's lines."""
-        font_size = sized(FONT_SIZES, props.get("size")) * number(props.get("scale"), 1)
-        lines = self.text_lines(props)
-        return max(1, len(lines)) * font_size * LINE_HEIGHT
+    def draw_stroke(self, props: Rec) -> tuple[list[Point], bool]:
+        """A draw shape's stroke as tldraw's geometry has it (``freehand.freehand_outline`` of
+        its points) and whether it closes."""
+        segments = props.get("segments")
+        return freehand_outline(
+            draw_points(props),
+            size=sized(STROKE_SIZES, props.get("size")),
+            scale=number(props.get("scale"), 1),
+            segments=len(segments) if isinstance(segments, list) else 0,
+            is_pen=props.get("isPen") is True,
+            is_complete=props.get("isComplete") is True,
+            is_closed=props.get("isClosed") is True,
+        )
 
     def text_lines(self, props: Rec) -> list[str]:
-        """A text shape's lines, wrapped to its width as tldraw lays them out
-        (``text_layout.measure``) unless it sizes itself."""
-        scale = number(props.get("scale"), 1)
-        font_size = sized(FONT_SIZES, props.get("size")) * scale
-        width = None if props.get("autoSize") is not False else number(props.get("w"), 8) * scale
-        return wrap(shape_lines(props), props.get("font"), font_size, width)
+        """A text shape's lines, wrapped as tldraw lays them out (``text_layout.measure``, at
+        ``text.text_wrap_width``) unless it sizes itself."""
+        width = text_wrap_width(number(props.get("w"), 8), props.get("autoSize") is not False)
+        return wrap(
+            shape_lines(props), props.get("font"), sized(FONT_SIZES, props.get("size")), width
+        )
 
     def extend(self, m: Matrix, points: Iterable[Point]) -> None:
         """Note points (in the coordinates of ``m``) the picture must show."""

@@ -220,17 +220,16 @@ def line(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
 
 
 def draw(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
-    """A draw shape: a smooth stroke (filled when closed)."""
-    points = page.local_points(shape)
+    """A draw shape: its stroke through tldraw's geometry points (closed and filled when it
+    is closed)."""
+    points, closed = page.draw_stroke(props)
     page.extend(m, points)
     color = props.get("color")
-    d = smooth_d(points)
+    d = line_d(points) + (" Z" if closed else "")
     sw = sized(STROKE_SIZES, props.get("size")) * number(props.get("scale"), 1)
     fill = "none"
-    if props.get("isClosed") is True and len(points) > 2:
+    if props.get("isClosed") is True and closed:
         fill = page.fill(color, props.get("fill"))
-        if fill != "none":
-            d += " Z"
     stroke = stroke_attrs(color_of(color, "solid"), sw, props.get("dash"))
     return f'<path class="tl-draw" d="{d}" fill="{fill}"{stroke}/>'
 

@@ -176,7 +176,7 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
         filled = dot or (closed and props["fill"] != "none")
         return [_polyline(points, closed=closed, filled=filled)]
     if kind == "highlight":
-        return [_polyline((x, y) for x, y, _ in raw_points(props))]
+        return [_polyline(raw_points(props))]
     if kind == "arrow":
         # arrow_geometry reads the bound shapes' geometry from this module
         from tlsync_core.tldraw.helpers.arrow_geometry import (  # noqa: PLC0415

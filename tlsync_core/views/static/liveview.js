@@ -14,7 +14,9 @@
 // renderSvg is a line-by-line port of tlsync_core/views/render.py and must produce the same
 // text byte for byte (tests/view/test_render_differential.py): change both together. What the
 // renderer takes from the tldraw helpers is ported function by function, named alike: geo
-// outlines and line paths (helpers/geo_paths.py), text layout (helpers/text_layout.py).
+// outlines and line paths (helpers/geo_paths.py), text layout (helpers/text_layout.py), a text
+// shape's box (text_wrap_width and text_box_size of helpers/text.py), draw strokes
+// (helpers/freehand.py).
 
 // -- constants: tldraw 5.4.2's default theme and sizes, and the renderer's own -------------------
 
@@ -326,12 +328,35 @@ function wrap(paragraph, style, fontSize, room) {
 	return lines
 }
 
+// browsers' line height in whole pixels, rounded half to even as Python's round()
+function lineHeight(fontSize) {
+	const value = fontSize * LINE_HEIGHT
+	const rounded = Math.round(value)
+	return rounded - value === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded
+}
+
 function measure(paragraphs, style, fontSize, maxWidth) {
-	// (the views read a measured text's lines only: no box size, no minimum width, words
-	// always break; text_layout.py's measure has them)
+	// (no minimum width, words always break, no overflow flag: the views do not use them)
 	const room = maxWidth === null ? Infinity : maxWidth
 	const texts = paragraphs.length ? paragraphs : ['']
-	return { lines: texts.flatMap((paragraph) => wrap(paragraph, style, fontSize, room)) }
+	const lines = texts.flatMap((paragraph) => wrap(paragraph, style, fontSize, room))
+	const natural = Math.max(...texts.map((p) => textWidth(rstripSpaces(p), style, fontSize)))
+	return { w: Math.min(natural, room), h: lines.length * lineHeight(fontSize), lines }
+}
+
+// tlsync_core/tldraw/helpers/text.py's text_wrap_width and text_box_size
+
+const MIN_TEXT_WIDTH = 16
+
+function textWrapWidth(w, autoSize) {
+	return autoSize ? null : Math.max(MIN_TEXT_WIDTH, Math.floor(w))
+}
+
+function textBoxSize(lines, style, fontSize, w, autoSize) {
+	const fixed = textWrapWidth(w, autoSize)
+	const box = measure(lines, style, fontSize, fixed)
+	const width = fixed !== null ? fixed : Math.max(MIN_TEXT_WIDTH, box.w + 1)
+	return [width, Math.max(fontSize, box.h)]
 }
 
 // tlsync_core/views/text.py's wrap (a name of its own here: wrap is text_layout's _wrap)
@@ -449,6 +474,118 @@ export function decodePoints(segment) {
 		if (!(error instanceof RangeError)) throw error
 	}
 	return []
+}
+
+// tlsync_core/tldraw/helpers/freehand.py, function by function (tldraw's draw geometry)
+
+const DOT_SAMPLES = 25
+
+function easeInOutCubic(t) {
+	return t < 0.5 ? 4 * t * t * t : (t - 1) * (2 * t - 2) * (2 * t - 2) + 1
+}
+
+function segmentPoints(points, straight) {
+	if (!straight || points.length < 2) return points
+	const a = points[0]
+	const d = points[1]
+	const dx = d[0] - a[0]
+	const dy = d[1] - a[1]
+	const dist = Math.sqrt(dx * dx + dy * dy)
+	if (dist === 0) return [a]
+	const ux = dx / dist
+	const uy = dy / dist
+	const nudge = Math.min(1, Math.floor(dist / 4))
+	const b = [a[0] + ux * nudge, a[1] + uy * nudge]
+	const c = [d[0] - ux * nudge, d[1] - uy * nudge]
+	const count = Math.max(4, Math.floor(dist / 16))
+	const between = []
+	for (let i = 0; i < count; i++) {
+		const t = easeInOutCubic(i / (count - 1))
+		between.push([b[0] + (c[0] - b[0]) * t, b[1] + (c[1] - b[1]) * t])
+	}
+	return [a, ...between, d]
+}
+
+function modulate(value, low, high, toLow, toHigh) {
+	const result = toLow + ((value - low) / (high - low)) * (toHigh - toLow)
+	return Math.max(Math.min(result, toHigh), toLow)
+}
+
+function strokePoints(raw, sizeValue, streamline, last) {
+	if (!raw.length) return []
+	const t = 0.15 + (1 - streamline) * 0.85
+	const minDist2 = (sizeValue / 3) ** 2
+	const first = raw[0]
+	let start = 1
+	while (start < raw.length) {
+		const dx = raw[start][0] - first[0]
+		const dy = raw[start][1] - first[1]
+		if (dx * dx + dy * dy > minDist2) break
+		start++
+	}
+	let staged = [[first[0], first[1]], ...raw.slice(start).map((p) => [p[0], p[1]])]
+	if (staged.length > 1) {
+		const [lastX, lastY] = staged[staged.length - 1]
+		let j = staged.length - 2
+		while (j >= 0) {
+			const dx = staged[j][0] - lastX
+			const dy = staged[j][1] - lastY
+			if (dx * dx + dy * dy > minDist2) break
+			j--
+		}
+		if (j < staged.length - 2) staged = [...staged.slice(0, j + 1), [lastX, lastY]]
+	}
+	if (streamline > 0) staged.push(staged[staged.length - 1])
+	const points = [staged[0]]
+	let total = 0
+	let [prevX, prevY] = staged[0]
+	const u = 1 - t
+	for (let i = 1; i < staged.length; i++) {
+		const [sx, sy] = staged[i]
+		let x
+		let y
+		if (!t || (last && i === staged.length - 1)) {
+			x = sx
+			y = sy
+		} else {
+			x = sx + (prevX - sx) * u
+			y = sy + (prevY - sy) * u
+		}
+		if (Math.abs(prevX - x) < 0.0001 && Math.abs(prevY - y) < 0.0001) continue
+		total += Math.hypot(x - prevX, y - prevY)
+		if (i < 4 && total < sizeValue) continue
+		points.push([x, y])
+		prevX = x
+		prevY = y
+	}
+	return points
+}
+
+function dotCircle(x, y, radius) {
+	const points = []
+	for (let i = 0; i < DOT_SAMPLES; i++) {
+		points.push([
+			x + radius + radius * Math.cos((TAU * i) / DOT_SAMPLES),
+			y + radius + radius * Math.sin((TAU * i) / DOT_SAMPLES),
+		])
+	}
+	return points
+}
+
+function freehandOutline(raw, { sizeValue, scale, segments, isPen, isComplete, isClosed }) {
+	const width = (sizeValue + 1) * scale
+	if (segments === 1 && raw.length) {
+		const xs = raw.map((p) => p[0])
+		const ys = raw.map((p) => p[1])
+		const spanX = Math.max(...xs) - Math.min(...xs)
+		const spanY = Math.max(...ys) - Math.min(...ys)
+		if (spanX < width * 2 && spanY < width * 2) return [dotCircle(-width, -width, width), true]
+	}
+	const streamline = isPen ? 0.62 : modulate(width, 9, 16, 0.64, 0.74)
+	const points = strokePoints(raw, width, streamline, isComplete || isPen)
+	if (isClosed && points.length > 2) return [points, true]
+	if (points.length === 1) return [dotCircle(-width, -width, width), true]
+	return [points, false]
 }
 
 // -- geometry -------------------------------------------------------------------------------------
@@ -1047,7 +1184,16 @@ class Renderer {
 		if (kind === 'note') {
 			return [0, 0, NOTE_SIZE * scale, (NOTE_SIZE + num(get(props, 'growY'), 0)) * scale]
 		}
-		if (kind === 'text') return [0, 0, num(get(props, 'w'), 8) * scale, this.textHeight(props)]
+		if (kind === 'text') {
+			const [w, h] = textBoxSize(
+				shapeLines(props),
+				str(get(props, 'font'), 'draw'),
+				size(FONT_SIZES, get(props, 'size')),
+				num(get(props, 'w'), 8),
+				get(props, 'autoSize') !== false
+			)
+			return [0, 0, w * scale, h * scale]
+		}
 		if (kind === 'line' || kind === 'draw' || kind === 'highlight' || kind === 'arrow') {
 			const box = boundsOf(this.localPoints(shape))
 			return box !== null ? box : [0, 0, 1, 1]
@@ -1075,11 +1221,8 @@ class Renderer {
 			const points = linePoints(props).map((p) => [num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
 			return lineVertices(points, str(get(props, 'spline'), 'line'))
 		}
-		if (kind === 'draw' || kind === 'highlight') {
-			const sx = num(get(props, 'scaleX'), 1)
-			const sy = num(get(props, 'scaleY'), 1)
-			return drawPoints(props).map((p) => [p[0] * sx, p[1] * sy])
-		}
+		if (kind === 'draw') return this.drawStroke(props)[0]
+		if (kind === 'highlight') return drawPoints(props)
 		if (kind === 'arrow') {
 			const start = obj(get(props, 'start'))
 			const end = obj(get(props, 'end'))
@@ -1111,16 +1254,21 @@ class Renderer {
 		return boxPoints(this.localBox(shape))
 	}
 
-	textHeight(props) {
-		const fontSize = size(FONT_SIZES, get(props, 'size')) * num(get(props, 'scale'), 1)
-		const lines = this.textLines(props)
-		return Math.max(1, lines.length) * fontSize * LINE_HEIGHT
+	drawStroke(props) {
+		const segments = get(props, 'segments')
+		return freehandOutline(drawPoints(props), {
+			sizeValue: size(STROKE_SIZES, get(props, 'size')),
+			scale: num(get(props, 'scale'), 1),
+			segments: Array.isArray(segments) ? segments.length : 0,
+			isPen: get(props, 'isPen') === true,
+			isComplete: get(props, 'isComplete') === true,
+			isClosed: get(props, 'isClosed') === true,
+		})
 	}
 
 	textLines(props) {
-		const scale = num(get(props, 'scale'), 1)
-		const fontSize = size(FONT_SIZES, get(props, 'size')) * scale
-		const width = get(props, 'autoSize') !== false ? null : num(get(props, 'w'), 8) * scale
+		const width = textWrapWidth(num(get(props, 'w'), 8), get(props, 'autoSize') !== false)
+		const fontSize = size(FONT_SIZES, get(props, 'size'))
 		return wrapLines(shapeLines(props), get(props, 'font'), fontSize, width)
 	}
 
@@ -1363,16 +1511,13 @@ class Renderer {
 	}
 
 	draw(shape, props, m) {
-		const points = this.localPoints(shape)
+		const [points, closed] = this.drawStroke(props)
 		this.extend(m, points)
 		const colorName = get(props, 'color')
-		let d = smoothD(points)
+		const d = lineD(points) + (closed ? ' Z' : '')
 		const sw = size(STROKE_SIZES, get(props, 'size')) * num(get(props, 'scale'), 1)
 		let fill = 'none'
-		if (get(props, 'isClosed') === true && points.length > 2) {
-			fill = this.fill(colorName, get(props, 'fill'))
-			if (fill !== 'none') d += ' Z'
-		}
+		if (get(props, 'isClosed') === true && closed) fill = this.fill(colorName, get(props, 'fill'))
 		const stroke = strokeAttrs(color(colorName, 'solid'), sw, get(props, 'dash'))
 		return `<path class="tl-draw" d="${d}" fill="${fill}"${stroke}/>`
 	}
@@ -1617,18 +1762,15 @@ function linePoints(props) {
 
 function drawPoints(props) {
 	const segments = get(props, 'segments')
-	const points = []
-	if (!Array.isArray(segments)) return points
-	for (const segment of segments) {
-		for (const p of decodePoints(segment)) {
-			if (points.length) {
-				const last = points[points.length - 1]
-				if (last[0] === p[0] && last[1] === p[1]) continue
-			}
-			points.push(p)
-		}
-	}
-	return points
+	if (!Array.isArray(segments)) return []
+	const sx = num(get(props, 'scaleX'), 1)
+	const sy = num(get(props, 'scaleY'), 1)
+	return segments.flatMap((segment) =>
+		segmentPoints(
+			decodePoints(segment).map((q) => [q[0] * sx, q[1] * sy]),
+			isObj(segment) && get(segment, 'type') === 'straight'
+		)
+	)
 }
 
 function arcCircle(a, b, bend) {
