@@ -12,31 +12,26 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tlsync_core.tldraw.helpers.freehand import freehand_outline
-from tlsync_core.tldraw.helpers.geo_paths import geo_vertices, line_vertices
+from tlsync_core.tldraw.helpers.geo_paths import geo_vertices
 from tlsync_core.tldraw.helpers.text import text_box_size, text_wrap_width
 from tlsync_core.tldraw.theme import FONT_SIZES, NOTE_SIZE, STROKE_SIZES, THEME
 from tlsync_core.views.geometry import (
-    IDENTITY,
     Box,
     Matrix,
     Point,
     apply,
-    bounds_of,
-    box_points,
-    flip_points,
-    multiply,
 )
 from tlsync_core.views.records import (
     Rec,
     color_of,
     draw_points,
-    line_points,
     mapping,
     number,
     order_key,
     sized,
     string,
 )
+from tlsync_core.views.source import PageSource
 from tlsync_core.views.svg import NOT_ID
 from tlsync_core.views.text import shape_lines, wrap
 
@@ -68,7 +63,7 @@ class Page:
         for record_id in sorted(records):
             record = records[record_id]
             kind = record.get("typeName")
-            if kind == "shape":
+            if kind == "shape" and record_id.startswith("shape:"):
                 self.shapes[record_id] = record
                 parent = string(record.get("parentId"), "")
                 self.children.setdefault(parent, []).append(record)
@@ -91,31 +86,12 @@ class Page:
                 roots = sorted(p for p in self.children if p not in self.shapes)
                 page_id = roots[0] if roots else "page:page"
         self.page_id: str = page_id
-        self.matrices: dict[str, Matrix] = {}
+        self.source = PageSource(self.shapes, self.children, self.bindings, page_id)
         self.points: list[Point] = []
         self.patterns: set[str] = set()
 
-    def page_matrix(self, shape_id: str) -> Matrix:
-        """A shape's matrix on the page (its ancestors' matrices composed, cycles cut)."""
-        cached = self.matrices.get(shape_id)
-        if cached is not None:
-            return cached
-        chain: list[Rec] = []
-        seen: set[str] = set()
-        current: str | None = shape_id
-        while current is not None and current in self.shapes and current not in seen:
-            seen.add(current)
-            shape = self.shapes[current]
-            chain.append(shape)
-            current = string(shape.get("parentId"), "") or None
-        m = IDENTITY
-        for shape in reversed(chain):
-            m = multiply(m, local_matrix(shape))
-        self.matrices[shape_id] = m
-        return m
-
-    def local_box(self, shape: Rec, depth: int = 0) -> Box:
-        """The shape's extent in its own coordinates."""
+    def local_box(self, shape: Rec) -> Box:
+        """The box of a geo, note, text or media shape in its own coordinates."""
         kind = shape.get("type")
         props = mapping(shape.get("props"))
         scale = number(props.get("scale"), 1)
@@ -137,39 +113,7 @@ class Page:
                 props.get("autoSize") is not False,
             )
             return (0, 0, w * scale, h * scale)
-        if kind in ("line", "draw", "highlight", "arrow"):
-            box = bounds_of(self.local_points(shape))
-            return box if box is not None else (0, 0, 1, 1)
-        if kind == "group":
-            points: list[Point] = []
-            if depth < 32:
-                for child in self.children.get(shape["id"], []):
-                    m = local_matrix(child)
-                    points.extend(apply(m, p) for p in box_points(self.local_box(child, depth + 1)))
-            box = bounds_of(points)
-            return box if box is not None else (0, 0, 1, 1)
         return (0, 0, number(props.get("w"), 100), number(props.get("h"), 100))
-
-    def local_points(self, shape: Rec) -> list[Point]:
-        """The points that make a line (its path, ``geo_paths.line_vertices``), draw, highlight or
-        arrow shape (else its box's corners)."""
-        kind = shape.get("type")
-        props = mapping(shape.get("props"))
-        if kind == "line":
-            points = [(number(p.get("x"), 0), number(p.get("y"), 0)) for p in line_points(props)]
-            return line_vertices(points, string(props.get("spline"), "line"))
-        if kind == "draw":
-            return self.draw_stroke(props)[0]
-        if kind == "highlight":
-            return draw_points(props)
-        if kind == "arrow":
-            start = mapping(props.get("start"))
-            end = mapping(props.get("end"))
-            return [
-                (number(start.get("x"), 0), number(start.get("y"), 0)),
-                (number(end.get("x"), 0), number(end.get("y"), 0)),
-            ]
-        return box_points(self.local_box(shape))
 
     def geo_vertices(self, shape: Rec) -> list[Point]:
         """A geo shape's outline as tldraw samples it (``geo_paths.geo_vertices``: curves as
@@ -184,20 +128,6 @@ class Page:
             size=string(props.get("size"), "m"),
             scale=number(props.get("scale"), 1),
         )
-
-    def outline(self, shape: Rec) -> list[Point]:
-        """The shape's outline polygon in its own coordinates."""
-        props = mapping(shape.get("props"))
-        if shape.get("type") == "geo":
-            box = self.local_box(shape)
-            return flip_points(
-                self.geo_vertices(shape),
-                box[2],
-                box[3],
-                props.get("flipX") is True,
-                props.get("flipY") is True,
-            )
-        return box_points(self.local_box(shape))
 
     def draw_stroke(self, props: Rec) -> tuple[list[Point], bool]:
         """A draw shape's stroke as tldraw's geometry has it (``freehand.freehand_outline`` of

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tlsync_core.tldraw.helpers.geo_paths import line_vertices
 from tlsync_core.tldraw.theme import (
     FONT_FAMILIES,
     FONT_SIZES,
@@ -27,7 +28,17 @@ from tlsync_core.views.geometry import (
     multiply,
 )
 from tlsync_core.views.page import Page, local_matrix
-from tlsync_core.views.records import Rec, color_of, font_family, mapping, number, sized, string
+from tlsync_core.views.records import (
+    Rec,
+    color_of,
+    draw_points,
+    font_family,
+    line_points,
+    mapping,
+    number,
+    sized,
+    string,
+)
 from tlsync_core.views.svg import (
     NOT_ID,
     escape,
@@ -51,7 +62,6 @@ def draw_shape(page: Page, shape: Rec, parent: Matrix, depth: int) -> str:
     if depth > 32:
         return ""
     m = multiply(parent, local_matrix(shape))
-    page.matrices[shape["id"]] = m
     kind = string(shape.get("type"), "")
     opacity = number(shape.get("opacity"), 1)
     head = (
@@ -210,8 +220,10 @@ def note(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
 
 
 def line(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
-    """A line shape: its path (straight segments or tldraw's cubic spline, sampled)."""
-    points = page.local_points(shape)
+    """A line shape: its path (straight segments or tldraw's cubic spline, sampled as
+    ``geo_paths.line_vertices`` samples it)."""
+    handles = [(number(p.get("x"), 0), number(p.get("y"), 0)) for p in line_points(props)]
+    points = line_vertices(handles, string(props.get("spline"), "line"))
     page.extend(m, points)
     sw = sized(STROKE_SIZES, props.get("size")) * number(props.get("scale"), 1)
     d = line_d(points)
@@ -236,7 +248,7 @@ def draw(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
 
 def highlight(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
     """A highlighter stroke: wide and translucent."""
-    points = page.local_points(shape)
+    points = draw_points(props)
     page.extend(m, points)
     sw = sized(FONT_SIZES, props.get("size")) * 1.12 * number(props.get("scale"), 1)
     return (

@@ -18,6 +18,7 @@ from tlsync_core.tldraw.b64vecs import B64Vecs
 from tlsync_core.tldraw.theme import STROKE_SIZES
 
 __all__ = [
+    "DOT_SAMPLES",
     "draw_outline",
     "freehand_outline",
     "raw_points",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 Point = tuple[float, float]
-_DOT_SAMPLES: Final = 25
+DOT_SAMPLES: Final = 25
 
 
 def _ease_in_out_cubic(t: float) -> float:
@@ -129,10 +130,10 @@ def stroke_points(raw: Sequence[Point], size: float, streamline: float, last: bo
 def _circle(x: float, y: float, radius: float) -> list[Point]:
     return [
         (
-            x + radius + radius * math.cos(math.tau * i / _DOT_SAMPLES),
-            y + radius + radius * math.sin(math.tau * i / _DOT_SAMPLES),
+            x + radius + radius * math.cos(math.tau * i / DOT_SAMPLES),
+            y + radius + radius * math.sin(math.tau * i / DOT_SAMPLES),
         )
-        for i in range(_DOT_SAMPLES)
+        for i in range(DOT_SAMPLES)
     ]
 
 

@@ -28,12 +28,11 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from tlsync_core.store.records import Record
-from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.freehand import draw_outline, raw_points
 from tlsync_core.tldraw.helpers.geo_paths import geo_vertices, line_vertices
 from tlsync_core.tldraw.helpers.geometry import Box, Transform, bounding_box, local_transform
 from tlsync_core.tldraw.helpers.text import text_size
-from tlsync_core.tldraw.helpers.tree import ancestors, children, page_transform
+from tlsync_core.tldraw.helpers.tree import Records, ancestors, children, page_transform
 from tlsync_core.tldraw.theme import NOTE_SIZE
 
 __all__ = [
@@ -148,7 +147,7 @@ def _polyline(points: Iterable[Point], *, closed: bool = False, filled: bool = F
     return Part(pts, closed=closed, filled=filled)
 
 
-def shape_parts(store: Store, shape: Record) -> list[Part]:
+def shape_parts(store: Records, shape: Record) -> list[Part]:
     """The geometry of ``shape`` in its own space (see the module docstring)."""
     props = shape["props"]
     kind = shape["type"]
@@ -204,7 +203,7 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
     return [_rect(1, 1, filled=False)]
 
 
-def frame_clips(store: Store, shape_id: str) -> list[list[Point]]:
+def frame_clips(store: Records, shape_id: str) -> list[list[Point]]:
     """The page outlines of the frames holding a shape, innermost first: a frame clips what it
     holds (tldraw's shape mask)."""
     clips = []
@@ -216,7 +215,7 @@ def frame_clips(store: Store, shape_id: str) -> list[list[Point]]:
     return clips
 
 
-def shape_bounds(store: Store, shape: Record) -> Box:
+def shape_bounds(store: Records, shape: Record) -> Box:
     """The bounds of a shape in its own space (tldraw's ``getShapeGeometry().bounds``)."""
     points = [p for part in shape_parts(store, shape) if part.in_bounds for p in part.points]
     return bounding_box(points) if points else Box(0, 0, 0, 0)

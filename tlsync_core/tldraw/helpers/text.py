@@ -19,6 +19,7 @@ from tlsync_core.tldraw.helpers.tree import get_shape
 from tlsync_core.tldraw.theme import FONT_SIZES
 
 __all__ = [
+    "MIN_TEXT_WIDTH",
     "get_text",
     "is_empty",
     "paragraphs",
@@ -32,7 +33,7 @@ __all__ = [
 _INLINE: Final = frozenset({"text", "hardBreak"})
 
 # tldraw's text shape font sizes (FONT_SIZES x the theme's 16 px) and narrowest text
-_MIN_TEXT_WIDTH: Final = 16.0
+MIN_TEXT_WIDTH: Final = 16.0
 
 
 def is_empty(rich: Mapping[str, Any]) -> bool:
@@ -105,7 +106,7 @@ def paragraphs(rich: Mapping[str, Any]) -> list[str]:
 def text_wrap_width(w: float, auto_size: bool) -> float | None:
     """The width a text shape's lines wrap to (None: they do not wrap), before its ``scale``:
     ``w``, at least 16 and whole, unless the text sizes itself."""
-    return None if auto_size else max(_MIN_TEXT_WIDTH, math.floor(w))
+    return None if auto_size else max(MIN_TEXT_WIDTH, math.floor(w))
 
 
 def text_box_size(
@@ -117,7 +118,7 @@ def text_box_size(
     16 wide and one font size tall."""
     fixed = text_wrap_width(w, auto_size)
     box = measure(lines, font, font_size, max_width=fixed)
-    width = fixed if fixed is not None else max(_MIN_TEXT_WIDTH, box.w + 1)
+    width = fixed if fixed is not None else max(MIN_TEXT_WIDTH, box.w + 1)
     return (width, max(font_size, box.h))
 
 
