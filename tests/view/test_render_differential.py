@@ -32,6 +32,7 @@ from view_documents import (
     geo,
     line_props,
     note_props,
+    odd_bindings_document,
     page,
     random_document,
     rich,
@@ -110,6 +111,7 @@ def odd_documents() -> list[dict[str, Any]]:
             [page()] + [geo(f"shape:{k}{w}", w=w, h=50 - w, geo=k) for k in FLAT for w in (0, 50)]
         ),
         by_id([page(), *clouds_and_texts()]),
+        odd_bindings_document(),
     ]
 
 

@@ -737,3 +737,23 @@ def tldraw_document(seed: int) -> dict[str, Record]:
         if r["typeName"] == "binding" and r["fromId"] in ids and r["toId"] in ids
     ]
     return by_id([*pages, *shapes, *bindings])
+
+
+def odd_bindings_document() -> dict[str, Record]:
+    """Arrows bound to a shape with odd props, to a shape whose parents lead back to it, and
+    to a shape that is not there."""
+    loop = geo("shape:loop", x=300, y=0) | {"parentId": "shape:loop2"}
+    loop2 = geo("shape:loop2") | {"parentId": "shape:loop"}
+    return by_id(
+        [
+            page(),
+            shape("shape:odd", "geo", {"w": -4, "geo": 7}, x=-200),
+            loop,
+            loop2,
+            shape("shape:a", "arrow", arrow_props((0, 0), (10, 10))),
+            binding("binding:s", "shape:a", "shape:odd", "start"),
+            binding("binding:e", "shape:a", "shape:loop", "end"),
+            shape("shape:b", "arrow", arrow_props((0, 0), (10, 10))),
+            binding("binding:m", "shape:b", "shape:missing", "end"),
+        ]
+    )

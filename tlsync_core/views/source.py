@@ -24,6 +24,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
+from tlsync_core.store.jsvalue import type_to_string
 from tlsync_core.store.queries import Where
 from tlsync_core.store.records import Record
 from tlsync_core.tldraw.helpers.defaults import SHAPE_DEFAULT_PROPS
@@ -59,18 +60,9 @@ PROP_RULES: Final = _rules()
 
 
 def _kind(value: Any) -> str:
-    """A JSON value's kind: number (finite), string, boolean, object, array or null."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number" if math.isfinite(value) else "bad"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return "null" if value is None else "bad"
+    """A JSON value's kind as tldraw names it (``a number``: finite only)."""
+    kind = type_to_string(value)
+    return "bad" if kind == "a number" and not math.isfinite(value) else kind
 
 
 def _prop(value: Any, rule: Mapping[str, Any]) -> Any:

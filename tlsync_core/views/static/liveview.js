@@ -1019,13 +1019,15 @@ function pushTo(map, key, value) {
 
 // tlsync_core/views/source.py: readable and PageSource
 
+// (type_to_string of tlsync_core/store/jsvalue.py, numbers finite only)
 function jsonKind(value) {
-	if (typeof value === 'boolean') return 'boolean'
-	if (typeof value === 'number') return Number.isFinite(value) ? 'number' : 'bad'
-	if (typeof value === 'string') return 'string'
-	if (isObj(value)) return 'object'
-	if (Array.isArray(value)) return 'array'
-	return value === null ? 'null' : 'bad'
+	if (value === null) return 'null'
+	if (Array.isArray(value)) return 'an array'
+	if (isObj(value)) return 'an object'
+	if (typeof value === 'boolean') return 'a boolean'
+	if (typeof value === 'number') return Number.isFinite(value) ? 'a number' : 'bad'
+	if (typeof value === 'string') return 'a string'
+	return 'undefined'
 }
 
 function readableProp(value, rule) {
