@@ -9,7 +9,8 @@ box is the shape's page bounds, cut by the frames holding it); ours is drawn onc
 out by the same browser, each shape's box being that of its own drawn elements (an outline,
 a body, a text, a label's background), cut by the frames that clip it. Compared, for every
 shape of the page that tldraw's export shows: ours draws it, and the boxes' edges agree within
-:data:`TOLERANCE`, except where a difference is deliberate (:func:`allowance`).
+:data:`TOLERANCE`, except where a difference is deliberate (:func:`allowance`, :func:`text_fits`;
+elbow arrows, whose routing is not modelled, are drawn straight and not compared).
 
 Rule: VIEW17 (SPEC.md).
 """
@@ -25,12 +26,13 @@ import pytest_asyncio
 from editor_lab import EditorLab, running_lab
 from view_documents import tldraw_document
 
-from tlsync_core.tldraw.theme import FONT_SIZES, LINE_HEIGHT
+from tlsync_core.tldraw.helpers.text import paragraphs
+from tlsync_core.tldraw.theme import ARROW_LABEL_FONT_SIZES, FONT_SIZES, LINE_HEIGHT
 from tlsync_core.views.render import render_svg
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-DOCUMENTS: Final = 16
+DOCUMENTS: Final = 24
 TOLERANCE: Final = 1.0
 """How far (page units) an edge of our box may be from the same edge of tldraw's."""
 DRAWN: Final = [
@@ -77,13 +79,20 @@ def frames_above(records: dict[str, Any], shape_id: str) -> list[str]:
 
 
 def allowance(shape: dict[str, Any]) -> float:
-    """How far a shape's edges may be from tldraw's beyond :data:`TOLERANCE`, by design: a
-    highlighter stroke's, which tldraw bounds by the outline of the wide stroke around its
-    streamlined points (half a width out, the streamlining in) and we by the curve through
-    its points, its stroke's width."""
+    """How far a shape's edges may be from tldraw's beyond :data:`TOLERANCE`, by design:
+
+    * a highlighter stroke's, which tldraw bounds by the outline of the wide stroke around its
+      streamlined points (half a width out, the streamlining in) and we by the curve through
+      its points: its stroke's width;
+    * a labelled arrow's, whose label box is measured (about 1 % off in the draw font) and
+      placed along the sampled arc of a bent arrow rather than the arc itself: a twentieth of
+      the label's font size."""
     props = shape["props"]
+    scale = float(props.get("scale", 1))
     if shape["type"] == "highlight":
-        return FONT_SIZES[props["size"]] * 1.12 * float(props["scale"])
+        return FONT_SIZES[props["size"]] * 1.12 * scale
+    if shape["type"] == "arrow" and paragraphs(props["richText"]) != [""]:
+        return ARROW_LABEL_FONT_SIZES[props["size"]] * scale / 20
     return 0.0
 
 
@@ -119,9 +128,11 @@ def edge_error(ours: Box, theirs: Box) -> float:
 
 @pytest.mark.spec("VIEW17")
 async def test_render_svg_draws_what_tldraw_exports_where_it_exports_it(lab: EditorLab) -> None:
-    """On 16 random documents with every shape kind: every shape of the page tldraw's export
+    """On 24 random documents with every shape kind: every shape of the page tldraw's export
     shows is drawn by ``render_svg``, and its box is within 1 page unit of tldraw's on every
-    edge (highlighter strokes: plus half their width; texts: plus one line)."""
+    edge (highlighter strokes: plus their width; labelled arrows: plus a twentieth of the
+    label's font size; texts: their glyphs inside tldraw's box, see :func:`text_fits`; elbow
+    arrows, drawn straight, are not compared)."""
     compared: dict[str, int] = {}
     for seed in range(DOCUMENTS):
         document = tldraw_document(seed)
@@ -150,7 +161,7 @@ async def test_render_svg_draws_what_tldraw_exports_where_it_exports_it(lab: Edi
             )
             if shape["type"] == "text":
                 assert text_fits(drawn, exported, shape), where
-            elif shape["type"] != "arrow":
+            elif not (shape["type"] == "arrow" and shape["props"]["kind"] == "elbow"):
                 assert edge_error(drawn, exported) <= TOLERANCE + allowance(shape), where
             compared[shape["type"]] = compared.get(shape["type"], 0) + 1
     assert set(compared) >= {"geo", "text", "note", "frame", "group", "line", "draw"}

@@ -4,8 +4,8 @@ A shape's geometry is a list of :class:`Part` s: polygons (closed) or polylines 
 shape's bounds are those of the points of the parts counted in bounds (tldraw's
 ``boundsVertices``); hit tests use the parts that are not labels. What each default shape is:
 
-* geo: its outline (:mod:`.geo_paths`), filled unless ``fill`` is "none"; its label never
-  counts;
+* geo: its outline (:mod:`.geo_paths`), mirrored across its box when flipped, filled unless
+  ``fill`` is "none"; its label never counts;
 * note: its paper, ``200 x (200 + growY)`` times ``scale``, filled;
 * frame: its ``w x h`` rectangle, not filled (its heading is a label outside the bounds);
 * text: its text box (:func:`~tlsync_core.tldraw.helpers.text.text_size`), filled;
@@ -156,7 +156,9 @@ def shape_parts(store: Records, shape: Record) -> list[Part]:
         outline = geo_vertices(
             props["geo"], w, h, shape_id=shape["id"], size=props["size"], scale=props["scale"]
         )
-        return [Part(tuple(outline), closed=True, filled=props["fill"] != "none")]
+        flip_x, flip_y = props["flipX"], props["flipY"]
+        mirrored = tuple((w - x if flip_x else x, h - y if flip_y else y) for x, y in outline)
+        return [Part(mirrored, closed=True, filled=props["fill"] != "none")]
     if kind == "note":
         scale = props["scale"]
         return [_rect(NOTE_SIZE * scale, (NOTE_SIZE + props["growY"]) * scale, filled=True)]

@@ -1365,7 +1365,8 @@ function shapeParts(store, shape) {
 		const w = Math.max(1, props.w)
 		const h = Math.max(1, props.h + props.growY)
 		const outline = geoVertices(props.geo, w, h, shape.id, props.size, props.scale)
-		return [part(outline, true, props.fill !== 'none')]
+		const mirrored = outline.map(([x, y]) => [props.flipX ? w - x : x, props.flipY ? h - y : y])
+		return [part(mirrored, true, props.fill !== 'none')]
 	}
 	if (kind === 'note') {
 		return [rectPart(NOTE_SIZE * props.scale, (NOTE_SIZE + props.growY) * props.scale, true)]
