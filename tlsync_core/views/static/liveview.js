@@ -20,7 +20,7 @@
 // query.py's page_bounds), arrows' bodies and labels (arrow_geometry.py); and the page's records
 // as those helpers read them (tlsync_core/views/source.py).
 
-// -- constants: tldraw 5.4.2's default theme and sizes, and the renderer's own -------------------
+// -- constants: tldraw 5.4.2's default theme and sizes, and the renderer's own --------------------
 
 // Handed over as JSON when the module is served (tlsync_core/views/files.py, generated from
 // tlsync_core/tldraw/theme.py and render.py's modules): one copy of every number.
@@ -1161,7 +1161,7 @@ class PageSource {
 	}
 }
 
-// -- shapes' geometry ------------------------------------------------------------------------------
+// -- shapes' geometry -----------------------------------------------------------------------------
 
 // tlsync_core/tldraw/helpers: geometry.py (Transform as {x, y, rotation}, Box as {x, y, w, h}),
 // tree.py, text.py, freehand.py, query.py's page_bounds, shape_geometry.py, function by function
@@ -1413,7 +1413,8 @@ function frameClips(store, shapeId) {
 	for (const frame of ancestors(store, shapeId)) {
 		if (frame.type === 'frame') {
 			const transform = pageTransform(store, frame.id)
-			clips.push(corners({ x: 0, y: 0, w: frame.props.w, h: frame.props.h }).map(([x, y]) => tApply(transform, x, y)))
+			const box = { x: 0, y: 0, w: frame.props.w, h: frame.props.h }
+			clips.push(corners(box).map(([x, y]) => tApply(transform, x, y)))
 		}
 	}
 	return clips
@@ -1480,7 +1481,9 @@ function boundTargets(store, arrow) {
 	const result = {}
 	for (const binding of store.query.exec('binding', { fromId: arrow.id })) {
 		const target = store.get(binding.toId)
-		if (binding.type === 'arrow' && target !== null) result[binding.props.terminal] = [binding, target]
+		if (binding.type === 'arrow' && target !== null) {
+			result[binding.props.terminal] = [binding, target]
+		}
 	}
 	return result
 }
@@ -1488,7 +1491,8 @@ function boundTargets(store, arrow) {
 function arrowEnd(store, arrow, terminal, bound, precise) {
 	if (bound === undefined) {
 		const point = arrow.props[terminal]
-		return { handle: [point.x, point.y], shape: null, exact: false, toTarget: null, didIntersect: false, arrowhead: true }
+		const handle = [point.x, point.y]
+		return { handle, shape: null, exact: false, toTarget: null, didIntersect: false, arrowhead: true }
 	}
 	const [binding, target] = bound
 	const head = arrow.props[terminal === 'start' ? 'arrowheadStart' : 'arrowheadEnd']
@@ -1502,7 +1506,8 @@ function arrowEnd(store, arrow, terminal, bound, precise) {
 	const onPage = tApply(targetPage, box.x + nx * box.w, box.y + ny * box.h)
 	const handle = tApply(tInverse(arrowPage), onPage[0], onPage[1])
 	const toTarget = tThen(tInverse(targetPage), arrowPage)
-	return { handle, shape: target, exact: binding.props.isExact, toTarget, didIntersect: false, arrowhead: head !== 'none' }
+	const exact = binding.props.isExact
+	return { handle, shape: target, exact, toTarget, didIntersect: false, arrowhead: head !== 'none' }
 }
 
 function same(p, q) {
@@ -1516,7 +1521,8 @@ function unitOf(dx, dy) {
 
 function headOffset(arrow, end) {
 	const sizeName = end.shape.props.size
-	const shapeStroke = typeof sizeName === 'string' && has(STROKE_SIZES, sizeName) ? STROKE_SIZES[sizeName] : 0
+	const known = typeof sizeName === 'string' && has(STROKE_SIZES, sizeName)
+	const shapeStroke = known ? STROKE_SIZES[sizeName] : 0
 	return STROKE_SIZES[arrow.props.size] / 2 + shapeStroke / 2
 }
 
@@ -1605,12 +1611,14 @@ function straightBody(store, arrow, start, end, relation) {
 	let offsetB = 0
 	let minLength = shortest
 	if (!selfBound) {
-		if (relation !== 'start-contains-end' && start.shape !== null && props.arrowheadStart !== 'none' && !start.exact) {
+		const startHead = start.shape !== null && props.arrowheadStart !== 'none' && !start.exact
+		const endHead = end.shape !== null && props.arrowheadEnd !== 'none' && !end.exact
+		if (relation !== 'start-contains-end' && startHead) {
 			const stroke = headOffset(arrow, start)
 			offsetA = (ARROW.BOUND_ARROW_OFFSET + stroke) * scale
 			minLength += stroke * scale
 		}
-		if (relation !== 'end-contains-start' && end.shape !== null && props.arrowheadEnd !== 'none' && !end.exact) {
+		if (relation !== 'end-contains-start' && endHead) {
 			const stroke = headOffset(arrow, end)
 			offsetB = (ARROW.BOUND_ARROW_OFFSET + stroke) * scale
 			minLength += stroke * scale
@@ -1668,7 +1676,8 @@ function arcInfo(a, b, c) {
 	const cosine = bc && ca ? (bc * bc + ca * ca - ab * ab) / (2 * bc * ca) : NaN
 	const theta = cosine >= -1 && cosine <= 1 ? Math.acos(cosine) * 2 : NaN
 	const arcSize = (TAU - theta) * (sweep ? 1 : -1)
-	return { center, radius, size: arcSize, length: arcSize * radius, largeArc: Math.PI > theta ? 1 : 0, sweep }
+	const largeArc = Math.PI > theta ? 1 : 0
+	return { center, radius, size: arcSize, length: arcSize * radius, largeArc, sweep }
 }
 
 function circleHits(center, radius, p) {
@@ -1771,7 +1780,8 @@ function bentBody(store, arrow, start, end, relation) {
 		[end, false],
 	]) {
 		if (end_.shape === null || end_.exact) continue
-		const met = arcMeet(store, end_, handle, { a: tempA, b: tempB, share: isStart ? 0.25 : 0.75, isClockwise })
+		const share = isStart ? 0.25 : 0.75
+		const met = arcMeet(store, end_, handle, { a: tempA, b: tempB, share, isClockwise })
 		if (met === null) continue
 		if (isStart) tempA = met
 		else tempB = met
@@ -1849,9 +1859,12 @@ function arcVertices(arc, a, b) {
 	const turn = (finish - start) % TAU
 	let measure = ((2 * turn) % TAU) - turn
 	if (arc.largeArc) measure = (TAU - Math.abs(measure)) * (arc.sweep ? 1 : -1)
-	const count = Math.max(ARROW.ARC_BODY_MIN_SEGMENTS, Math.ceil(Math.abs(measure * arc.radius) / ARROW.ARC_BODY_SPACING))
+	const spaced = Math.ceil(Math.abs(measure * arc.radius) / ARROW.ARC_BODY_SPACING)
+	const count = Math.max(ARROW.ARC_BODY_MIN_SEGMENTS, spaced)
 	const points = []
-	for (let i = 0; i <= count; i++) points.push(onCircle(arc.center, arc.radius, start + (i / count) * measure))
+	for (let i = 0; i <= count; i++) {
+		points.push(onCircle(arc.center, arc.radius, start + (i / count) * measure))
+	}
 	return points
 }
 
@@ -1860,8 +1873,10 @@ function arrowBody(store, arrow) {
 	const startShape = bound.start ? bound.start[1] : null
 	const endShape = bound.end ? bound.end[1] : null
 	const relation = relationship(store, startShape, endShape)
-	const start = arrowEnd(store, arrow, 'start', bound.start, ['double-bound', 'start-contains-end'].includes(relation))
-	const end = arrowEnd(store, arrow, 'end', bound.end, ['double-bound', 'end-contains-start'].includes(relation))
+	const startPrecise = ['double-bound', 'start-contains-end'].includes(relation)
+	const endPrecise = ['double-bound', 'end-contains-start'].includes(relation)
+	const start = arrowEnd(store, arrow, 'start', bound.start, startPrecise)
+	const end = arrowEnd(store, arrow, 'end', bound.end, endPrecise)
 	const props = arrow.props
 	const straight = Math.abs(props.bend) < ARROW.MIN_BEND * props.scale
 	const tooBig = Math.abs(props.bend) > Math.abs(props.bend * ARROW.WAY_TOO_BIG_BEND * props.scale)
@@ -1929,7 +1944,8 @@ function labelSize(arrow, body) {
 	const extent = boundingBox(body)
 	let squeeze = null
 	if (extent.w > extent.h) {
-		squeeze = Math.max(Math.min(box.w, ARROW.LABEL_MARGIN), Math.min(extent.w - ARROW.LABEL_MARGIN, box.w))
+		const margin = ARROW.LABEL_MARGIN
+		squeeze = Math.max(Math.min(box.w, margin), Math.min(extent.w - margin, box.w))
 	} else if (box.w > 16 * fontSize) {
 		squeeze = 16 * fontSize
 	}
@@ -1948,7 +1964,9 @@ function boxAt(center, [w, h]) {
 
 function furthestCrossing(body, box, origin) {
 	const crossings = []
-	for (let i = 1; i < body.length; i++) crossings.push(...segmentHits(body[i - 1], body[i], corners(box), true))
+	for (let i = 1; i < body.length; i++) {
+		crossings.push(...segmentHits(body[i - 1], body[i], corners(box), true))
+	}
 	if (!crossings.length) return null
 	let best = null
 	let bestD = -Infinity
@@ -1968,11 +1986,12 @@ function arrowLabel(store, arrow, body) {
 	if (isEmpty(props.richText) || length === 0) return null
 	const labelBox = labelSize(arrow, body)
 	const stroke = STROKE_SIZES[props.size]
-	const padding =
-		(ARROW.LABEL_TO_ARROW + (stroke - STROKE_SIZES.s) * 2 + (stroke >= STROKE_SIZES.xl ? 20 : 0)) * props.scale
+	const bonus = stroke >= STROKE_SIZES.xl ? 20 : 0
+	const padding = (ARROW.LABEL_TO_ARROW + (stroke - STROKE_SIZES.s) * 2 + bonus) * props.scale
 	const relative = padding / length
 	const first = furthestCrossing(body, boxAt(interpolate(body, relative), labelBox), body[0])
-	const last = furthestCrossing(body, boxAt(interpolate(body, 1 - relative), labelBox), body[body.length - 1])
+	const lastBox = boxAt(interpolate(body, 1 - relative), labelBox)
+	const last = furthestCrossing(body, lastBox, body[body.length - 1])
 	let low = first !== null ? uninterpolate(body, first) : 0.5
 	let high = last !== null ? uninterpolate(body, last) : 0.5
 	if (low > high) {
@@ -2599,7 +2618,7 @@ export function render(el, records, options = {}) {
 	return svg
 }
 
-// -- diffs (SPEC.md DF8, DF9) ----------------------------------------------------------------------
+// -- diffs (SPEC.md DF8, DF9) ---------------------------------------------------------------------
 
 function isEqual(a, b) {
 	if (a === b) return true
