@@ -50,7 +50,8 @@ def test_odd_props_are_read_as_their_defaults() -> None:
 @pytest.mark.spec("VIEW18")
 def test_arrows_bound_to_odd_shapes_are_placed() -> None:
     """Arrows bound to shapes with odd props, to a shape whose parents lead back to it, or to a
-    missing shape are placed by the helpers (the cycle cut at the page) and drawn."""
+    missing shape are placed by the helpers (the cycle cut at the page) and drawn; a record of
+    type shape whose id is not a shape id is not drawn."""
     records = odd_bindings_document()
     source = Page(records, None, "tl").source
     assert source.get("shape:loop") is not None
@@ -58,3 +59,5 @@ def test_arrows_bound_to_odd_shapes_are_placed() -> None:
     assert body[0][0] < -100 and body[-1][0] > 200
     assert arrow_body(source, source.get("shape:b") or {}) == [(0, 0), (10, 10)]
     assert 'data-shape-id="shape:a"' in render_svg(records)
+    not_a_shape_id = {**records["shape:odd"], "id": "odd"}
+    assert 'data-shape-id="odd"' not in render_svg({**records, "odd": not_a_shape_id})

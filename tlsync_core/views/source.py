@@ -50,7 +50,6 @@ def _rules() -> dict[str, dict[str, dict[str, Any]]]:
         rules[kind] = {
             key: {"default": default, "values": styles.get(key)}
             for key, default in defaults.items()
-            if key != "richText"
         }
     return rules
 
@@ -109,7 +108,7 @@ def readable(shape: Rec, parent_id: str) -> Record:
         clean: dict[str, Any] = {"w": number(props.get("w"), 100), "h": number(props.get("h"), 100)}
     else:
         clean = {key: _prop(props.get(key), rule) for key, rule in rules.items()}
-        if "richText" in SHAPE_DEFAULT_PROPS[kind]:
+        if "richText" in rules:
             clean["richText"] = _rich_text(shape_lines(props))
     if kind == "line":
         clean["points"] = {

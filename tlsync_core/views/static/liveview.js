@@ -1074,9 +1074,7 @@ function readable(shape, parentId) {
 	} else {
 		clean = {}
 		for (const key of Object.keys(rules)) clean[key] = readableProp(get(props, key), rules[key])
-		if (['geo', 'note', 'text', 'arrow'].includes(kind)) {
-			clean.richText = readableRichText(shapeLines(props))
-		}
+		if (has(rules, 'richText')) clean.richText = readableRichText(shapeLines(props))
 	}
 	if (kind === 'line') {
 		clean.points = {}
