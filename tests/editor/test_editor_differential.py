@@ -1,10 +1,10 @@
 """The board helpers against tldraw 5.4.2's real Editor in headless Chromium (``editor_lab``).
 
 Random boards of every default shape the helpers make -- geo shapes of every kind with and
-without labels, notes, texts, lines (straight and cubic), strokes, frames (rotated) holding
-shapes, groups, arrows
-bound to shapes (straight, bent, labelled, precise), all rotated at random -- are built with
-the helpers, then loaded into the editor as a sync client receives them. Compared:
+without labels, some flipped, notes, texts, lines (straight and cubic), strokes, frames
+(rotated) holding shapes, groups, arrows bound to shapes (straight, bent, labelled, precise),
+all rotated at random -- are built with the helpers, then loaded into the editor as a sync
+client receives them. Compared:
 
 * ``get_text``: exactly ``getShapeUtil(shape).getText(shape)``;
 * ``page_bounds``: ``getShapePageBounds`` within 1 px, or within 3 % of the size of the text
@@ -108,7 +108,7 @@ def _shape(store: Store, rng: random.Random, parent: str) -> Record:
     common: dict[str, Any] = {"parent": parent, "rotation": _rotation(rng)}
     kind = rng.choice(["geo", "geo", "geo", "note", "text", "line", "draw"])
     if kind == "geo":
-        return create_geo(
+        made = create_geo(
             store,
             x=x,
             y=y,
@@ -120,6 +120,12 @@ def _shape(store: Store, rng: random.Random, parent: str) -> Record:
             size=rng.choice(["s", "m", "l"]),
             **common,
         )
+        # (flipped as resizing through the shape flips it, from its id: the board's rng untouched)
+        flips = random.Random(made["id"]).choice([{}, {}, {"flipX": True}, {"flipY": True}])
+        if flips:
+            made = {**made, "props": {**made["props"], **flips}}
+            store.put([made])
+        return made
     if kind == "note":
         return create_note(store, x=x, y=y, text=_label(rng), **common)
     if kind == "text":
