@@ -16,9 +16,9 @@ from tlsync_core.views.source import readable
 
 @pytest.mark.spec("VIEW18")
 def test_odd_props_are_read_as_their_defaults() -> None:
-    """A prop that is missing, of another JSON kind than its default, not finite, or a style
-    outside its values is read as the default; the others are kept; rich text is rebuilt from
-    the lines the views read; base fields are numbers."""
+    """A prop that is missing, of another JSON kind than its default, not finite or beyond
+    MAX_NUMBER, or a style outside its values is read as the default; the others are kept; rich
+    text is rebuilt from the lines the views read; base fields are numbers."""
     odd = shape(
         "shape:g",
         "geo",
@@ -30,14 +30,15 @@ def test_odd_props_are_read_as_their_defaults() -> None:
             "fill": 3,
             "richText": {"type": "doc", "content": "nope"},
         },
-    ) | {"x": None, "rotation": "tilted"}
+    ) | {"x": None, "y": -1e300, "rotation": "tilted"}
     record = readable(odd, "page:page")
     props = record["props"]
     defaults = SHAPE_DEFAULT_PROPS["geo"]
     assert (props["w"], props["h"], props["geo"]) == (defaults["w"], defaults["h"], "rectangle")
     assert (props["size"], props["fill"]) == ("xl", defaults["fill"])
     assert props["richText"] == {"type": "doc", "content": []}
-    assert (record["x"], record["rotation"], record["parentId"]) == (0, 0, "page:page")
+    assert (record["x"], record["y"], record["rotation"]) == (0, 0, 0)
+    assert record["parentId"] == "page:page"
     labelled = readable(geo("shape:l", richText=rich("one\n\ntwo")), "page:page")
     assert labelled["props"]["richText"]["content"] == [
         {"type": "paragraph", "content": [{"type": "text", "text": "one"}]},

@@ -740,8 +740,8 @@ def tldraw_document(seed: int) -> dict[str, Record]:
 
 
 def odd_bindings_document() -> dict[str, Record]:
-    """Arrows bound to a shape with odd props, to a shape whose parents lead back to it, and
-    to a shape that is not there."""
+    """Arrows bound to a shape with odd props, to a shape whose parents lead back to it, to a
+    shape that is not there; an arrow with an end too far for any board."""
     loop = geo("shape:loop", x=300, y=0) | {"parentId": "shape:loop2"}
     loop2 = geo("shape:loop2") | {"parentId": "shape:loop"}
     return by_id(
@@ -755,5 +755,7 @@ def odd_bindings_document() -> dict[str, Record]:
             binding("binding:e", "shape:a", "shape:loop", "end"),
             shape("shape:b", "arrow", arrow_props((0, 0), (10, 10))),
             binding("binding:m", "shape:b", "shape:missing", "end"),
+            shape("shape:c", "arrow", arrow_props((0, 0), (1e300, 5), bend=40, richText=rich("a"))),
+            binding("binding:h", "shape:c", "shape:odd", "start"),
         ]
     )

@@ -39,7 +39,7 @@ from tlsync_core.tldraw.theme import (
     THEME,
 )
 from tlsync_core.views.render import EMPTY_BOX, PADDING
-from tlsync_core.views.source import PROP_RULES
+from tlsync_core.views.source import MAX_NUMBER, PROP_RULES
 from tlsync_core.views.text import CHAR_WIDTH
 
 __all__ = ["constants_json", "liveview_module", "room_page", "static_file"]
@@ -65,6 +65,7 @@ def constants_json() -> str:
             "PADDING": PADDING,
             "EMPTY_BOX": EMPTY_BOX,
             "PROP_RULES": PROP_RULES,
+            "MAX_NUMBER": MAX_NUMBER,
             "ARROW": ARROW_CONSTANTS,
             "MIN_TEXT_WIDTH": MIN_TEXT_WIDTH,
             "DOT_SAMPLES": DOT_SAMPLES,

@@ -10,6 +10,7 @@ read records that tldraw's schema accepts; a picture draws whatever a room holds
 * a rich text is rebuilt from the lines the views read in it (one paragraph a line);
 * a line's points are its points as the views order them; a stroke keeps the segments whose
   ``path`` decodes;
+* a number is at most :data:`MAX_NUMBER` in magnitude (else missing);
 * ``x``, ``y`` and ``rotation`` are numbers (0 by default); a shape whose parents lead back to
   itself hangs from the page;
 * a binding is an arrow's binding with a start or end terminal, its anchor numbers.
@@ -20,7 +21,6 @@ with its constants.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -31,10 +31,10 @@ from tlsync_core.tldraw.helpers.defaults import SHAPE_DEFAULT_PROPS
 from tlsync_core.tldraw.props import get_shape_prop_keys_by_style
 from tlsync_core.tldraw.shapes import DEFAULT_SHAPE_PROPS
 from tlsync_core.tldraw.styles import EnumStyleProp
-from tlsync_core.views.records import Rec, decode_points, line_points, mapping, number, string
+from tlsync_core.views.records import Rec, decode_points, line_points, mapping, string
 from tlsync_core.views.text import shape_lines
 
-__all__ = ["PROP_RULES", "PageSource", "readable"]
+__all__ = ["MAX_NUMBER", "PROP_RULES", "PageSource", "readable"]
 
 
 def _rules() -> dict[str, dict[str, dict[str, Any]]]:
@@ -58,10 +58,20 @@ PROP_RULES: Final = _rules()
 """Shape type -> prop -> its default and, for a style, its values (None for other props)."""
 
 
+MAX_NUMBER: Final = 1e9
+"""Numbers larger (in magnitude) are read as missing: no board reaches them, and the helpers'
+arithmetic on them would overflow."""
+
+
 def _kind(value: Any) -> str:
-    """A JSON value's kind as tldraw names it (``a number``: finite only)."""
+    """A JSON value's kind as tldraw names it (``a number``: at most :data:`MAX_NUMBER` in
+    magnitude, so finite)."""
     kind = type_to_string(value)
-    return "bad" if kind == "a number" and not math.isfinite(value) else kind
+    return "bad" if kind == "a number" and not abs(value) <= MAX_NUMBER else kind
+
+
+def _number(value: Any, fallback: float) -> float:
+    return float(value) if _kind(value) == "a number" else fallback
 
 
 def _prop(value: Any, rule: Mapping[str, Any]) -> Any:
@@ -70,7 +80,7 @@ def _prop(value: Any, rule: Mapping[str, Any]) -> Any:
     if _kind(value) != _kind(default) or (values is not None and value not in values):
         return default
     if isinstance(default, Mapping):  # (an arrow's start and end: points)
-        return {key: number(value.get(key), fallback) for key, fallback in default.items()}
+        return {key: _number(value.get(key), fallback) for key, fallback in default.items()}
     return value
 
 
@@ -105,7 +115,10 @@ def readable(shape: Rec, parent_id: str) -> Record:
     props = mapping(shape.get("props"))
     rules = PROP_RULES.get(kind)
     if rules is None:
-        clean: dict[str, Any] = {"w": number(props.get("w"), 100), "h": number(props.get("h"), 100)}
+        clean: dict[str, Any] = {
+            "w": _number(props.get("w"), 100),
+            "h": _number(props.get("h"), 100),
+        }
     else:
         clean = {key: _prop(props.get(key), rule) for key, rule in rules.items()}
         if "richText" in rules:
@@ -115,8 +128,8 @@ def readable(shape: Rec, parent_id: str) -> Record:
             f"p{i}": {
                 "id": f"p{i}",
                 "index": f"a{i:06d}",
-                "x": number(p.get("x"), 0),
-                "y": number(p.get("y"), 0),
+                "x": _number(p.get("x"), 0),
+                "y": _number(p.get("y"), 0),
             }
             for i, p in enumerate(line_points(props))
         }
@@ -126,9 +139,9 @@ def readable(shape: Rec, parent_id: str) -> Record:
         "id": shape["id"],
         "typeName": "shape",
         "type": kind,
-        "x": number(shape.get("x"), 0),
-        "y": number(shape.get("y"), 0),
-        "rotation": number(shape.get("rotation"), 0),
+        "x": _number(shape.get("x"), 0),
+        "y": _number(shape.get("y"), 0),
+        "rotation": _number(shape.get("rotation"), 0),
         "parentId": parent_id,
         "index": string(shape.get("index"), ""),
         "props": clean,
@@ -150,8 +163,8 @@ def _readable_binding(binding: Rec) -> Record | None:
         "props": {
             "terminal": terminal,
             "normalizedAnchor": {
-                "x": number(anchor.get("x"), 0.5),
-                "y": number(anchor.get("y"), 0.5),
+                "x": _number(anchor.get("x"), 0.5),
+                "y": _number(anchor.get("y"), 0.5),
             },
             "isPrecise": props.get("isPrecise") is True,
             "isExact": props.get("isExact") is True,

@@ -30,6 +30,7 @@ export const { LABEL_FONT_SIZES, ARROW_LABEL_FONT_SIZES } = TLDRAW
 const { LINE_HEIGHT, LABEL_PADDING, NOTE_SIZE, CHAR_WIDTH, PADDING, EMPTY_BOX } = TLDRAW
 const { BEZIER_STEPS, ARC_SPACING, ARC_MIN_VERTICES, CLOUD_BUMP_SIZES, BUMP_PROTRUSION } = TLDRAW
 const { SPLINE_TENSION, FONTS, PROP_RULES, ARROW, MIN_TEXT_WIDTH, DOT_SAMPLES } = TLDRAW
+const { MAX_NUMBER } = TLDRAW
 const HEX = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g
 const NOT_ID = /[^A-Za-z0-9_-]/g
@@ -1019,15 +1020,19 @@ function pushTo(map, key, value) {
 
 // tlsync_core/views/source.py: readable and PageSource
 
-// (type_to_string of tlsync_core/store/jsvalue.py, numbers finite only)
+// (type_to_string of tlsync_core/store/jsvalue.py, numbers at most MAX_NUMBER in magnitude)
 function jsonKind(value) {
 	if (value === null) return 'null'
 	if (Array.isArray(value)) return 'an array'
 	if (isObj(value)) return 'an object'
 	if (typeof value === 'boolean') return 'a boolean'
-	if (typeof value === 'number') return Number.isFinite(value) ? 'a number' : 'bad'
+	if (typeof value === 'number') return Math.abs(value) <= MAX_NUMBER ? 'a number' : 'bad'
 	if (typeof value === 'string') return 'a string'
 	return 'undefined'
+}
+
+function readableNumber(value, fallback) {
+	return jsonKind(value) === 'a number' ? value : fallback
 }
 
 function readableProp(value, rule) {
@@ -1036,7 +1041,9 @@ function readableProp(value, rule) {
 	if (rule.values !== null && !rule.values.includes(value)) return fallback
 	if (isObj(fallback)) {
 		const point = {}
-		for (const key of Object.keys(fallback)) point[key] = num(get(value, key), fallback[key])
+		for (const key of Object.keys(fallback)) {
+			point[key] = readableNumber(get(value, key), fallback[key])
+		}
 		return point
 	}
 	return value
@@ -1070,7 +1077,10 @@ function readable(shape, parentId) {
 	const rules = has(PROP_RULES, kind) ? PROP_RULES[kind] : null
 	let clean
 	if (rules === null) {
-		clean = { w: num(get(props, 'w'), 100), h: num(get(props, 'h'), 100) }
+		clean = {
+			w: readableNumber(get(props, 'w'), 100),
+			h: readableNumber(get(props, 'h'), 100),
+		}
 	} else {
 		clean = {}
 		for (const key of Object.keys(rules)) clean[key] = readableProp(get(props, key), rules[key])
@@ -1080,7 +1090,9 @@ function readable(shape, parentId) {
 		clean.points = {}
 		linePoints(props).forEach((p, i) => {
 			const index = 'a' + String(i).padStart(6, '0')
-			clean.points[`p${i}`] = { id: `p${i}`, index, x: num(get(p, 'x'), 0), y: num(get(p, 'y'), 0) }
+			const x = readableNumber(get(p, 'x'), 0)
+			const y = readableNumber(get(p, 'y'), 0)
+			clean.points[`p${i}`] = { id: `p${i}`, index, x, y }
 		})
 	}
 	if (kind === 'draw' || kind === 'highlight') clean.segments = readableSegments(props)
@@ -1088,9 +1100,9 @@ function readable(shape, parentId) {
 		id: shape.id,
 		typeName: 'shape',
 		type: kind,
-		x: num(get(shape, 'x'), 0),
-		y: num(get(shape, 'y'), 0),
-		rotation: num(get(shape, 'rotation'), 0),
+		x: readableNumber(get(shape, 'x'), 0),
+		y: readableNumber(get(shape, 'y'), 0),
+		rotation: readableNumber(get(shape, 'rotation'), 0),
 		parentId,
 		index: str(get(shape, 'index'), ''),
 		props: clean,
@@ -1110,7 +1122,10 @@ function readableBinding(binding) {
 		toId: str(get(binding, 'toId'), ''),
 		props: {
 			terminal,
-			normalizedAnchor: { x: num(get(anchor, 'x'), 0.5), y: num(get(anchor, 'y'), 0.5) },
+			normalizedAnchor: {
+				x: readableNumber(get(anchor, 'x'), 0.5),
+				y: readableNumber(get(anchor, 'y'), 0.5),
+			},
 			isPrecise: get(props, 'isPrecise') === true,
 			isExact: get(props, 'isExact') === true,
 		},
