@@ -1,8 +1,9 @@
 """One page of records, indexed for drawing: shapes by parent, bindings by arrow, assets.
 
-:class:`Page` answers the geometric questions any shape's drawing asks (a shape's box, points
-and outline in its own coordinates, its page matrix) and collects what the SVG document needs
-besides the shapes: the drawn points (for the viewBox) and the fill patterns used.
+:class:`Page` answers the geometric questions a shape's drawing asks (the box of a geo, note
+or text, a geo's outline, a draw shape's stroke), holds the page's records as the tldraw
+helpers read them (``source``, for arrows), and collects what the SVG document needs besides
+the shapes: the drawn points (for the viewBox) and the fill patterns used.
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ def local_matrix(shape: Rec) -> Matrix:
 
 class Page:
     def __init__(self, records: Mapping[str, Rec], page_id: str | None, id_prefix: str) -> None:
-        self.records = records
         self.prefix = id_prefix
         self.shapes: dict[str, Rec] = {}
         self.children: dict[str, list[Rec]] = {}

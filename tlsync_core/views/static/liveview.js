@@ -2020,7 +2020,6 @@ function arrowLabel(store, arrow, body) {
 
 class Renderer {
 	constructor(records, pageId, idPrefix) {
-		this.records = records
 		this.prefix = idPrefix
 		this.shapes = new Map()
 		this.children = new Map()
