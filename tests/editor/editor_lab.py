@@ -15,16 +15,25 @@ import json
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from chromium_driver import Browser, BrowserError, npm_ensure
+import pytest
+from chromium_driver import Browser, BrowserError, npm_ensure, require_browser
 
 EDITOR_DIR = Path(__file__).resolve().parent
 BUILD_DIR = EDITOR_DIR / "build"
 FONTS_DIR = EDITOR_DIR / "node_modules" / "@tldraw" / "assets" / "fonts"
+FONT_FILES = {
+    "/tldraw_draw": "Shantell_Sans-Informal_Regular.woff2",
+    "/tldraw_sans": "IBMPlexSans-Medium.woff2",
+    "/tldraw_serif": "IBMPlexSerif-Medium.woff2",
+    "/tldraw_mono": "IBMPlexMono-Medium.woff2",
+}
+"""tldraw's font families, at the addresses its editor names them by (a bare editor's fonts are
+at their families' names: the lab loads them from there, and exports embed them from there)."""
 
 _PAGE = """<!doctype html>
 <html>
@@ -66,11 +75,11 @@ def build() -> Path:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """The build directory, and tldraw's fonts under ``/fonts/``."""
+    """The build directory, and tldraw's fonts (:data:`FONT_FILES`)."""
 
     def translate_path(self, path: str) -> str:
-        if path.startswith("/fonts/"):
-            return str(FONTS_DIR / Path(path).name)
+        if path in FONT_FILES:
+            return str(FONTS_DIR / FONT_FILES[path])
         return super().translate_path(path)
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -144,3 +153,33 @@ class EditorLab:
             "measure", texts, font, font_size, max_width
         )
         return result
+
+    async def exported(self, ids: list[str]) -> dict[str, dict[str, float] | None]:
+        """Each shape exported alone by the editor (``getSvgString``, no padding): the page
+        box of its export, or None when the export holds nothing of it."""
+        result: dict[str, dict[str, float] | None] = await self._call("exported", ids)
+        return result
+
+    async def drawn(self, svg: str, classes: list[str]) -> dict[str, dict[str, float] | None]:
+        """The page box of each shape's own elements of ``classes`` in an SVG of ours, as the
+        browser lays it out; None for a shape without any."""
+        result: dict[str, dict[str, float] | None] = await self._call("drawn", svg, classes)
+        return result
+
+
+@asynccontextmanager
+async def running_lab(tmp: pytest.TempPathFactory, what: str) -> AsyncIterator[EditorLab]:
+    """The lab open in a new headless Chromium for the block (skipping ``what`` without one);
+    the page must have raised no error by the end."""
+    executable = require_browser(what)
+    directory = build()
+    with serve(directory) as url:
+        browser = await Browser.start(executable, tmp.mktemp("editor-lab") / "browser.log")
+        try:
+            running = EditorLab(browser)
+            await running.open(url)
+            yield running
+            errors = await browser.call("errors")
+            assert errors == [], errors
+        finally:
+            await browser.close()

@@ -10,6 +10,14 @@
 //                                   and the shapes it selected (duplicate: the copies)
 //   lab.create(partial)             create a shape through the editor; the record it stored
 //   lab.measure(texts, font, size, maxWidth)  the editor's text measurements
+//   lab.exported(ids)               each shape exported alone (editor.getSvgString, no padding):
+//                                   the page box of its export's viewBox, or null when the
+//                                   export has nothing of it
+//   lab.drawn(svg, classes)         in an SVG of ours (tlsync_core.views), the page box of each
+//                                   shape's own elements of these classes (a <g data-shape-id>'s,
+//                                   not its children's; a group's: all of theirs): paths walked
+//                                   a unit at a time, other
+//                                   elements by their bounding boxes' corners; null without any
 
 import {
 	Editor,
@@ -25,21 +33,17 @@ import {
 
 let editor = null
 
-const FONTS = [
-	['tldraw_draw', 'Shantell_Sans-Informal_Regular.woff2'],
-	['tldraw_sans', 'IBMPlexSans-Medium.woff2'],
-	['tldraw_serif', 'IBMPlexSerif-Medium.woff2'],
-	['tldraw_mono', 'IBMPlexMono-Medium.woff2'],
-]
+// served by the lab's server (editor_lab.py), at the addresses tldraw's exports embed them from
+const FONTS = ['tldraw_draw', 'tldraw_sans', 'tldraw_serif', 'tldraw_mono']
 
 async function ready() {
-	for (const [family, file] of FONTS) {
-		const face = new FontFace(family, `url(/fonts/${file})`, { weight: 'normal', style: 'normal' })
+	for (const family of FONTS) {
+		const face = new FontFace(family, `url(/${family})`, { weight: 'normal', style: 'normal' })
 		await face.load()
 		document.fonts.add(face)
 	}
 	await document.fonts.ready
-	return FONTS.map(([family]) => document.fonts.check(`24px ${family}`))
+	return FONTS.map((family) => document.fonts.check(`24px ${family}`))
 }
 
 function load(records) {
@@ -151,4 +155,62 @@ function measure(texts, font, fontSize, maxWidth) {
 	})
 }
 
-window.lab = { ready, load, read, apply, create, records, measure }
+async function exported(ids) {
+	const result = {}
+	for (const id of ids) {
+		const svg = await editor.getSvgString([id], { padding: 0, background: false })
+		const view = svg && /viewBox="([^"]+)"/.exec(svg.svg)
+		const [x, y, w, h] = view ? view[1].split(/[ ,]+/).map(Number) : []
+		result[id] = view ? { x, y, w, h } : null
+	}
+	return result
+}
+
+// the points of an element in its own coordinates that bound it
+function outlinePoints(element) {
+	if (element instanceof SVGPathElement) {
+		const length = element.getTotalLength()
+		const steps = Math.max(1, Math.ceil(length))
+		const points = []
+		for (let i = 0; i <= steps; i++) points.push(element.getPointAtLength((length * i) / steps))
+		return points
+	}
+	const b = element.getBBox()
+	return [
+		{ x: b.x, y: b.y },
+		{ x: b.x + b.width, y: b.y },
+		{ x: b.x + b.width, y: b.y + b.height },
+		{ x: b.x, y: b.y + b.height },
+	]
+}
+
+function drawn(svg, classes) {
+	// in a shadow root, out of reach of tldraw's stylesheet (it styles classes like ours)
+	const host = document.createElement('div')
+	host.attachShadow({ mode: 'open' }).innerHTML = svg
+	document.body.append(host)
+	const root = host.shadowRoot.querySelector('svg')
+	const toPage = root.getScreenCTM().inverse()
+	const result = {}
+	for (const shape of root.querySelectorAll('g[data-shape-id]')) {
+		const xs = []
+		const ys = []
+		for (const element of shape.querySelectorAll(classes.map((c) => '.' + c).join(','))) {
+			const group = shape.getAttribute('data-shape-type') === 'group'
+			if (!group && element.closest('g[data-shape-id]') !== shape) continue
+			const matrix = toPage.multiply(element.getScreenCTM())
+			for (const p of outlinePoints(element)) {
+				const q = new DOMPoint(p.x, p.y).matrixTransform(matrix)
+				xs.push(q.x)
+				ys.push(q.y)
+			}
+		}
+		const id = shape.getAttribute('data-shape-id')
+		const [x, y] = [Math.min(...xs), Math.min(...ys)]
+		result[id] = xs.length ? { x, y, w: Math.max(...xs) - x, h: Math.max(...ys) - y } : null
+	}
+	host.remove()
+	return result
+}
+
+window.lab = { ready, load, read, apply, create, records, measure, exported, drawn }

@@ -1,10 +1,10 @@
 """The board helpers against tldraw 5.4.2's real Editor in headless Chromium (``editor_lab``).
 
 Random boards of every default shape the helpers make -- geo shapes of every kind with and
-without labels, notes, texts, lines (straight and cubic), strokes, frames (rotated) holding
-shapes, groups, arrows
-bound to shapes (straight, bent, labelled, precise), all rotated at random -- are built with
-the helpers, then loaded into the editor as a sync client receives them. Compared:
+without labels, some flipped, notes, texts, lines (straight and cubic), strokes, frames
+(rotated) holding shapes, groups, arrows bound to shapes (straight, bent, labelled, precise),
+all rotated at random -- are built with the helpers, then loaded into the editor as a sync
+client receives them. Compared:
 
 * ``get_text``: exactly ``getShapeUtil(shape).getText(shape)``;
 * ``page_bounds``: ``getShapePageBounds`` within 1 px, or within 3 % of the size of the text
@@ -32,8 +32,7 @@ from typing import Any, Final
 
 import pytest
 import pytest_asyncio
-from chromium_driver import Browser, require_browser
-from editor_lab import EditorLab, build, serve
+from editor_lab import EditorLab, running_lab
 
 from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
@@ -87,19 +86,8 @@ TEXT_SHARE: Final = 0.03
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EditorLab]:
-    executable = require_browser("the differential editor tests")
-    directory = build()
-    with serve(directory) as url:
-        log = tmp_path_factory.mktemp("editor-lab") / "browser.log"
-        browser = await Browser.start(executable, log)
-        try:
-            running = EditorLab(browser)
-            await running.open(url)
-            yield running
-            errors = await browser.call("errors")
-            assert errors == [], errors
-        finally:
-            await browser.close()
+    async with running_lab(tmp_path_factory, "the differential editor tests") as running:
+        yield running
 
 
 # -- random boards -------------------------------------------------------------------------------
@@ -120,7 +108,7 @@ def _shape(store: Store, rng: random.Random, parent: str) -> Record:
     common: dict[str, Any] = {"parent": parent, "rotation": _rotation(rng)}
     kind = rng.choice(["geo", "geo", "geo", "note", "text", "line", "draw"])
     if kind == "geo":
-        return create_geo(
+        made = create_geo(
             store,
             x=x,
             y=y,
@@ -132,6 +120,12 @@ def _shape(store: Store, rng: random.Random, parent: str) -> Record:
             size=rng.choice(["s", "m", "l"]),
             **common,
         )
+        # (flipped as resizing through the shape flips it, from its id: the board's rng untouched)
+        flips = random.Random(made["id"]).choice([{}, {}, {"flipX": True}, {"flipY": True}])
+        if flips:
+            made = {**made, "props": {**made["props"], **flips}}
+            store.put([made])
+        return made
     if kind == "note":
         return create_note(store, x=x, y=y, text=_label(rng), **common)
     if kind == "text":

@@ -49,6 +49,9 @@ from tlsync_core.tldraw import (
     stack,
     ungroup,
 )
+from tlsync_core.tldraw.b64vecs import B64Vecs
+from tlsync_core.tldraw.helpers.freehand import raw_points
+from tlsync_core.tldraw.helpers.shape_geometry import shape_parts
 from tlsync_core.tldraw.helpers.tree import child_ids
 
 
@@ -127,6 +130,24 @@ def test_page_bounds_follow_rotation_parents_and_arrow_targets(store: Store) -> 
     assert after.h > before.h + 400
     short, long = create_text(store, text="hi"), create_text(store, text="hi " * 20)
     assert page_bounds(store, long["id"]).w > 10 * page_bounds(store, short["id"]).w
+
+
+@pytest.mark.spec("ED2")
+def test_flipped_outlines_and_straight_strokes_are_tldraws(store: Store) -> None:
+    """A flipped geo's outline is mirrored across its box (tldraw flips the path, so arrows meet
+    the mirrored outline); a straight draw segment is stroked through points eased between its
+    first two points, whatever else it holds."""
+    triangle = create_geo(store, geo="triangle", x=0, y=0, w=100, h=80)
+    flipped = {**triangle, "props": {**triangle["props"], "flipY": True}}
+    (upright,) = shape_parts(store, triangle)
+    (mirrored,) = shape_parts(store, flipped)
+    assert mirrored.points == tuple((x, 80 - y) for x, y in upright.points)
+    vectors = [{"x": 0.0, "y": 0.0, "z": 0.5}, {"x": 64.0, "y": 0.0, "z": 0.5}]
+    vectors.append({"x": 900.0, "y": 900.0, "z": 0.5})
+    segment = {"type": "straight", "path": B64Vecs.encode_points(vectors)}
+    points = raw_points({"segments": [segment], "scaleX": 1, "scaleY": 1})
+    assert points[0] == (0, 0) and points[-1] == (64, 0)
+    assert len(points) == 2 + 4 and all(0 <= x <= 64 and y == 0 for x, y in points)
 
 
 @pytest.mark.spec("ED3")

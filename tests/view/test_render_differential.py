@@ -19,6 +19,7 @@ import random
 import shutil
 import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from view_documents import (
     every_shape_document,
     geo,
     line_props,
+    note_props,
+    odd_bindings_document,
     page,
     random_document,
     rich,
@@ -108,6 +111,7 @@ def odd_documents() -> list[dict[str, Any]]:
             [page()] + [geo(f"shape:{k}{w}", w=w, h=50 - w, geo=k) for k in FLAT for w in (0, 50)]
         ),
         by_id([page(), *clouds_and_texts()]),
+        odd_bindings_document(),
     ]
 
 
@@ -155,6 +159,36 @@ def test_javascript_renders_the_same_svg_as_python() -> None:
     for request, js in zip(requests, answer["render"], strict=True):
         python = render_svg(request["records"], request.get("pageId"))
         assert python == js, first_difference(python, js)
+
+
+@pytest.mark.spec("VIEW16")
+@pytest.mark.parametrize(
+    ("size", "adjustment", "scale", "font_size"),
+    [
+        ("m", None, 1, "22"),
+        ("m", 1, 1, "22"),
+        ("m", 0.5, 1, "11"),
+        ("xl", 0.75, 1, "24"),
+        ("s", 0.5, 2, "18"),
+        ("l", 0, 1, "26"),
+    ],
+)
+def test_note_labels_are_sized_as_tldraw_sizes_them(
+    size: str, adjustment: float | None, scale: float, font_size: str
+) -> None:
+    """A note's label is drawn at the label font size of its ``size`` times its
+    ``fontSizeAdjustment`` (a ratio; null, or anything not positive, counts as 1) times its
+    ``scale``, in Python and in liveview.js alike."""
+    note = shape(
+        "shape:n",
+        "note",
+        note_props("sticky", size=size, fontSizeAdjustment=adjustment, scale=scale),
+    )
+    svg = render_svg(by_id([page(), note]))
+    label = ET.fromstring(svg).find(".//{http://www.w3.org/2000/svg}text[@class='tl-label']")
+    assert label is not None
+    assert label.attrib["font-size"] == font_size
+    assert run_node({"render": [{"records": by_id([page(), note])}]})["render"] == [svg]
 
 
 def mutate(rng: random.Random, record: dict[str, Any]) -> dict[str, Any]:

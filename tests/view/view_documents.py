@@ -11,8 +11,9 @@ import math
 import random
 import struct
 from base64 import b64encode
-from typing import Any
+from typing import Any, Final
 
+from tlsync_core.store.index_keys import get_indices_between
 from tlsync_core.tldraw.generated import STYLES
 from tlsync_core.tldraw.helpers import default_props
 
@@ -552,7 +553,7 @@ def random_document(seed: int) -> dict[str, Record]:
                 labelColor=rng.choice(["black", "red"]),
                 growY=rng.choice([0, 40]),
                 align=rng.choice(["start", "middle", "end"]),
-                fontSizeAdjustment=rng.choice([None, 14]),
+                fontSizeAdjustment=rng.choice([None, 1, 0.75]),
             ),
             **place(),
         )
@@ -703,3 +704,58 @@ def random_document(seed: int) -> dict[str, Record]:
     ]
     rng.shuffle(records)
     return by_id(records)
+
+
+TLDRAW_SHAPES: Final = frozenset(
+    {"geo", "text", "note", "frame", "group", "line", "draw", "highlight", "arrow"}
+    | {"image", "video", "bookmark", "embed"}
+)
+
+
+def tldraw_document(seed: int) -> dict[str, Record]:
+    """:func:`random_document` as tldraw's store accepts it: its pages, the shapes of tldraw's
+    kinds with valid fractional indices (siblings in the same order) and the bindings between
+    them; no presence, assets or custom shapes."""
+    document = random_document(seed)
+    pages = [r for r in document.values() if r["typeName"] == "page"]
+    shapes = [
+        r for r in document.values() if r["typeName"] == "shape" and r["type"] in TLDRAW_SHAPES
+    ]
+    siblings: dict[str, list[Record]] = {}
+    for record in shapes:
+        siblings.setdefault(record["parentId"], []).append(record)
+    for group in siblings.values():
+        group.sort(key=lambda r: (r["index"], r["id"]))
+        for record, index in zip(
+            group, get_indices_between(None, None, len(group), jitter=False), strict=True
+        ):
+            record["index"] = index
+    ids = {r["id"] for r in shapes}
+    bindings = [
+        r
+        for r in document.values()
+        if r["typeName"] == "binding" and r["fromId"] in ids and r["toId"] in ids
+    ]
+    return by_id([*pages, *shapes, *bindings])
+
+
+def odd_bindings_document() -> dict[str, Record]:
+    """Arrows bound to a shape with odd props, to a shape whose parents lead back to it, to a
+    shape that is not there; an arrow with an end too far for any board."""
+    loop = geo("shape:loop", x=300, y=0) | {"parentId": "shape:loop2"}
+    loop2 = geo("shape:loop2") | {"parentId": "shape:loop"}
+    return by_id(
+        [
+            page(),
+            shape("shape:odd", "geo", {"w": -4, "geo": 7}, x=-200),
+            loop,
+            loop2,
+            shape("shape:a", "arrow", arrow_props((0, 0), (10, 10))),
+            binding("binding:s", "shape:a", "shape:odd", "start"),
+            binding("binding:e", "shape:a", "shape:loop", "end"),
+            shape("shape:b", "arrow", arrow_props((0, 0), (10, 10))),
+            binding("binding:m", "shape:b", "shape:missing", "end"),
+            shape("shape:c", "arrow", arrow_props((0, 0), (1e300, 5), bend=40, richText=rich("a"))),
+            binding("binding:h", "shape:c", "shape:odd", "start"),
+        ]
+    )

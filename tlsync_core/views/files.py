@@ -15,6 +15,8 @@ import json
 from importlib import resources
 
 from tlsync_core.tldraw.generated_fonts import FONTS
+from tlsync_core.tldraw.helpers.arrow_geometry import ARROW_CONSTANTS
+from tlsync_core.tldraw.helpers.freehand import DOT_SAMPLES
 from tlsync_core.tldraw.helpers.geo_paths import (
     ARC_MIN_VERTICES,
     ARC_SPACING,
@@ -23,6 +25,7 @@ from tlsync_core.tldraw.helpers.geo_paths import (
     CLOUD_BUMP_SIZES,
     SPLINE_TENSION,
 )
+from tlsync_core.tldraw.helpers.text import MIN_TEXT_WIDTH
 from tlsync_core.tldraw.theme import (
     ARROW_LABEL_FONT_SIZES,
     FONT_FAMILIES,
@@ -35,8 +38,8 @@ from tlsync_core.tldraw.theme import (
     STROKE_SIZES,
     THEME,
 )
-from tlsync_core.views.arrows import ARC_SAMPLES
 from tlsync_core.views.render import EMPTY_BOX, PADDING
+from tlsync_core.views.source import MAX_NUMBER, PROP_RULES
 from tlsync_core.views.text import CHAR_WIDTH
 
 __all__ = ["constants_json", "liveview_module", "room_page", "static_file"]
@@ -61,7 +64,11 @@ def constants_json() -> str:
             "CHAR_WIDTH": CHAR_WIDTH,
             "PADDING": PADDING,
             "EMPTY_BOX": EMPTY_BOX,
-            "ARC_SAMPLES": ARC_SAMPLES,
+            "PROP_RULES": PROP_RULES,
+            "MAX_NUMBER": MAX_NUMBER,
+            "ARROW": ARROW_CONSTANTS,
+            "MIN_TEXT_WIDTH": MIN_TEXT_WIDTH,
+            "DOT_SAMPLES": DOT_SAMPLES,
             "BEZIER_STEPS": BEZIER_STEPS,
             "ARC_SPACING": ARC_SPACING,
             "ARC_MIN_VERTICES": ARC_MIN_VERTICES,

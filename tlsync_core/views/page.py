@@ -1,8 +1,9 @@
 """One page of records, indexed for drawing: shapes by parent, bindings by arrow, assets.
 
-:class:`Page` answers the geometric questions any shape's drawing asks (a shape's box, points
-and outline in its own coordinates, its page matrix) and collects what the SVG document needs
-besides the shapes: the drawn points (for the viewBox) and the fill patterns used.
+:class:`Page` answers the geometric questions a shape's drawing asks (the box of a geo, note
+or text, a geo's outline, a draw shape's stroke), holds the page's records as the tldraw
+helpers read them (``source``, for arrows), and collects what the SVG document needs besides
+the shapes: the drawn points (for the viewBox) and the fill patterns used.
 """
 
 from __future__ import annotations
@@ -11,30 +12,27 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tlsync_core.tldraw.helpers.geo_paths import geo_vertices, line_vertices
-from tlsync_core.tldraw.theme import FONT_SIZES, LINE_HEIGHT, NOTE_SIZE, THEME
+from tlsync_core.tldraw.helpers.freehand import freehand_outline
+from tlsync_core.tldraw.helpers.geo_paths import geo_vertices
+from tlsync_core.tldraw.helpers.text import text_box_size, text_wrap_width
+from tlsync_core.tldraw.theme import FONT_SIZES, NOTE_SIZE, STROKE_SIZES, THEME
 from tlsync_core.views.geometry import (
-    IDENTITY,
     Box,
     Matrix,
     Point,
     apply,
-    bounds_of,
-    box_points,
-    flip_points,
-    multiply,
 )
 from tlsync_core.views.records import (
     Rec,
     color_of,
     draw_points,
-    line_points,
     mapping,
     number,
     order_key,
     sized,
     string,
 )
+from tlsync_core.views.source import PageSource
 from tlsync_core.views.svg import NOT_ID
 from tlsync_core.views.text import shape_lines, wrap
 
@@ -55,7 +53,6 @@ def local_matrix(shape: Rec) -> Matrix:
 
 class Page:
     def __init__(self, records: Mapping[str, Rec], page_id: str | None, id_prefix: str) -> None:
-        self.records = records
         self.prefix = id_prefix
         self.shapes: dict[str, Rec] = {}
         self.children: dict[str, list[Rec]] = {}
@@ -66,7 +63,7 @@ class Page:
         for record_id in sorted(records):
             record = records[record_id]
             kind = record.get("typeName")
-            if kind == "shape":
+            if kind == "shape" and record_id.startswith("shape:"):
                 self.shapes[record_id] = record
                 parent = string(record.get("parentId"), "")
                 self.children.setdefault(parent, []).append(record)
@@ -89,31 +86,12 @@ class Page:
                 roots = sorted(p for p in self.children if p not in self.shapes)
                 page_id = roots[0] if roots else "page:page"
         self.page_id: str = page_id
-        self.matrices: dict[str, Matrix] = {}
+        self.source = PageSource(self.shapes, self.children, self.bindings, page_id)
         self.points: list[Point] = []
         self.patterns: set[str] = set()
 
-    def page_matrix(self, shape_id: str) -> Matrix:
-        """A shape's matrix on the page (its ancestors' matrices composed, cycles cut)."""
-        cached = self.matrices.get(shape_id)
-        if cached is not None:
-            return cached
-        chain: list[Rec] = []
-        seen: set[str] = set()
-        current: str | None = shape_id
-        while current is not None and current in self.shapes and current not in seen:
-            seen.add(current)
-            shape = self.shapes[current]
-            chain.append(shape)
-            current = string(shape.get("parentId"), "") or None
-        m = IDENTITY
-        for shape in reversed(chain):
-            m = multiply(m, local_matrix(shape))
-        self.matrices[shape_id] = m
-        return m
-
-    def local_box(self, shape: Rec, depth: int = 0) -> Box:
-        """The shape's extent in its own coordinates."""
+    def local_box(self, shape: Rec) -> Box:
+        """The box of a geo, note, text or media shape in its own coordinates."""
         kind = shape.get("type")
         props = mapping(shape.get("props"))
         scale = number(props.get("scale"), 1)
@@ -127,40 +105,15 @@ class Page:
         if kind == "note":
             return (0, 0, NOTE_SIZE * scale, (NOTE_SIZE + number(props.get("growY"), 0)) * scale)
         if kind == "text":
-            return (0, 0, number(props.get("w"), 8) * scale, self.text_height(props))
-        if kind in ("line", "draw", "highlight", "arrow"):
-            box = bounds_of(self.local_points(shape))
-            return box if box is not None else (0, 0, 1, 1)
-        if kind == "group":
-            points: list[Point] = []
-            if depth < 32:
-                for child in self.children.get(shape["id"], []):
-                    m = local_matrix(child)
-                    points.extend(apply(m, p) for p in box_points(self.local_box(child, depth + 1)))
-            box = bounds_of(points)
-            return box if box is not None else (0, 0, 1, 1)
+            w, h = text_box_size(
+                shape_lines(props),
+                string(props.get("font"), "draw"),
+                sized(FONT_SIZES, props.get("size")),
+                number(props.get("w"), 8),
+                props.get("autoSize") is not False,
+            )
+            return (0, 0, w * scale, h * scale)
         return (0, 0, number(props.get("w"), 100), number(props.get("h"), 100))
-
-    def local_points(self, shape: Rec) -> list[Point]:
-        """The points that make a line (its path, ``geo_paths.line_vertices``), draw, highlight or
-        arrow shape (else its box's corners)."""
-        kind = shape.get("type")
-        props = mapping(shape.get("props"))
-        if kind == "line":
-            points = [(number(p.get("x"), 0), number(p.get("y"), 0)) for p in line_points(props)]
-            return line_vertices(points, string(props.get("spline"), "line"))
-        if kind in ("draw", "highlight"):
-            sx = number(props.get("scaleX"), 1)
-            sy = number(props.get("scaleY"), 1)
-            return [(p[0] * sx, p[1] * sy) for p in draw_points(props)]
-        if kind == "arrow":
-            start = mapping(props.get("start"))
-            end = mapping(props.get("end"))
-            return [
-                (number(start.get("x"), 0), number(start.get("y"), 0)),
-                (number(end.get("x"), 0), number(end.get("y"), 0)),
-            ]
-        return box_points(self.local_box(shape))
 
     def geo_vertices(self, shape: Rec) -> list[Point]:
         """A geo shape's outline as tldraw samples it (``geo_paths.geo_vertices``: curves as
@@ -176,33 +129,27 @@ class Page:
             scale=number(props.get("scale"), 1),
         )
 
-    def outline(self, shape: Rec) -> list[Point]:
-        """The shape's outline polygon in its own coordinates."""
-        props = mapping(shape.get("props"))
-        if shape.get("type") == "geo":
-            box = self.local_box(shape)
-            return flip_points(
-                self.geo_vertices(shape),
-                box[2],
-                box[3],
-                props.get("flipX") is True,
-                props.get("flipY") is True,
-            )
-        return box_points(self.local_box(shape))
-
-    def text_height(self, props: Rec) -> float:
-        """The height of a text shape's lines."""
-        font_size = sized(FONT_SIZES, props.get("size")) * number(props.get("scale"), 1)
-        lines = self.text_lines(props)
-        return max(1, len(lines)) * font_size * LINE_HEIGHT
+    def draw_stroke(self, props: Rec) -> tuple[list[Point], bool]:
+        """A draw shape's stroke as tldraw's geometry has it (``freehand.freehand_outline`` of
+        its points) and whether it closes."""
+        segments = props.get("segments")
+        return freehand_outline(
+            draw_points(props),
+            size=sized(STROKE_SIZES, props.get("size")),
+            scale=number(props.get("scale"), 1),
+            segments=len(segments) if isinstance(segments, list) else 0,
+            is_pen=props.get("isPen") is True,
+            is_complete=props.get("isComplete") is True,
+            is_closed=props.get("isClosed") is True,
+        )
 
     def text_lines(self, props: Rec) -> list[str]:
-        """A text shape's lines, wrapped to its width as tldraw lays them out
-        (``text_layout.measure``) unless it sizes itself."""
-        scale = number(props.get("scale"), 1)
-        font_size = sized(FONT_SIZES, props.get("size")) * scale
-        width = None if props.get("autoSize") is not False else number(props.get("w"), 8) * scale
-        return wrap(shape_lines(props), props.get("font"), font_size, width)
+        """A text shape's lines, wrapped as tldraw lays them out (``text_layout.measure``, at
+        ``text.text_wrap_width``) unless it sizes itself."""
+        width = text_wrap_width(number(props.get("w"), 8), props.get("autoSize") is not False)
+        return wrap(
+            shape_lines(props), props.get("font"), sized(FONT_SIZES, props.get("size")), width
+        )
 
     def extend(self, m: Matrix, points: Iterable[Point]) -> None:
         """Note points (in the coordinates of ``m``) the picture must show."""

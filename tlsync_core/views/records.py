@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tlsync_core.tldraw.b64vecs import DIM_2D, B64Vecs
+from tlsync_core.tldraw.helpers.freehand import segment_points
 from tlsync_core.tldraw.theme import FONT_FAMILIES, PALETTE
 from tlsync_core.views.geometry import Point
 
@@ -119,17 +120,21 @@ def line_points(props: Rec) -> list[Rec]:
 
 
 def draw_points(props: Rec) -> list[Point]:
-    """A draw or highlight shape's points, all segments joined (repeats dropped)."""
+    """A draw or highlight shape's points as tldraw strokes them (all segments joined, each
+    through ``freehand.segment_points``), scaled by its ``scaleX`` and ``scaleY``."""
     segments = props.get("segments")
-    points: list[Point] = []
     if not isinstance(segments, list):
-        return points
-    for segment in segments:
-        for p in decode_points(segment):
-            if points and points[len(points) - 1] == p:
-                continue
-            points.append(p)
-    return points
+        return []
+    sx = number(props.get("scaleX"), 1)
+    sy = number(props.get("scaleY"), 1)
+    return [
+        p
+        for segment in segments
+        for p in segment_points(
+            [(q[0] * sx, q[1] * sy) for q in decode_points(segment)],
+            isinstance(segment, Mapping) and segment.get("type") == "straight",
+        )
+    ]
 
 
 def decode_points(segment: Any) -> list[Point]:

@@ -18,8 +18,9 @@ Records are plain dicts (``{"id", "typeName", ...}``), read without the tldraw s
 missing or odd props.  The modules: :mod:`~tlsync_core.views.page` (the records of a page,
 indexed, and the geometry of any shape), :mod:`~tlsync_core.views.shapes` (a table of drawing
 functions by shape type), :mod:`~tlsync_core.views.arrows`, :mod:`~tlsync_core.views.text`,
-:mod:`~tlsync_core.views.geometry` and :mod:`~tlsync_core.views.svg`; this one draws the SVG
-document (background, shapes, cursors) and is the public API.
+:mod:`~tlsync_core.views.geometry`, :mod:`~tlsync_core.views.svg` and
+:mod:`~tlsync_core.views.source` (the records as the tldraw helpers read them); this one draws
+the SVG document (background, shapes, cursors) and is the public API.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tlsync_core.tldraw.helpers.geo_paths import line_vertices
 from tlsync_core.tldraw.theme import (
     FONT_FAMILIES,
     FONT_SIZES,
@@ -27,7 +28,17 @@ from tlsync_core.views.geometry import (
     multiply,
 )
 from tlsync_core.views.page import Page, local_matrix
-from tlsync_core.views.records import Rec, color_of, font_family, mapping, number, sized, string
+from tlsync_core.views.records import (
+    Rec,
+    color_of,
+    draw_points,
+    font_family,
+    line_points,
+    mapping,
+    number,
+    sized,
+    string,
+)
 from tlsync_core.views.svg import (
     NOT_ID,
     escape,
@@ -51,7 +62,6 @@ def draw_shape(page: Page, shape: Rec, parent: Matrix, depth: int) -> str:
     if depth > 32:
         return ""
     m = multiply(parent, local_matrix(shape))
-    page.matrices[shape["id"]] = m
     kind = string(shape.get("type"), "")
     opacity = number(shape.get("opacity"), 1)
     head = (
@@ -197,20 +207,23 @@ def note(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
         f'<rect class="tl-note" width="{fmt(w)}" height="{fmt(h)}" rx="{fmt(2 * scale)}"'
         f' fill="{color_of(color, "noteFill")}"/>'
     )
-    adjustment = number(props.get("fontSizeAdjustment"), 0)
-    base = adjustment if adjustment > 0 else sized(LABEL_FONT_SIZES, props.get("size"))
+    # fontSizeAdjustment: the ratio tldraw shrank the label's font by to fit (null: 1)
+    adjustment = number(props.get("fontSizeAdjustment"), 1)
+    font_size = sized(LABEL_FONT_SIZES, props.get("size")) * (adjustment if adjustment > 0 else 1)
     label_color = props.get("labelColor")
     fill = (
         color_of(color, "noteText")
         if label_color in (None, "black")
         else (color_of(label_color, "solid"))
     )
-    return out + label(props, w=w, h=h, font_size=base * scale, fill=fill, scale=scale)
+    return out + label(props, w=w, h=h, font_size=font_size * scale, fill=fill, scale=scale)
 
 
 def line(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
-    """A line shape: its path (straight segments or tldraw's cubic spline, sampled)."""
-    points = page.local_points(shape)
+    """A line shape: its path (straight segments or tldraw's cubic spline, sampled as
+    ``geo_paths.line_vertices`` samples it)."""
+    handles = [(number(p.get("x"), 0), number(p.get("y"), 0)) for p in line_points(props)]
+    points = line_vertices(handles, string(props.get("spline"), "line"))
     page.extend(m, points)
     sw = sized(STROKE_SIZES, props.get("size")) * number(props.get("scale"), 1)
     d = line_d(points)
@@ -219,24 +232,23 @@ def line(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
 
 
 def draw(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
-    """A draw shape: a smooth stroke (filled when closed)."""
-    points = page.local_points(shape)
+    """A draw shape: its stroke through tldraw's geometry points (closed and filled when it
+    is closed)."""
+    points, closed = page.draw_stroke(props)
     page.extend(m, points)
     color = props.get("color")
-    d = smooth_d(points)
+    d = line_d(points) + (" Z" if closed else "")
     sw = sized(STROKE_SIZES, props.get("size")) * number(props.get("scale"), 1)
     fill = "none"
-    if props.get("isClosed") is True and len(points) > 2:
+    if props.get("isClosed") is True and closed:
         fill = page.fill(color, props.get("fill"))
-        if fill != "none":
-            d += " Z"
     stroke = stroke_attrs(color_of(color, "solid"), sw, props.get("dash"))
     return f'<path class="tl-draw" d="{d}" fill="{fill}"{stroke}/>'
 
 
 def highlight(page: Page, shape: Rec, props: Rec, m: Matrix) -> str:
     """A highlighter stroke: wide and translucent."""
-    points = page.local_points(shape)
+    points = draw_points(props)
     page.extend(m, points)
     sw = sized(FONT_SIZES, props.get("size")) * 1.12 * number(props.get("scale"), 1)
     return (

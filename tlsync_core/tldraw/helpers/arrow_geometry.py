@@ -28,7 +28,6 @@ from typing import Final
 import attrs
 
 from tlsync_core.store.records import Record
-from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.geometry import (
     Box,
     Point,
@@ -49,26 +48,40 @@ from tlsync_core.tldraw.helpers.shape_geometry import (
 )
 from tlsync_core.tldraw.helpers.text import is_empty, paragraphs
 from tlsync_core.tldraw.helpers.text_layout import measure
-from tlsync_core.tldraw.helpers.tree import page_transform
+from tlsync_core.tldraw.helpers.tree import Records, page_transform
 from tlsync_core.tldraw.theme import ARROW_LABEL_FONT_SIZES, STROKE_SIZES
 
-__all__ = ["arrow_body", "arrow_label"]
+__all__ = ["ARROW_CONSTANTS", "ARROW_LABEL_PADDING", "arrow_body", "arrow_label"]
 
 
 # ArrowShapeUtil (shared.ts): how far a bound end stays off its shape, the shortest arrow
-_BOUND_ARROW_OFFSET: Final = 10.0
-_MIN_ARROW_LENGTH: Final = 10.0
-_WAY_TOO_BIG_BEND: Final = 10.0
-_MIN_BEND: Final = 8.0
-_TEXT_ARROW_PADDING: Final = 10.0
+BOUND_ARROW_OFFSET: Final = 10.0
+MIN_ARROW_LENGTH: Final = 10.0
+WAY_TOO_BIG_BEND: Final = 10.0
+MIN_BEND: Final = 8.0
+TEXT_ARROW_PADDING: Final = 10.0
 # Arc2d's vertices: one per 20 units of arc length, at least 8 segments
-_ARC_SPACING: Final = 20.0
-_ARC_MIN_SEGMENTS: Final = 8
+ARC_BODY_SPACING: Final = 20.0
+ARC_BODY_MIN_SEGMENTS: Final = 8
 # labels: ARROW_LABEL_FONT_SIZES x 16 px, ARROW_LABEL_PADDING, LABEL_TO_ARROW_PADDING, and the
 # room kept for arrowheads on a label squeezed onto a short arrow
-_LABEL_PADDING: Final = 4.25
-_LABEL_TO_ARROW: Final = 20.0
-_LABEL_MARGIN: Final = 64.0
+ARROW_LABEL_PADDING: Final = 4.25
+LABEL_TO_ARROW: Final = 20.0
+LABEL_MARGIN: Final = 64.0
+
+ARROW_CONSTANTS: Final = {
+    "BOUND_ARROW_OFFSET": BOUND_ARROW_OFFSET,
+    "MIN_ARROW_LENGTH": MIN_ARROW_LENGTH,
+    "WAY_TOO_BIG_BEND": WAY_TOO_BIG_BEND,
+    "MIN_BEND": MIN_BEND,
+    "TEXT_ARROW_PADDING": TEXT_ARROW_PADDING,
+    "ARC_BODY_SPACING": ARC_BODY_SPACING,
+    "ARC_BODY_MIN_SEGMENTS": ARC_BODY_MIN_SEGMENTS,
+    "ARROW_LABEL_PADDING": ARROW_LABEL_PADDING,
+    "LABEL_TO_ARROW": LABEL_TO_ARROW,
+    "LABEL_MARGIN": LABEL_MARGIN,
+}
+"""These sizes by name (for ports of this module)."""
 
 
 @attrs.define
@@ -82,21 +95,21 @@ class _End:
     did_intersect: bool = False
     arrowhead: bool = True
 
-    def outline(self, store: Store) -> list[Part]:
+    def outline(self, store: Records) -> list[Part]:
         """The bound shape's outline an arrow end meets: a text is 10 units wider on each side
         for an end without an arrowhead (``extraArrowHorizontalPadding``)."""
         assert self.shape is not None
         parts = [part for part in shape_parts(store, self.shape) if not part.label]
         if self.shape["type"] != "text" or self.arrowhead:
             return parts
-        pad = _TEXT_ARROW_PADDING * self.shape["props"]["scale"]
+        pad = TEXT_ARROW_PADDING * self.shape["props"]["scale"]
         box = bounding_box(p for part in parts for p in part.points)
         left, right = box.x - pad, box.x + box.w + pad
         top, bottom = box.y, box.y + box.h
         points = ((left, top), (right, top), (right, bottom), (left, bottom))
         return [Part(points, closed=True, filled=True)]
 
-    def closed(self, store: Store) -> bool:
+    def closed(self, store: Records) -> bool:
         """tldraw's ``geometry.isClosed`` of the bound shape."""
         assert self.shape is not None
         if self.shape["type"] in ("line", "draw", "highlight"):
@@ -109,7 +122,7 @@ def _contains(a: Box, b: Box) -> bool:
     return a.x < b.x and a.y < b.y and b.x + b.w < a.x + a.w and b.y + b.h < a.y + a.h
 
 
-def _relationship(store: Store, start: Record | None, end: Record | None) -> str:
+def _relationship(store: Records, start: Record | None, end: Record | None) -> str:
     """``getBoundShapeRelationships``: "safe", "double-bound", or whose page bounds contain
     the other's."""
     if start is None or end is None:
@@ -124,7 +137,7 @@ def _relationship(store: Store, start: Record | None, end: Record | None) -> str
     return "safe"
 
 
-def _bound_targets(store: Store, arrow: Record) -> dict[str, tuple[Record, Record]]:
+def _bound_targets(store: Records, arrow: Record) -> dict[str, tuple[Record, Record]]:
     """The arrow's ends bound to a shape still in the store: terminal -> (binding, shape)."""
     result: dict[str, tuple[Record, Record]] = {}
     for binding in store.query.exec("binding", {"fromId": arrow["id"]}):
@@ -135,7 +148,7 @@ def _bound_targets(store: Store, arrow: Record) -> dict[str, tuple[Record, Recor
 
 
 def _end(
-    store: Store, arrow: Record, terminal: str, bound: tuple[Record, Record] | None, precise: bool
+    store: Records, arrow: Record, terminal: str, bound: tuple[Record, Record] | None, precise: bool
 ) -> _End:
     if bound is None:
         point = arrow["props"][terminal]
@@ -174,7 +187,7 @@ def _head_offset(arrow: Record, end: _End) -> float:
     return STROKE_SIZES[arrow["props"]["size"]] / 2 + shape_stroke / 2
 
 
-def _clamp_to_frames(store: Store, arrow: Record, end: _End, point: Point) -> Point:
+def _clamp_to_frames(store: Records, arrow: Record, end: _End, point: Point) -> Point:
     """``clampArrowTerminalToMask``: an end outside the frames clipping its bound shape moves
     back to the nearest frame edge, along the line from its handle."""
     if end.shape is None:
@@ -200,7 +213,7 @@ def _clamp_to_frames(store: Store, arrow: Record, end: _End, point: Point) -> Po
 # -- straight arrows -----------------------------------------------------------------------------
 
 
-def _meet_outline(store: Store, end: _End, opposite: Point, point: Point) -> Point | None:
+def _meet_outline(store: Records, end: _End, opposite: Point, point: Point) -> Point | None:
     """Where the arrow from ``opposite`` to ``point`` meets the bound shape's outline (in the
     arrow's space), or None to leave the end at its handle."""
     if end.shape is None or end.exact or end.to_target is None:
@@ -220,11 +233,11 @@ def _meet_outline(store: Store, end: _End, opposite: Point, point: Point) -> Poi
     return end.to_target.inverse().apply(*meet)
 
 
-def _straight(store: Store, arrow: Record, start: _End, end: _End, relation: str) -> list[Point]:
+def _straight(store: Records, arrow: Record, start: _End, end: _End, relation: str) -> list[Point]:
     """``getStraightArrowInfo``'s start and end points."""
     props = arrow["props"]
     scale = props["scale"]
-    shortest = _MIN_ARROW_LENGTH * scale
+    shortest = MIN_ARROW_LENGTH * scale
     a, b = start.handle, end.handle
     if _same(a, b):
         return [a, b]
@@ -258,7 +271,7 @@ def _straight(store: Store, arrow: Record, start: _End, end: _End, relation: str
             and not start.exact
         ):
             stroke = _head_offset(arrow, start)
-            offset_a = (_BOUND_ARROW_OFFSET + stroke) * scale
+            offset_a = (BOUND_ARROW_OFFSET + stroke) * scale
             min_length += stroke * scale
         if (
             relation != "end-contains-start"
@@ -267,7 +280,7 @@ def _straight(store: Store, arrow: Record, start: _End, end: _End, relation: str
             and not end.exact
         ):
             stroke = _head_offset(arrow, end)
-            offset_b = (_BOUND_ARROW_OFFSET + stroke) * scale
+            offset_b = (BOUND_ARROW_OFFSET + stroke) * scale
             min_length += stroke * scale
     ta = (a[0] + u[0] * offset_a * flip, a[1] + u[1] * offset_a * flip)
     tb = (b[0] - u[0] * offset_b * flip, b[1] - u[1] * offset_b * flip)
@@ -356,7 +369,7 @@ def _circle_hits(center: Point, radius: float, part: Part) -> list[Point]:
 
 
 def _arc_meet(
-    store: Store, end: _End, arc: _Arc, *, a: Point, b: Point, share: float, clockwise: bool
+    store: Records, end: _End, arc: _Arc, *, a: Point, b: Point, share: float, clockwise: bool
 ) -> Point | None:
     """Where a bent arrow from ``a`` to ``b`` meets a bound end's outline (arrow space)."""
     assert end.to_target is not None
@@ -403,7 +416,9 @@ def _along(arc: _Arc, angle: float, turn: float) -> Point:
     return _on_circle(arc.center, arc.radius, angle + turn)
 
 
-def _bent(store: Store, arrow: Record, start: _End, end: _End, relation: str) -> list[Point] | None:
+def _bent(
+    store: Records, arrow: Record, start: _End, end: _End, relation: str
+) -> list[Point] | None:
     """``getCurvedArrowInfo``: the body arc's vertices, or None to draw it straight."""
     props = arrow["props"]
     scale, bend = props["scale"], props["bend"]
@@ -421,7 +436,7 @@ def _bent(store: Store, arrow: Record, start: _End, end: _End, relation: str) ->
         return None
     temp_a, temp_b, temp_c = a, b, c
     offset_a = offset_b = 0.0
-    min_length = _MIN_ARROW_LENGTH * scale
+    min_length = MIN_ARROW_LENGTH * scale
     for end_, is_start in ((start, True), (end, False)):
         if end_.shape is None or end_.exact:
             continue
@@ -444,9 +459,9 @@ def _bent(store: Store, arrow: Record, start: _End, end: _End, relation: str) ->
         if head != "none":
             stroke = _head_offset(arrow, end_)
             if is_start:
-                offset_a = (_BOUND_ARROW_OFFSET + stroke) * scale
+                offset_a = (BOUND_ARROW_OFFSET + stroke) * scale
             else:
-                offset_b = (_BOUND_ARROW_OFFSET + stroke) * scale
+                offset_b = (BOUND_ARROW_OFFSET + stroke) * scale
             min_length += stroke * scale
     temp_a = _clamp_to_frames(store, arrow, start, temp_a)
     temp_b = _clamp_to_frames(store, arrow, end, temp_b)
@@ -479,7 +494,7 @@ def _bent(store: Store, arrow: Record, start: _End, end: _End, relation: str) ->
             if not start.did_intersect:
                 temp_a = a
             if not end.did_intersect or dist(handle_a, angle_a) > dist(handle_a, angle_b):
-                share = min(0.9, _MIN_ARROW_LENGTH * scale / length) if length else 0.9
+                share = min(0.9, MIN_ARROW_LENGTH * scale / length) if length else 0.9
                 temp_b = _on_circle(handle.center, handle.radius, angle_a + span * share * turn)
     temp_a, temp_b, temp_c = _place_middle(handle, temp_a, temp_b, handle_span, clockwise)
     if temp_a == temp_b:
@@ -511,13 +526,13 @@ def _arc_vertices(arc: _Arc, a: Point, b: Point) -> list[Point]:
     measure = math.fmod(2 * turn, math.tau) - turn
     if arc.large_arc:
         measure = (math.tau - abs(measure)) * (1 if arc.sweep else -1)
-    count = max(_ARC_MIN_SEGMENTS, math.ceil(abs(measure * arc.radius) / _ARC_SPACING))
+    count = max(ARC_BODY_MIN_SEGMENTS, math.ceil(abs(measure * arc.radius) / ARC_BODY_SPACING))
     return [
         _on_circle(arc.center, arc.radius, start + i / count * measure) for i in range(count + 1)
     ]
 
 
-def arrow_body(store: Store, arrow: Record) -> list[Point]:
+def arrow_body(store: Records, arrow: Record) -> list[Point]:
     """The points of an arrow's body in its space (see the module docstring)."""
     bound = _bound_targets(store, arrow)
     start_shape = bound["start"][1] if "start" in bound else None
@@ -534,8 +549,8 @@ def arrow_body(store: Store, arrow: Record) -> list[Point]:
         store, arrow, "end", bound.get("end"), relation in ("double-bound", "end-contains-start")
     )
     props = arrow["props"]
-    straight = abs(props["bend"]) < _MIN_BEND * props["scale"]
-    too_big = abs(props["bend"]) > abs(props["bend"] * _WAY_TOO_BIG_BEND * props["scale"])
+    straight = abs(props["bend"]) < MIN_BEND * props["scale"]
+    too_big = abs(props["bend"]) > abs(props["bend"] * WAY_TOO_BIG_BEND * props["scale"])
     if props["kind"] == "arc" and not straight and not too_big:
         body = _bent(store, arrow, start, end, relation)
         if body is not None:
@@ -591,13 +606,13 @@ def _label_size(arrow: Record, body: list[Point]) -> tuple[float, float]:
     extent = bounding_box(body)
     squeeze: float | None = None
     if extent.w > extent.h:
-        squeeze = max(min(box.w, _LABEL_MARGIN), min(extent.w - _LABEL_MARGIN, box.w))
+        squeeze = max(min(box.w, LABEL_MARGIN), min(extent.w - LABEL_MARGIN, box.w))
     elif box.w > 16 * font_size:
         squeeze = 16 * font_size
     if squeeze is not None:
         squeezed = measure(lines, props["font"], font_size, max_width=squeeze)
         width, height = squeezed.w, squeezed.h
-    padding = _LABEL_PADDING * 2 * props["scale"]
+    padding = ARROW_LABEL_PADDING * 2 * props["scale"]
     return (width + padding, height + padding)
 
 
@@ -616,7 +631,7 @@ def _furthest_crossing(body: list[Point], box: Box, origin: Point) -> Point | No
     return max(crossings, key=lambda h: (h[0] - origin[0]) ** 2 + (h[1] - origin[1]) ** 2)
 
 
-def arrow_label(store: Store, arrow: Record, body: list[Point]) -> Box | None:
+def arrow_label(store: Records, arrow: Record, body: list[Point]) -> Box | None:
     """The box of an arrow's label in its space (None without a label or a body)."""
     props = arrow["props"]
     length = _length(body)
@@ -625,7 +640,7 @@ def arrow_label(store: Store, arrow: Record, body: list[Point]) -> Box | None:
     size = _label_size(arrow, body)
     stroke = STROKE_SIZES[props["size"]]
     padding = (
-        _LABEL_TO_ARROW
+        LABEL_TO_ARROW
         + (stroke - STROKE_SIZES["s"]) * 2
         + (20 if stroke >= STROKE_SIZES["xl"] else 0)
     ) * props["scale"]

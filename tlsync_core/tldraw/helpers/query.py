@@ -26,6 +26,7 @@ from tlsync_core.tldraw.helpers.shape_geometry import (
     shape_parts,
 )
 from tlsync_core.tldraw.helpers.tree import (
+    Records,
     ancestors,
     descendant_ids,
     get_shape,
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 
-def page_bounds(store: Store, shape_id: str) -> Box:
+def page_bounds(store: Records, shape_id: str) -> Box:
     """A shape's axis-aligned bounds on its page. LookupError for a missing shape."""
     shape = get_shape(store, shape_id)
     transform = page_transform(store, shape_id)

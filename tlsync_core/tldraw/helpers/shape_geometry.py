@@ -4,8 +4,8 @@ A shape's geometry is a list of :class:`Part` s: polygons (closed) or polylines 
 shape's bounds are those of the points of the parts counted in bounds (tldraw's
 ``boundsVertices``); hit tests use the parts that are not labels. What each default shape is:
 
-* geo: its outline (:mod:`.geo_paths`), filled unless ``fill`` is "none"; its label never
-  counts;
+* geo: its outline (:mod:`.geo_paths`), mirrored across its box when flipped, filled unless
+  ``fill`` is "none"; its label never counts;
 * note: its paper, ``200 x (200 + growY)`` times ``scale``, filled;
 * frame: its ``w x h`` rectangle, not filled (its heading is a label outside the bounds);
 * text: its text box (:func:`~tlsync_core.tldraw.helpers.text.text_size`), filled;
@@ -28,12 +28,11 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from tlsync_core.store.records import Record
-from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.freehand import draw_outline, raw_points
 from tlsync_core.tldraw.helpers.geo_paths import geo_vertices, line_vertices
 from tlsync_core.tldraw.helpers.geometry import Box, Transform, bounding_box, local_transform
 from tlsync_core.tldraw.helpers.text import text_size
-from tlsync_core.tldraw.helpers.tree import ancestors, children, page_transform
+from tlsync_core.tldraw.helpers.tree import Records, ancestors, children, page_transform
 from tlsync_core.tldraw.theme import NOTE_SIZE
 
 __all__ = [
@@ -148,7 +147,7 @@ def _polyline(points: Iterable[Point], *, closed: bool = False, filled: bool = F
     return Part(pts, closed=closed, filled=filled)
 
 
-def shape_parts(store: Store, shape: Record) -> list[Part]:
+def shape_parts(store: Records, shape: Record) -> list[Part]:
     """The geometry of ``shape`` in its own space (see the module docstring)."""
     props = shape["props"]
     kind = shape["type"]
@@ -157,7 +156,9 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
         outline = geo_vertices(
             props["geo"], w, h, shape_id=shape["id"], size=props["size"], scale=props["scale"]
         )
-        return [Part(tuple(outline), closed=True, filled=props["fill"] != "none")]
+        flip_x, flip_y = props["flipX"], props["flipY"]
+        mirrored = tuple((w - x if flip_x else x, h - y if flip_y else y) for x, y in outline)
+        return [Part(mirrored, closed=True, filled=props["fill"] != "none")]
     if kind == "note":
         scale = props["scale"]
         return [_rect(NOTE_SIZE * scale, (NOTE_SIZE + props["growY"]) * scale, filled=True)]
@@ -176,7 +177,7 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
         filled = dot or (closed and props["fill"] != "none")
         return [_polyline(points, closed=closed, filled=filled)]
     if kind == "highlight":
-        return [_polyline((x, y) for x, y, _ in raw_points(props))]
+        return [_polyline(raw_points(props))]
     if kind == "arrow":
         # arrow_geometry reads the bound shapes' geometry from this module
         from tlsync_core.tldraw.helpers.arrow_geometry import (  # noqa: PLC0415
@@ -204,7 +205,7 @@ def shape_parts(store: Store, shape: Record) -> list[Part]:
     return [_rect(1, 1, filled=False)]
 
 
-def frame_clips(store: Store, shape_id: str) -> list[list[Point]]:
+def frame_clips(store: Records, shape_id: str) -> list[list[Point]]:
     """The page outlines of the frames holding a shape, innermost first: a frame clips what it
     holds (tldraw's shape mask)."""
     clips = []
@@ -216,7 +217,7 @@ def frame_clips(store: Store, shape_id: str) -> list[list[Point]]:
     return clips
 
 
-def shape_bounds(store: Store, shape: Record) -> Box:
+def shape_bounds(store: Records, shape: Record) -> Box:
     """The bounds of a shape in its own space (tldraw's ``getShapeGeometry().bounds``)."""
     points = [p for part in shape_parts(store, shape) if part.in_bounds for p in part.points]
     return bounding_box(points) if points else Box(0, 0, 0, 0)

@@ -10,7 +10,7 @@ holding a paragraph adds two. A rich text holding one empty paragraph is ``""``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from tlsync_core.store.store import Store
@@ -18,13 +18,22 @@ from tlsync_core.tldraw.helpers.text_layout import measure
 from tlsync_core.tldraw.helpers.tree import get_shape
 from tlsync_core.tldraw.theme import FONT_SIZES
 
-__all__ = ["get_text", "is_empty", "paragraphs", "plain_text", "text_size"]
+__all__ = [
+    "MIN_TEXT_WIDTH",
+    "get_text",
+    "is_empty",
+    "paragraphs",
+    "plain_text",
+    "text_box_size",
+    "text_size",
+    "text_wrap_width",
+]
 
 # TipTap's inline node types in tldraw's default extensions; every other node is a block
 _INLINE: Final = frozenset({"text", "hardBreak"})
 
 # tldraw's text shape font sizes (FONT_SIZES x the theme's 16 px) and narrowest text
-_MIN_TEXT_WIDTH: Final = 16.0
+MIN_TEXT_WIDTH: Final = 16.0
 
 
 def is_empty(rich: Mapping[str, Any]) -> bool:
@@ -94,13 +103,28 @@ def paragraphs(rich: Mapping[str, Any]) -> list[str]:
     return lines or [""]
 
 
+def text_wrap_width(w: float, auto_size: bool) -> float | None:
+    """The width a text shape's lines wrap to (None: they do not wrap), before its ``scale``:
+    ``w``, at least 16 and whole, unless the text sizes itself."""
+    return None if auto_size else max(MIN_TEXT_WIDTH, math.floor(w))
+
+
+def text_box_size(
+    lines: Sequence[str], font: str, font_size: float, w: float, auto_size: bool
+) -> tuple[float, float]:
+    """The width and height of a text shape's text box holding ``lines`` before its ``scale``,
+    as tldraw's ``TextShapeUtil`` measures it: an auto-size text is one pixel wider than its
+    widest line, a fixed one is its wrap width (:func:`text_wrap_width`) and wraps; at least
+    16 wide and one font size tall."""
+    fixed = text_wrap_width(w, auto_size)
+    box = measure(lines, font, font_size, max_width=fixed)
+    width = fixed if fixed is not None else max(MIN_TEXT_WIDTH, box.w + 1)
+    return (width, max(font_size, box.h))
+
+
 def text_size(shape: Mapping[str, Any]) -> tuple[float, float]:
-    """The width and height of a text shape's text box before its ``scale``, as tldraw's
-    ``TextShapeUtil`` measures it: an auto-size text is one pixel wider than its widest line, a
-    fixed one is ``w`` wide and wraps; at least 16 wide and one font size tall."""
+    """:func:`text_box_size` of a text shape's paragraphs, in its font and size."""
     props = shape["props"]
     font_size = FONT_SIZES.get(props["size"], FONT_SIZES["m"])
-    fixed = None if props["autoSize"] else max(_MIN_TEXT_WIDTH, math.floor(props["w"]))
-    box = measure(paragraphs(props["richText"]), props["font"], font_size, max_width=fixed)
-    width = fixed if fixed is not None else max(_MIN_TEXT_WIDTH, box.w + 1)
-    return (width, max(font_size, box.h))
+    lines = paragraphs(props["richText"])
+    return text_box_size(lines, props["font"], font_size, props["w"], props["autoSize"])

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Final
+from typing import Final, Protocol
 
 from tlsync_core.store.index_keys import ZERO_INDEX_KEY, get_indices_between
+from tlsync_core.store.queries import Where
 from tlsync_core.store.records import Record
 from tlsync_core.store.store import Store
 from tlsync_core.tldraw.helpers.geometry import IDENTITY, Transform, local_transform
 from tlsync_core.tldraw.ids import TLINSTANCE_ID, is_shape_id
 
 __all__ = [
+    "RecordQuery",
+    "Records",
     "ancestors",
     "child_ids",
     "children",
@@ -38,7 +41,27 @@ __all__ = [
 _MAX_DEPTH: Final = 10_000
 
 
-def get_shape(store: Store, shape_id: str) -> Record:
+class RecordQuery(Protocol):
+    def exec(self, type_name: str, where: Where = None) -> list[Record]:
+        """The records of a type matching ``where`` (as :meth:`StoreQueries.exec`)."""
+        ...
+
+
+class Records(Protocol):
+    """What reading shapes' geometry needs: a :class:`Store`, or any holder of tldraw records
+    that answers ``get`` and ``query.exec`` as a store does (the views' pictures)."""
+
+    def get(self, record_id: str) -> Record | None:
+        """The record ``record_id``, or None."""
+        ...
+
+    @property
+    def query(self) -> RecordQuery:
+        """Records by type and props."""
+        ...
+
+
+def get_shape(store: Records, shape_id: str) -> Record:
     """The shape ``shape_id``; LookupError if there is none."""
     shape = store.get(shape_id) if is_shape_id(shape_id) else None
     if shape is None:
@@ -77,7 +100,7 @@ def current_page_id(store: Store) -> str:
     return str(pages[0]["id"])
 
 
-def ancestors(store: Store, shape_id: str) -> list[Record]:
+def ancestors(store: Records, shape_id: str) -> list[Record]:
     """The shapes above ``shape_id``, its parent first (not the page).
 
     The chain stops at a parent that is not in the store: concurrent editing can leave a shape
@@ -114,7 +137,7 @@ def _children_by_parent(store: Store) -> dict[str, list[Record]]:
     return {parent: sorted_by_index(kids) for parent, kids in by_parent.items()}
 
 
-def children(store: Store, parent_id: str) -> list[Record]:
+def children(store: Records, parent_id: str) -> list[Record]:
     """The shapes whose parent is ``parent_id`` (a page or shape), in index order."""
     return sorted_by_index(store.query.exec("shape", {"parentId": parent_id}))
 
@@ -154,7 +177,7 @@ def indices_above_top(store: Store, parent_id: str, n: int) -> list[str]:
     return get_indices_between(kids[-1]["index"] if kids else ZERO_INDEX_KEY, None, n)
 
 
-def page_transform(store: Store, shape_id: str) -> Transform:
+def page_transform(store: Records, shape_id: str) -> Transform:
     """The transform from a shape's space to its page's."""
     transform = local_transform(get_shape(store, shape_id))
     for ancestor in ancestors(store, shape_id):

@@ -13,19 +13,24 @@
 //
 // renderSvg is a line-by-line port of tlsync_core/views/render.py and must produce the same
 // text byte for byte (tests/view/test_render_differential.py): change both together. What the
-// renderer takes from the tldraw helpers is ported function by function, named alike: geo
-// outlines and line paths (helpers/geo_paths.py), text layout (helpers/text_layout.py).
+// renderer takes from the tldraw helpers (tlsync_core/tldraw/helpers) is ported function by
+// function, named alike: geo outlines and line paths (geo_paths.py), text layout
+// (text_layout.py), text shapes' boxes and rich text's paragraphs (text.py), draw strokes
+// (freehand.py), the shape tree (tree.py), shapes' geometry and page bounds (shape_geometry.py,
+// query.py's page_bounds), arrows' bodies and labels (arrow_geometry.py); and the page's records
+// as those helpers read them (tlsync_core/views/source.py).
 
-// -- constants: tldraw 5.4.2's default theme and sizes, and the renderer's own -------------------
+// -- constants: tldraw 5.4.2's default theme and sizes, and the renderer's own --------------------
 
 // Handed over as JSON when the module is served (tlsync_core/views/files.py, generated from
 // tlsync_core/tldraw/theme.py and render.py's modules): one copy of every number.
 const TLDRAW = /*CONSTANTS*/ null
 export const { THEME, PALETTE, STROKE_SIZES, FONT_SIZES, FONT_FAMILIES } = TLDRAW
 export const { LABEL_FONT_SIZES, ARROW_LABEL_FONT_SIZES } = TLDRAW
-const { LINE_HEIGHT, LABEL_PADDING, NOTE_SIZE, CHAR_WIDTH, PADDING, EMPTY_BOX, ARC_SAMPLES } = TLDRAW
+const { LINE_HEIGHT, LABEL_PADDING, NOTE_SIZE, CHAR_WIDTH, PADDING, EMPTY_BOX } = TLDRAW
 const { BEZIER_STEPS, ARC_SPACING, ARC_MIN_VERTICES, CLOUD_BUMP_SIZES, BUMP_PROTRUSION } = TLDRAW
-const { SPLINE_TENSION, FONTS } = TLDRAW
+const { SPLINE_TENSION, FONTS, PROP_RULES, ARROW, MIN_TEXT_WIDTH, DOT_SAMPLES } = TLDRAW
+const { MAX_NUMBER } = TLDRAW
 const HEX = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g
 const NOT_ID = /[^A-Za-z0-9_-]/g
@@ -135,19 +140,6 @@ function mul(m, n) {
 
 function apply(m, p) {
 	return [m[0] * p[0] + m[2] * p[1] + m[4], m[1] * p[0] + m[3] * p[1] + m[5]]
-}
-
-function invert(m) {
-	const det = m[0] * m[3] - m[1] * m[2]
-	if (det === 0) return IDENTITY
-	return [
-		m[3] / det,
-		-m[1] / det,
-		-m[2] / det,
-		m[0] / det,
-		(m[2] * m[5] - m[3] * m[4]) / det,
-		(m[1] * m[4] - m[0] * m[5]) / det,
-	]
 }
 
 function localMatrix(shape) {
@@ -326,12 +318,33 @@ function wrap(paragraph, style, fontSize, room) {
 	return lines
 }
 
+// browsers' line height in whole pixels, rounded half to even as Python's round()
+function lineHeight(fontSize) {
+	const value = fontSize * LINE_HEIGHT
+	const rounded = Math.round(value)
+	return rounded - value === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded
+}
+
 function measure(paragraphs, style, fontSize, maxWidth) {
-	// (the views read a measured text's lines only: no box size, no minimum width, words
-	// always break; text_layout.py's measure has them)
+	// (no minimum width, words always break, no overflow flag: the views do not use them)
 	const room = maxWidth === null ? Infinity : maxWidth
 	const texts = paragraphs.length ? paragraphs : ['']
-	return { lines: texts.flatMap((paragraph) => wrap(paragraph, style, fontSize, room)) }
+	const lines = texts.flatMap((paragraph) => wrap(paragraph, style, fontSize, room))
+	const natural = Math.max(...texts.map((p) => textWidth(rstripSpaces(p), style, fontSize)))
+	return { w: Math.min(natural, room), h: lines.length * lineHeight(fontSize), lines }
+}
+
+// tlsync_core/tldraw/helpers/text.py's text_wrap_width and text_box_size
+
+function textWrapWidth(w, autoSize) {
+	return autoSize ? null : Math.max(MIN_TEXT_WIDTH, Math.floor(w))
+}
+
+function textBoxSize(lines, style, fontSize, w, autoSize) {
+	const fixed = textWrapWidth(w, autoSize)
+	const box = measure(lines, style, fontSize, fixed)
+	const width = fixed !== null ? fixed : Math.max(MIN_TEXT_WIDTH, box.w + 1)
+	return [width, Math.max(fontSize, box.h)]
 }
 
 // tlsync_core/views/text.py's wrap (a name of its own here: wrap is text_layout's _wrap)
@@ -449,6 +462,116 @@ export function decodePoints(segment) {
 		if (!(error instanceof RangeError)) throw error
 	}
 	return []
+}
+
+// tlsync_core/tldraw/helpers/freehand.py, function by function (tldraw's draw geometry)
+
+function easeInOutCubic(t) {
+	return t < 0.5 ? 4 * t * t * t : (t - 1) * (2 * t - 2) * (2 * t - 2) + 1
+}
+
+function segmentPoints(points, straight) {
+	if (!straight || points.length < 2) return points
+	const a = points[0]
+	const d = points[1]
+	const dx = d[0] - a[0]
+	const dy = d[1] - a[1]
+	const dist = Math.sqrt(dx * dx + dy * dy)
+	if (dist === 0) return [a]
+	const ux = dx / dist
+	const uy = dy / dist
+	const nudge = Math.min(1, Math.floor(dist / 4))
+	const b = [a[0] + ux * nudge, a[1] + uy * nudge]
+	const c = [d[0] - ux * nudge, d[1] - uy * nudge]
+	const count = Math.max(4, Math.floor(dist / 16))
+	const between = []
+	for (let i = 0; i < count; i++) {
+		const t = easeInOutCubic(i / (count - 1))
+		between.push([b[0] + (c[0] - b[0]) * t, b[1] + (c[1] - b[1]) * t])
+	}
+	return [a, ...between, d]
+}
+
+function modulate(value, low, high, toLow, toHigh) {
+	const result = toLow + ((value - low) / (high - low)) * (toHigh - toLow)
+	return Math.max(Math.min(result, toHigh), toLow)
+}
+
+function strokePoints(raw, sizeValue, streamline, last) {
+	if (!raw.length) return []
+	const t = 0.15 + (1 - streamline) * 0.85
+	const minDist2 = (sizeValue / 3) ** 2
+	const first = raw[0]
+	let start = 1
+	while (start < raw.length) {
+		const dx = raw[start][0] - first[0]
+		const dy = raw[start][1] - first[1]
+		if (dx * dx + dy * dy > minDist2) break
+		start++
+	}
+	let staged = [[first[0], first[1]], ...raw.slice(start).map((p) => [p[0], p[1]])]
+	if (staged.length > 1) {
+		const [lastX, lastY] = staged[staged.length - 1]
+		let j = staged.length - 2
+		while (j >= 0) {
+			const dx = staged[j][0] - lastX
+			const dy = staged[j][1] - lastY
+			if (dx * dx + dy * dy > minDist2) break
+			j--
+		}
+		if (j < staged.length - 2) staged = [...staged.slice(0, j + 1), [lastX, lastY]]
+	}
+	if (streamline > 0) staged.push(staged[staged.length - 1])
+	const points = [staged[0]]
+	let total = 0
+	let [prevX, prevY] = staged[0]
+	const u = 1 - t
+	for (let i = 1; i < staged.length; i++) {
+		const [sx, sy] = staged[i]
+		let x
+		let y
+		if (!t || (last && i === staged.length - 1)) {
+			x = sx
+			y = sy
+		} else {
+			x = sx + (prevX - sx) * u
+			y = sy + (prevY - sy) * u
+		}
+		if (Math.abs(prevX - x) < 0.0001 && Math.abs(prevY - y) < 0.0001) continue
+		total += Math.hypot(x - prevX, y - prevY)
+		if (i < 4 && total < sizeValue) continue
+		points.push([x, y])
+		prevX = x
+		prevY = y
+	}
+	return points
+}
+
+function dotCircle(x, y, radius) {
+	const points = []
+	for (let i = 0; i < DOT_SAMPLES; i++) {
+		points.push([
+			x + radius + radius * Math.cos((TAU * i) / DOT_SAMPLES),
+			y + radius + radius * Math.sin((TAU * i) / DOT_SAMPLES),
+		])
+	}
+	return points
+}
+
+function freehandOutline(raw, { sizeValue, scale, segments, isPen, isComplete, isClosed }) {
+	const width = (sizeValue + 1) * scale
+	if (segments === 1 && raw.length) {
+		const xs = raw.map((p) => p[0])
+		const ys = raw.map((p) => p[1])
+		const spanX = Math.max(...xs) - Math.min(...xs)
+		const spanY = Math.max(...ys) - Math.min(...ys)
+		if (spanX < width * 2 && spanY < width * 2) return [dotCircle(-width, -width, width), true]
+	}
+	const streamline = isPen ? 0.62 : modulate(width, 9, 16, 0.64, 0.74)
+	const points = strokePoints(raw, width, streamline, isComplete || isPen)
+	if (isClosed && points.length > 2) return [points, true]
+	if (points.length === 1) return [dotCircle(-width, -width, width), true]
+	return [points, false]
 }
 
 // -- geometry -------------------------------------------------------------------------------------
@@ -799,69 +922,6 @@ function polygonD(points) {
 	return 'M' + points.map(pt).join(' L') + ' Z'
 }
 
-function flipPoints(points, w, h, flipX, flipY) {
-	if (!flipX && !flipY) return points
-	return points.map((p) => [flipX ? w - p[0] : p[0], flipY ? h - p[1] : p[1]])
-}
-
-function segmentHits(p1, p2, outline) {
-	const hits = []
-	const rx = p2[0] - p1[0]
-	const ry = p2[1] - p1[1]
-	const count = outline.length
-	for (let j = 0; j < count; j++) {
-		const q1 = outline[j]
-		const q2 = outline[(j + 1) % count]
-		const sx = q2[0] - q1[0]
-		const sy = q2[1] - q1[1]
-		const denom = rx * sy - ry * sx
-		if (denom === 0) continue
-		const qx = q1[0] - p1[0]
-		const qy = q1[1] - p1[1]
-		const t = (qx * sy - qy * sx) / denom
-		const u = (qx * ry - qy * rx) / denom
-		if (t >= 0 && t <= 1 && u >= 0 && u <= 1) hits.push(t)
-	}
-	return hits
-}
-
-function lerp(a, b, t) {
-	return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]
-}
-
-function firstCrossing(points, outline) {
-	for (let i = 0; i < points.length - 1; i++) {
-		const hits = segmentHits(points[i], points[i + 1], outline)
-		if (hits.length) return i + Math.min(...hits)
-	}
-	return null
-}
-
-function lastCrossing(points, outline) {
-	for (let i = points.length - 1; i > 0; i--) {
-		const hits = segmentHits(points[i - 1], points[i], outline)
-		if (hits.length) return i - 1 + Math.max(...hits)
-	}
-	return null
-}
-
-function pointAt(points, position) {
-	const i = Math.floor(position)
-	if (i >= points.length - 1) return points[points.length - 1]
-	return lerp(points[i], points[i + 1], position - i)
-}
-
-function subPolyline(points, start, end) {
-	const out = [pointAt(points, start)]
-	let k = Math.floor(start) + 1
-	while (k < end) {
-		out.push(points[k])
-		k += 1
-	}
-	out.push(pointAt(points, end))
-	return out
-}
-
 function polylineLength(points) {
 	let total = 0
 	for (let i = 1; i < points.length; i++) {
@@ -870,23 +930,6 @@ function polylineLength(points) {
 		total += Math.sqrt(dx * dx + dy * dy)
 	}
 	return total
-}
-
-function pointAlong(points, fraction) {
-	const total = polylineLength(points)
-	if (total === 0) return points[0]
-	const target = total * fraction
-	let walked = 0
-	for (let i = 1; i < points.length; i++) {
-		const dx = points[i][0] - points[i - 1][0]
-		const dy = points[i][1] - points[i - 1][1]
-		const seg = Math.sqrt(dx * dx + dy * dy)
-		if (seg > 0 && walked + seg >= target) {
-			return lerp(points[i - 1], points[i], (target - walked) / seg)
-		}
-		walked += seg
-	}
-	return points[points.length - 1]
 }
 
 function unit(dx, dy) {
@@ -973,9 +1016,1010 @@ function pushTo(map, key, value) {
 	map.get(key).push(value)
 }
 
+// -- the records as the helpers read them ---------------------------------------------------------
+
+// tlsync_core/views/source.py: readable and PageSource
+
+// (type_to_string of tlsync_core/store/jsvalue.py, numbers at most MAX_NUMBER in magnitude)
+function jsonKind(value) {
+	if (value === null) return 'null'
+	if (Array.isArray(value)) return 'an array'
+	if (isObj(value)) return 'an object'
+	if (typeof value === 'boolean') return 'a boolean'
+	if (typeof value === 'number') return Math.abs(value) <= MAX_NUMBER ? 'a number' : 'bad'
+	if (typeof value === 'string') return 'a string'
+	return 'undefined'
+}
+
+function readableNumber(value, fallback) {
+	return jsonKind(value) === 'a number' ? value : fallback
+}
+
+function readableProp(value, rule) {
+	const fallback = rule.default
+	if (jsonKind(value) !== jsonKind(fallback)) return fallback
+	if (rule.values !== null && !rule.values.includes(value)) return fallback
+	if (isObj(fallback)) {
+		const point = {}
+		for (const key of Object.keys(fallback)) {
+			point[key] = readableNumber(get(value, key), fallback[key])
+		}
+		return point
+	}
+	return value
+}
+
+function readableRichText(lines) {
+	return {
+		type: 'doc',
+		content: lines.map((line) =>
+			line ? { type: 'paragraph', content: [{ type: 'text', text: line }] } : { type: 'paragraph' }
+		),
+	}
+}
+
+function readableSegments(props) {
+	const segments = get(props, 'segments')
+	const kept = []
+	for (const segment of Array.isArray(segments) ? segments : []) {
+		const path = isObj(segment) ? get(segment, 'path') : undefined
+		if (typeof path === 'string' && decodePoints(segment).length) {
+			const type = get(segment, 'type') === 'straight' ? 'straight' : 'free'
+			kept.push(get(segment, 'dim') === 2 ? { type, path, dim: 2 } : { type, path })
+		}
+	}
+	return kept
+}
+
+function readable(shape, parentId) {
+	const kind = str(get(shape, 'type'), '')
+	const props = obj(get(shape, 'props'))
+	const rules = has(PROP_RULES, kind) ? PROP_RULES[kind] : null
+	let clean
+	if (rules === null) {
+		clean = {
+			w: readableNumber(get(props, 'w'), 100),
+			h: readableNumber(get(props, 'h'), 100),
+		}
+	} else {
+		clean = {}
+		for (const key of Object.keys(rules)) clean[key] = readableProp(get(props, key), rules[key])
+		if (has(rules, 'richText')) clean.richText = readableRichText(shapeLines(props))
+	}
+	if (kind === 'line') {
+		clean.points = {}
+		linePoints(props).forEach((p, i) => {
+			const index = 'a' + String(i).padStart(6, '0')
+			const x = readableNumber(get(p, 'x'), 0)
+			const y = readableNumber(get(p, 'y'), 0)
+			clean.points[`p${i}`] = { id: `p${i}`, index, x, y }
+		})
+	}
+	if (kind === 'draw' || kind === 'highlight') clean.segments = readableSegments(props)
+	return {
+		id: shape.id,
+		typeName: 'shape',
+		type: kind,
+		x: readableNumber(get(shape, 'x'), 0),
+		y: readableNumber(get(shape, 'y'), 0),
+		rotation: readableNumber(get(shape, 'rotation'), 0),
+		parentId,
+		index: str(get(shape, 'index'), ''),
+		props: clean,
+	}
+}
+
+function readableBinding(binding) {
+	const props = obj(get(binding, 'props'))
+	const terminal = get(props, 'terminal')
+	if (get(binding, 'type') !== 'arrow' || (terminal !== 'start' && terminal !== 'end')) return null
+	const anchor = obj(get(props, 'normalizedAnchor'))
+	return {
+		id: binding.id,
+		typeName: 'binding',
+		type: 'arrow',
+		fromId: str(get(binding, 'fromId'), ''),
+		toId: str(get(binding, 'toId'), ''),
+		props: {
+			terminal,
+			normalizedAnchor: {
+				x: readableNumber(get(anchor, 'x'), 0.5),
+				y: readableNumber(get(anchor, 'y'), 0.5),
+			},
+			isPrecise: get(props, 'isPrecise') === true,
+			isExact: get(props, 'isExact') === true,
+		},
+	}
+}
+
+class PageSource {
+	constructor(shapes, children, bindings, pageId) {
+		this.shapes = shapes
+		this.children = children
+		this.bindings = bindings
+		this.pageId = pageId
+		this.readable = new Map()
+		this.query = this
+	}
+
+	get(recordId) {
+		let cached = this.readable.get(recordId)
+		if (cached === undefined && this.shapes.has(recordId)) {
+			const shape = this.shapes.get(recordId)
+			cached = readable(shape, this.parent(shape))
+			this.readable.set(recordId, cached)
+		}
+		return cached === undefined ? null : cached
+	}
+
+	parent(shape) {
+		const parent = str(get(shape, 'parentId'), '')
+		const seen = new Set([shape.id])
+		let current = parent
+		while (this.shapes.has(current)) {
+			if (seen.has(current)) return this.pageId
+			seen.add(current)
+			current = str(get(this.shapes.get(current), 'parentId'), '')
+		}
+		return parent
+	}
+
+	exec(typeName, where) {
+		if (typeName === 'binding') {
+			const found = (this.bindings.get(where.fromId) || []).map(readableBinding)
+			return found.filter((b) => b !== null)
+		}
+		const kids = (this.children.get(where.parentId) || []).map((kid) => this.get(kid.id))
+		return kids.filter((kid) => kid !== null && kid.parentId === where.parentId)
+	}
+}
+
+// -- shapes' geometry -----------------------------------------------------------------------------
+
+// tlsync_core/tldraw/helpers: geometry.py (Transform as {x, y, rotation}, Box as {x, y, w, h}),
+// tree.py, text.py, freehand.py, query.py's page_bounds, shape_geometry.py, function by function
+
+function tApply(t, x, y) {
+	const cos = Math.cos(t.rotation)
+	const sin = Math.sin(t.rotation)
+	return [t.x + x * cos - y * sin, t.y + x * sin + y * cos]
+}
+
+function tThen(t, inner) {
+	const [x, y] = tApply(t, inner.x, inner.y)
+	return { x, y, rotation: t.rotation + inner.rotation }
+}
+
+function tInverse(t) {
+	const [x, y] = tApply({ x: 0, y: 0, rotation: -t.rotation }, -t.x, -t.y)
+	return { x, y, rotation: -t.rotation }
+}
+
+function localTransform(shape) {
+	return { x: shape.x, y: shape.y, rotation: shape.rotation }
+}
+
+function boundingBox(points) {
+	const xs = points.map((p) => p[0])
+	const ys = points.map((p) => p[1])
+	const x = Math.min(...xs)
+	const y = Math.min(...ys)
+	return { x, y, w: Math.max(...xs) - x, h: Math.max(...ys) - y }
+}
+
+function corners(box) {
+	return [
+		[box.x, box.y],
+		[box.x + box.w, box.y],
+		[box.x + box.w, box.y + box.h],
+		[box.x, box.y + box.h],
+	]
+}
+
+function isShapeId(id) {
+	return typeof id === 'string' && id.startsWith('shape:')
+}
+
+function getShape(store, shapeId) {
+	const shape = isShapeId(shapeId) ? store.get(shapeId) : null
+	if (shape === null) throw new Error(`no shape ${shapeId} in the store`)
+	return shape
+}
+
+function ancestors(store, shapeId) {
+	const result = []
+	let parentId = getShape(store, shapeId).parentId
+	while (isShapeId(parentId)) {
+		const parent = store.get(parentId)
+		if (parent === null) break
+		result.push(parent)
+		parentId = parent.parentId
+	}
+	return result
+}
+
+function treeChildren(store, parentId) {
+	return store.query.exec('shape', { parentId }).sort(orderCompare)
+}
+
+function pageTransform(store, shapeId) {
+	let transform = localTransform(getShape(store, shapeId))
+	for (const ancestor of ancestors(store, shapeId)) {
+		transform = tThen(localTransform(ancestor), transform)
+	}
+	return transform
+}
+
+const INLINE = ['text', 'hardBreak']
+
+function isEmpty(rich) {
+	const content = rich.content || []
+	return !content.length || (content.length === 1 && !(content[0].content || []).length)
+}
+
+function paragraphs(rich) {
+	const lines = []
+	const visit = (node) => {
+		const content = node.content || []
+		const inline = content.filter((c) => INLINE.includes(c.type))
+		const blocks = content.filter((c) => !INLINE.includes(c.type))
+		if (inline.length || (!blocks.length && node.type !== undefined && node.type !== 'doc')) {
+			const value = inline.map((c) => (c.type === 'text' ? String(c.text ?? '') : '\n')).join('')
+			lines.push(...value.split('\n'))
+		}
+		for (const child of blocks) visit(child)
+	}
+	visit(rich)
+	return lines.length ? lines : ['']
+}
+
+function textSize(shape) {
+	const props = shape.props
+	const fontSize = size(FONT_SIZES, props.size)
+	return textBoxSize(paragraphs(props.richText), props.font, fontSize, props.w, props.autoSize)
+}
+
+function rawPoints(props) {
+	return props.segments.flatMap((segment) =>
+		segmentPoints(
+			decodePoints(segment).map((q) => [q[0] * props.scaleX, q[1] * props.scaleY]),
+			segment.type === 'straight'
+		)
+	)
+}
+
+function drawOutline(props) {
+	return freehandOutline(rawPoints(props), {
+		sizeValue: STROKE_SIZES[props.size],
+		scale: props.scale,
+		segments: props.segments.length,
+		isPen: props.isPen,
+		isComplete: props.isComplete,
+		isClosed: props.isClosed,
+	})
+}
+
+function part(points, closed, filled, label = false) {
+	return { points, closed, filled, inBounds: true, label }
+}
+
+function rectPart(w, h, filled, x = 0, y = 0) {
+	const points = [
+		[x, y],
+		[x + w, y],
+		[x + w, y + h],
+		[x, y + h],
+	]
+	return part(points, true, filled)
+}
+
+function pointInPolygon(point, polygon) {
+	const [x, y] = point
+	let inside = false
+	const n = polygon.length
+	for (let i = 0; i < n; i++) {
+		const [ax, ay] = polygon[i]
+		const [bx, by] = polygon[(((i - 1) % n) + n) % n]
+		if (ay > y !== by > y && x < ((bx - ax) * (y - ay)) / (by - ay) + ax) inside = !inside
+	}
+	return inside
+}
+
+function edges(points, closed) {
+	const pairs = []
+	for (let i = 1; i < points.length; i++) pairs.push([points[i - 1], points[i]])
+	if (closed && points.length > 2) pairs.push([points[points.length - 1], points[0]])
+	return pairs
+}
+
+function segmentHits(a, b, points, closed) {
+	const hits = []
+	const rx = b[0] - a[0]
+	const ry = b[1] - a[1]
+	for (const [c, d] of edges(points, closed)) {
+		const sx = d[0] - c[0]
+		const sy = d[1] - c[1]
+		const denominator = rx * sy - ry * sx
+		if (denominator === 0) continue
+		const t = ((c[0] - a[0]) * sy - (c[1] - a[1]) * sx) / denominator
+		const u = ((c[0] - a[0]) * ry - (c[1] - a[1]) * rx) / denominator
+		if (t >= 0 && t <= 1 && u >= 0 && u <= 1) hits.push([a[0] + t * rx, a[1] + t * ry])
+	}
+	return hits
+}
+
+function nearestOnEdges(p, points, closed) {
+	let best = points[0]
+	let bestD = Infinity
+	for (const [a, b] of edges(points, closed)) {
+		const dx = b[0] - a[0]
+		const dy = b[1] - a[1]
+		const length2 = dx * dx + dy * dy
+		let t = length2 === 0 ? 0 : ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length2
+		t = Math.max(0, Math.min(1, t))
+		const q = [a[0] + t * dx, a[1] + t * dy]
+		const d = Math.hypot(p[0] - q[0], p[1] - q[1])
+		if (d < bestD) {
+			best = q
+			bestD = d
+		}
+	}
+	return best
+}
+
+function polylinePart(points, closed = false, filled = false) {
+	return part(points.length ? points : [[0, 0]], closed, filled)
+}
+
+function shapeParts(store, shape) {
+	const props = shape.props
+	const kind = shape.type
+	if (kind === 'geo') {
+		const w = Math.max(1, props.w)
+		const h = Math.max(1, props.h + props.growY)
+		const outline = geoVertices(props.geo, w, h, shape.id, props.size, props.scale)
+		const mirrored = outline.map(([x, y]) => [props.flipX ? w - x : x, props.flipY ? h - y : y])
+		return [part(mirrored, true, props.fill !== 'none')]
+	}
+	if (kind === 'note') {
+		return [rectPart(NOTE_SIZE * props.scale, (NOTE_SIZE + props.growY) * props.scale, true)]
+	}
+	if (kind === 'frame') return [rectPart(props.w, props.h, false)]
+	if (kind === 'text') {
+		const [w, h] = textSize(shape)
+		return [rectPart(w * props.scale, h * props.scale, true)]
+	}
+	if (kind === 'line') {
+		const ordered = Object.values(props.points).sort(orderCompare)
+		return [polylinePart(lineVertices(ordered.map((p) => [p.x, p.y]), props.spline))]
+	}
+	if (kind === 'draw') {
+		const [points, closed] = drawOutline(props)
+		const dot = closed && !props.isClosed
+		return [polylinePart(points, closed, dot || (closed && props.fill !== 'none'))]
+	}
+	if (kind === 'highlight') return [polylinePart(rawPoints(props))]
+	if (kind === 'arrow') {
+		const body = arrowBody(store, shape)
+		const label = arrowLabel(store, shape, body)
+		if (label === null) return [polylinePart(body)]
+		const box = rectPart(label.w, label.h, true, label.x, label.y)
+		return [polylinePart(body), { ...box, label: true }]
+	}
+	if (kind === 'group') {
+		const kids = treeChildren(store, shape.id)
+		if (!kids.length) return [rectPart(1, 1, false)]
+		return kids.flatMap((kid) =>
+			shapeParts(store, kid).map((p) => ({
+				...p,
+				points: p.points.map(([x, y]) => tApply(localTransform(kid), x, y)),
+				label: false,
+			}))
+		)
+	}
+	if (has(props, 'w') && has(props, 'h')) return [rectPart(props.w, props.h, true)]
+	return [rectPart(1, 1, false)]
+}
+
+function frameClips(store, shapeId) {
+	const clips = []
+	for (const frame of ancestors(store, shapeId)) {
+		if (frame.type === 'frame') {
+			const transform = pageTransform(store, frame.id)
+			const box = { x: 0, y: 0, w: frame.props.w, h: frame.props.h }
+			clips.push(corners(box).map(([x, y]) => tApply(transform, x, y)))
+		}
+	}
+	return clips
+}
+
+function shapeBounds(store, shape) {
+	const points = shapeParts(store, shape)
+		.filter((p) => p.inBounds)
+		.flatMap((p) => p.points)
+	return points.length ? boundingBox(points) : { x: 0, y: 0, w: 0, h: 0 }
+}
+
+function pageBounds(store, shapeId) {
+	const shape = getShape(store, shapeId)
+	const transform = pageTransform(store, shapeId)
+	const points = shapeParts(store, shape)
+		.filter((p) => p.inBounds)
+		.flatMap((p) => p.points.map(([x, y]) => tApply(transform, x, y)))
+	return boundingBox(points)
+}
+
+// -- arrows ---------------------------------------------------------------------------------------
+
+// tlsync_core/tldraw/helpers/arrow_geometry.py, function by function (tldraw's getArrowInfo)
+
+function endOutline(store, end) {
+	const parts = shapeParts(store, end.shape).filter((p) => !p.label)
+	if (end.shape.type !== 'text' || end.arrowhead) return parts
+	const pad = ARROW.TEXT_ARROW_PADDING * end.shape.props.scale
+	const box = boundingBox(parts.flatMap((p) => p.points))
+	const [left, right] = [box.x - pad, box.x + box.w + pad]
+	const [top, bottom] = [box.y, box.y + box.h]
+	const points = [
+		[left, top],
+		[right, top],
+		[right, bottom],
+		[left, bottom],
+	]
+	return [part(points, true, true)]
+}
+
+function endClosed(store, end) {
+	if (['line', 'draw', 'highlight'].includes(end.shape.type)) {
+		return shapeParts(store, end.shape).every((p) => p.closed)
+	}
+	return true
+}
+
+function boxContains(a, b) {
+	return a.x < b.x && a.y < b.y && b.x + b.w < a.x + a.w && b.y + b.h < a.y + a.h
+}
+
+function relationship(store, start, end) {
+	if (start === null || end === null) return 'safe'
+	if (start.id === end.id) return 'double-bound'
+	const startBox = pageBounds(store, start.id)
+	const endBox = pageBounds(store, end.id)
+	if (boxContains(startBox, endBox)) return 'start-contains-end'
+	if (boxContains(endBox, startBox)) return 'end-contains-start'
+	return 'safe'
+}
+
+function boundTargets(store, arrow) {
+	const result = {}
+	for (const binding of store.query.exec('binding', { fromId: arrow.id })) {
+		const target = store.get(binding.toId)
+		if (binding.type === 'arrow' && target !== null) {
+			result[binding.props.terminal] = [binding, target]
+		}
+	}
+	return result
+}
+
+function arrowEnd(store, arrow, terminal, bound, precise) {
+	if (bound === undefined) {
+		const point = arrow.props[terminal]
+		const handle = [point.x, point.y]
+		return { handle, shape: null, exact: false, toTarget: null, didIntersect: false, arrowhead: true }
+	}
+	const [binding, target] = bound
+	const head = arrow.props[terminal === 'start' ? 'arrowheadStart' : 'arrowheadEnd']
+	let anchor = binding.props.normalizedAnchor
+	if (!(binding.props.isPrecise || precise)) anchor = { x: 0.5, y: 0.5 }
+	const nx = Math.min(1, Math.max(0, anchor.x))
+	const ny = Math.min(1, Math.max(0, anchor.y))
+	const box = shapeBounds(store, target)
+	const targetPage = pageTransform(store, target.id)
+	const arrowPage = pageTransform(store, arrow.id)
+	const onPage = tApply(targetPage, box.x + nx * box.w, box.y + ny * box.h)
+	const handle = tApply(tInverse(arrowPage), onPage[0], onPage[1])
+	const toTarget = tThen(tInverse(targetPage), arrowPage)
+	const exact = binding.props.isExact
+	return { handle, shape: target, exact, toTarget, didIntersect: false, arrowhead: head !== 'none' }
+}
+
+function same(p, q) {
+	return Math.abs(p[0] - q[0]) < 0.0001 && Math.abs(p[1] - q[1]) < 0.0001
+}
+
+function unitOf(dx, dy) {
+	const length = Math.hypot(dx, dy)
+	return length ? [dx / length, dy / length] : [dx, dy]
+}
+
+function headOffset(arrow, end) {
+	const sizeName = end.shape.props.size
+	const known = typeof sizeName === 'string' && has(STROKE_SIZES, sizeName)
+	const shapeStroke = known ? STROKE_SIZES[sizeName] : 0
+	return STROKE_SIZES[arrow.props.size] / 2 + shapeStroke / 2
+}
+
+function nearestTo(points, origin) {
+	let best = null
+	let bestD = Infinity
+	for (const p of points) {
+		const d = (p[0] - origin[0]) ** 2 + (p[1] - origin[1]) ** 2
+		if (d < bestD) {
+			best = p
+			bestD = d
+		}
+	}
+	return best
+}
+
+function clampToFrames(store, arrow, end, point) {
+	if (end.shape === null) return point
+	const toPage = pageTransform(store, arrow.id)
+	const pagePoint = tApply(toPage, point[0], point[1])
+	for (const clip of frameClips(store, end.shape.id)) {
+		if (pointInPolygon(pagePoint, clip)) continue
+		const anchor = tApply(toPage, end.handle[0], end.handle[1])
+		const [ux, uy] = unitOf(anchor[0] - pagePoint[0], anchor[1] - pagePoint[1])
+		const extended = [anchor[0] + ux, anchor[1] + uy]
+		const hits = segmentHits(extended, pagePoint, clip, true)
+		if (hits.length) {
+			const closest = nearestTo(hits, pagePoint)
+			return tApply(tInverse(toPage), closest[0], closest[1])
+		}
+		return point
+	}
+	return point
+}
+
+function meetOutline(store, end, opposite, point) {
+	if (end.shape === null || end.exact || end.toTarget === null) return null
+	const from = tApply(end.toTarget, opposite[0], opposite[1])
+	const to = tApply(end.toTarget, point[0], point[1])
+	const parts = endOutline(store, end)
+	const hits = parts.flatMap((p) => segmentHits(from, to, p.points, p.closed))
+	let meet
+	if (hits.length) {
+		meet = nearestTo(hits, from)
+	} else {
+		const nearest = parts.map((p) => nearestOnEdges(to, p.points, p.closed))
+		meet = nearest[0]
+		let bestD = Math.hypot(meet[0] - to[0], meet[1] - to[1])
+		for (const q of nearest.slice(1)) {
+			const d = Math.hypot(q[0] - to[0], q[1] - to[1])
+			if (d < bestD) {
+				meet = q
+				bestD = d
+			}
+		}
+		if (bestD >= 1) return null
+	}
+	end.didIntersect = true
+	return tApply(tInverse(end.toTarget), meet[0], meet[1])
+}
+
+function straightBody(store, arrow, start, end, relation) {
+	const props = arrow.props
+	const scale = props.scale
+	const shortest = ARROW.MIN_ARROW_LENGTH * scale
+	let a = start.handle
+	let b = end.handle
+	if (same(a, b)) return [a, b]
+	const uAB = unitOf(b[0] - a[0], b[1] - a[1])
+	b = meetOutline(store, end, start.handle, b) ?? b
+	a = meetOutline(store, start, end.handle, a) ?? a
+	b = clampToFrames(store, arrow, end, b)
+	a = clampToFrames(store, arrow, start, a)
+	const both = start.shape !== null && end.shape !== null
+	const selfBound = both && start.shape.id === end.shape.id
+	if (relation === 'safe' && both && !selfBound && !start.exact && !end.exact) {
+		if (end.didIntersect && !start.didIntersect) {
+			if (endClosed(store, start)) a = [b[0] + uAB[0] * shortest, b[1] + uAB[1] * shortest]
+		} else if (!end.didIntersect && endClosed(store, end)) {
+			b = [a[0] - uAB[0] * shortest, a[1] - uAB[1] * shortest]
+		}
+	}
+	const u = unitOf(b[0] - a[0], b[1] - a[1])
+	const flip = same(u, uAB) ? 1 : -1
+	let offsetA = 0
+	let offsetB = 0
+	let minLength = shortest
+	if (!selfBound) {
+		const startHead = start.shape !== null && props.arrowheadStart !== 'none' && !start.exact
+		const endHead = end.shape !== null && props.arrowheadEnd !== 'none' && !end.exact
+		if (relation !== 'start-contains-end' && startHead) {
+			const stroke = headOffset(arrow, start)
+			offsetA = (ARROW.BOUND_ARROW_OFFSET + stroke) * scale
+			minLength += stroke * scale
+		}
+		if (relation !== 'end-contains-start' && endHead) {
+			const stroke = headOffset(arrow, end)
+			offsetB = (ARROW.BOUND_ARROW_OFFSET + stroke) * scale
+			minLength += stroke * scale
+		}
+	}
+	const ta = [a[0] + u[0] * offsetA * flip, a[1] + u[1] * offsetA * flip]
+	const tb = [b[0] - u[0] * offsetB * flip, b[1] - u[1] * offsetB * flip]
+	if (Math.hypot(ta[0] - tb[0], ta[1] - tb[1]) < minLength) {
+		if (offsetA && offsetB) {
+			offsetA *= -1.5
+			offsetB *= -1.5
+		} else if (offsetA) {
+			offsetA = -offsetA
+		} else if (offsetB) {
+			offsetB = -offsetB
+		}
+	}
+	a = [a[0] + u[0] * offsetA * flip, a[1] + u[1] * offsetA * flip]
+	b = [b[0] - u[0] * offsetB * flip, b[1] - u[1] * offsetB * flip]
+	if (flip < 0 && both) b = [a[0] - u[0] * shortest, a[1] - u[1] * shortest]
+	return [a, b]
+}
+
+function angleOf(center, point) {
+	return Math.atan2(point[1] - center[1], point[0] - center[0])
+}
+
+function canonical(angle) {
+	const mod = angle % TAU
+	return mod !== 0 && mod < 0 ? mod + TAU : mod
+}
+
+function clockwise(a0, a1) {
+	a0 = canonical(a0)
+	a1 = canonical(a1)
+	if (a0 > a1) a1 += TAU
+	return a1 - a0
+}
+
+function counterClockwise(a0, a1) {
+	return TAU - clockwise(a0, a1)
+}
+
+function onCircle(center, radius, angle) {
+	return [center[0] + Math.cos(angle) * radius, center[1] + Math.sin(angle) * radius]
+}
+
+function arcInfo(a, b, c) {
+	const center = circleCenter(a, b, c) ?? [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]
+	const radius = Math.hypot(center[0] - a[0], center[1] - a[1])
+	const sweep = (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]) < 0 ? 1 : 0
+	const ab = Math.hypot(a[0] - b[0], a[1] - b[1])
+	const bc = Math.hypot(b[0] - c[0], b[1] - c[1])
+	const ca = Math.hypot(c[0] - a[0], c[1] - a[1])
+	const cosine = bc && ca ? (bc * bc + ca * ca - ab * ab) / (2 * bc * ca) : NaN
+	const theta = cosine >= -1 && cosine <= 1 ? Math.acos(cosine) * 2 : NaN
+	const arcSize = (TAU - theta) * (sweep ? 1 : -1)
+	const largeArc = Math.PI > theta ? 1 : 0
+	return { center, radius, size: arcSize, length: arcSize * radius, largeArc, sweep }
+}
+
+function circleHits(center, radius, p) {
+	const hits = []
+	for (const [a, b] of edges(p.points, p.closed)) {
+		const dx = b[0] - a[0]
+		const dy = b[1] - a[1]
+		const ox = a[0] - center[0]
+		const oy = a[1] - center[1]
+		const qa = dx * dx + dy * dy
+		const qb = 2 * (dx * ox + dy * oy)
+		const qc = ox * ox + oy * oy - radius * radius
+		const determinant = qb * qb - 4 * qa * qc
+		if (determinant <= 0 || qa === 0) continue
+		const root = Math.sqrt(determinant)
+		for (const t of [(-qb + root) / (2 * qa), (-qb - root) / (2 * qa)]) {
+			if (t >= 0 && t <= 1) hits.push([a[0] + dx * t, a[1] + dy * t])
+		}
+	}
+	return hits
+}
+
+function minBy(items, key) {
+	let best = null
+	let bestKey = Infinity
+	for (const item of items) {
+		const k = key(item)
+		if (best === null || k < bestKey) {
+			best = item
+			bestKey = k
+		}
+	}
+	return best
+}
+
+function arcMeet(store, end, arc, { a, b, share, isClockwise }) {
+	const dist = isClockwise ? clockwise : counterClockwise
+	const localA = tApply(end.toTarget, a[0], a[1])
+	const localB = tApply(end.toTarget, b[0], b[1])
+	const center = tApply(end.toTarget, arc.center[0], arc.center[1])
+	const parts = endOutline(store, end)
+	let hits = parts.flatMap((p) => circleHits(center, arc.radius, p))
+	let point = null
+	if (hits.length) {
+		const toA = angleOf(center, localA)
+		const toB = angleOf(center, localB)
+		const span = dist(toA, toB)
+		hits = hits.filter((h) => dist(toA, angleOf(center, h)) <= span)
+		const closed = endClosed(store, end)
+		if (hits.length) {
+			const target = span * share
+			point = closed
+				? minBy(hits, (h) => Math.abs(dist(toA, angleOf(center, h)) - target))
+				: minBy(hits, (h) => dist(toA, angleOf(center, h)))
+		}
+	}
+	if (point === null) {
+		if (endClosed(store, end)) {
+			const near = share < 0.5 ? localA : localB
+			const nearest = minBy(
+				parts.map((p) => nearestOnEdges(near, p.points, p.closed)),
+				(q) => Math.hypot(q[0] - near[0], q[1] - near[1])
+			)
+			if (Math.hypot(nearest[0] - near[0], nearest[1] - near[1]) < 1) point = nearest
+		} else {
+			point = share < 0.5 ? localA : localB
+		}
+	}
+	if (point === null) return null
+	end.didIntersect = true
+	return tApply(tInverse(end.toTarget), point[0], point[1])
+}
+
+function along(arc, angle, turn) {
+	return onCircle(arc.center, arc.radius, angle + turn)
+}
+
+function bentBody(store, arrow, start, end, relation) {
+	const props = arrow.props
+	const scale = props.scale
+	const bend = props.bend
+	const a = start.handle
+	const b = end.handle
+	const [ux, uy] = unitOf(b[0] - a[0], b[1] - a[1])
+	const c = [(a[0] + b[0]) / 2 - uy * bend, (a[1] + b[1]) / 2 + ux * bend]
+	if (same(a, b)) return [a, b]
+	const isClockwise = bend < 0
+	const dist = isClockwise ? clockwise : counterClockwise
+	const handle = arcInfo(a, b, c)
+	const handleA = angleOf(handle.center, a)
+	const handleB = angleOf(handle.center, b)
+	const handleSpan = dist(handleA, handleB)
+	if (!handle.length || !handle.size || !Number.isFinite(handle.length)) return null
+	let [tempA, tempB, tempC] = [a, b, c]
+	let offsetA = 0
+	let offsetB = 0
+	let minLength = ARROW.MIN_ARROW_LENGTH * scale
+	for (const [end_, isStart] of [
+		[start, true],
+		[end, false],
+	]) {
+		if (end_.shape === null || end_.exact) continue
+		const share = isStart ? 0.25 : 0.75
+		const met = arcMeet(store, end_, handle, { a: tempA, b: tempB, share, isClockwise })
+		if (met === null) continue
+		if (isStart) tempA = met
+		else tempB = met
+		const head = props[isStart ? 'arrowheadStart' : 'arrowheadEnd']
+		if (head !== 'none') {
+			const stroke = headOffset(arrow, end_)
+			if (isStart) offsetA = (ARROW.BOUND_ARROW_OFFSET + stroke) * scale
+			else offsetB = (ARROW.BOUND_ARROW_OFFSET + stroke) * scale
+			minLength += stroke * scale
+		}
+	}
+	tempA = clampToFrames(store, arrow, start, tempA)
+	tempB = clampToFrames(store, arrow, end, tempB)
+	let angleA = angleOf(handle.center, tempA)
+	let angleB = angleOf(handle.center, tempB)
+	let span = dist(angleA, angleB)
+	let length = span * handle.radius
+	const turn = isClockwise ? 1 : -1
+	const ta = offsetA ? along(handle, angleA, ((span * offsetA) / length) * turn) : tempA
+	const tb = offsetB ? along(handle, angleB, ((-span * offsetB) / length) * turn) : tempB
+	if (Math.hypot(ta[0] - tb[0], ta[1] - tb[1]) < minLength) {
+		if (offsetA && offsetB) {
+			offsetA *= -1.5
+			offsetB *= -1.5
+		} else if (offsetA) {
+			offsetA *= -2
+		} else if (offsetB) {
+			offsetB *= -2
+		}
+		offsetA = Math.max(offsetA, 0.1 - dist(handleA, angleA) * handle.radius)
+		offsetB = Math.max(offsetB, 0.1 - dist(angleB, handleB) * handle.radius)
+	}
+	if (offsetA) tempA = along(handle, angleA, ((span * offsetA) / length) * turn)
+	if (offsetB) tempB = along(handle, angleB, ((-span * offsetB) / length) * turn)
+	if (start.shape !== null && end.shape !== null && !start.exact && !end.exact) {
+		angleA = angleOf(handle.center, tempA)
+		angleB = angleOf(handle.center, tempB)
+		span = dist(angleA, angleB)
+		length = span * handle.radius
+		if (relation === 'double-bound' && length < 30) {
+			;[tempA, tempB, tempC] = [a, b, c]
+		} else if (relation === 'safe') {
+			if (!start.didIntersect) tempA = a
+			if (!end.didIntersect || dist(handleA, angleA) > dist(handleA, angleB)) {
+				const share = length ? Math.min(0.9, (ARROW.MIN_ARROW_LENGTH * scale) / length) : 0.9
+				tempB = onCircle(handle.center, handle.radius, angleA + span * share * turn)
+			}
+		}
+	}
+	;[tempA, tempB, tempC] = placeMiddle(handle, tempA, tempB, handleSpan, isClockwise)
+	if (tempA[0] === tempB[0] && tempA[1] === tempB[1]) {
+		tempA = [tempC[0] + 1, tempC[1] + 1]
+		tempB = [tempC[0] - 1, tempC[1] - 1]
+	}
+	return arcVertices(arcInfo(tempA, tempB, tempC), tempA, tempB)
+}
+
+function placeMiddle(handle, a, b, originalSpan, isClockwise) {
+	const angleA = angleOf(handle.center, a)
+	const angleB = angleOf(handle.center, b)
+	let span = clockwise(angleA, angleB)
+	if (!isClockwise) span = TAU - span
+	let c = onCircle(handle.center, handle.radius, angleA + span * 0.5 * (isClockwise ? 1 : -1))
+	if (span > originalSpan) {
+		const [cx, cy] = handle.center
+		c = [2 * cx - c[0], 2 * cy - c[1]]
+		;[a, b] = [b, a]
+	}
+	return [a, b, c]
+}
+
+function arcVertices(arc, a, b) {
+	const start = angleOf(arc.center, a)
+	const finish = angleOf(arc.center, b)
+	const turn = (finish - start) % TAU
+	let measure = ((2 * turn) % TAU) - turn
+	if (arc.largeArc) measure = (TAU - Math.abs(measure)) * (arc.sweep ? 1 : -1)
+	const spaced = Math.ceil(Math.abs(measure * arc.radius) / ARROW.ARC_BODY_SPACING)
+	const count = Math.max(ARROW.ARC_BODY_MIN_SEGMENTS, spaced)
+	const points = []
+	for (let i = 0; i <= count; i++) {
+		points.push(onCircle(arc.center, arc.radius, start + (i / count) * measure))
+	}
+	return points
+}
+
+function arrowBody(store, arrow) {
+	const bound = boundTargets(store, arrow)
+	const startShape = bound.start ? bound.start[1] : null
+	const endShape = bound.end ? bound.end[1] : null
+	const relation = relationship(store, startShape, endShape)
+	const startPrecise = ['double-bound', 'start-contains-end'].includes(relation)
+	const endPrecise = ['double-bound', 'end-contains-start'].includes(relation)
+	const start = arrowEnd(store, arrow, 'start', bound.start, startPrecise)
+	const end = arrowEnd(store, arrow, 'end', bound.end, endPrecise)
+	const props = arrow.props
+	const straight = Math.abs(props.bend) < ARROW.MIN_BEND * props.scale
+	const tooBig = Math.abs(props.bend) > Math.abs(props.bend * ARROW.WAY_TOO_BIG_BEND * props.scale)
+	if (props.kind === 'arc' && !straight && !tooBig) {
+		const body = bentBody(store, arrow, start, end, relation)
+		if (body !== null) return body
+		start.didIntersect = false
+		end.didIntersect = false
+	}
+	return straightBody(store, arrow, start, end, relation)
+}
+
+function bodyLength(points) {
+	let total = 0
+	for (let i = 1; i < points.length; i++) {
+		total += Math.hypot(points[i][0] - points[i - 1][0], points[i][1] - points[i - 1][1])
+	}
+	return total
+}
+
+function interpolate(points, t) {
+	let target = bodyLength(points) * t
+	for (let i = 1; i < points.length; i++) {
+		const [p, q] = [points[i - 1], points[i]]
+		const step = Math.hypot(q[0] - p[0], q[1] - p[1])
+		if (step && target <= step) {
+			return [p[0] + ((q[0] - p[0]) * target) / step, p[1] + ((q[1] - p[1]) * target) / step]
+		}
+		target -= step
+	}
+	return points[points.length - 1]
+}
+
+function uninterpolate(points, point) {
+	const total = bodyLength(points) || 1
+	let best = 0
+	let bestD = Infinity
+	let walked = 0
+	for (let i = 1; i < points.length; i++) {
+		const [p, q] = [points[i - 1], points[i]]
+		const step = Math.hypot(q[0] - p[0], q[1] - p[1])
+		let t = 0
+		if (step) {
+			t = ((point[0] - p[0]) * (q[0] - p[0]) + (point[1] - p[1]) * (q[1] - p[1])) / step ** 2
+			t = Math.max(0, Math.min(1, t))
+		}
+		const d = Math.hypot(p[0] + (q[0] - p[0]) * t - point[0], p[1] + (q[1] - p[1]) * t - point[1])
+		if (d < bestD) {
+			best = (walked + step * t) / total
+			bestD = d
+		}
+		walked += step
+	}
+	return best
+}
+
+function labelSize(arrow, body) {
+	const props = arrow.props
+	const rich = props.richText
+	const lines = isEmpty(rich) ? ['i'] : paragraphs(rich)
+	const fontSize = size(ARROW_LABEL_FONT_SIZES, props.size) * props.scale
+	const box = measure(lines, props.font, fontSize, null)
+	let width = box.w
+	let height = box.h
+	const extent = boundingBox(body)
+	let squeeze = null
+	if (extent.w > extent.h) {
+		const margin = ARROW.LABEL_MARGIN
+		squeeze = Math.max(Math.min(box.w, margin), Math.min(extent.w - margin, box.w))
+	} else if (box.w > 16 * fontSize) {
+		squeeze = 16 * fontSize
+	}
+	if (squeeze !== null) {
+		const squeezed = measure(lines, props.font, fontSize, squeeze)
+		width = squeezed.w
+		height = squeezed.h
+	}
+	const padding = ARROW.ARROW_LABEL_PADDING * 2 * props.scale
+	return [width + padding, height + padding]
+}
+
+function boxAt(center, [w, h]) {
+	return { x: center[0] - w / 2, y: center[1] - h / 2, w, h }
+}
+
+function furthestCrossing(body, box, origin) {
+	const crossings = []
+	for (let i = 1; i < body.length; i++) {
+		crossings.push(...segmentHits(body[i - 1], body[i], corners(box), true))
+	}
+	if (!crossings.length) return null
+	let best = null
+	let bestD = -Infinity
+	for (const h of crossings) {
+		const d = (h[0] - origin[0]) ** 2 + (h[1] - origin[1]) ** 2
+		if (d > bestD) {
+			best = h
+			bestD = d
+		}
+	}
+	return best
+}
+
+function arrowLabel(store, arrow, body) {
+	const props = arrow.props
+	const length = bodyLength(body)
+	if (isEmpty(props.richText) || length === 0) return null
+	const labelBox = labelSize(arrow, body)
+	const stroke = STROKE_SIZES[props.size]
+	const bonus = stroke >= STROKE_SIZES.xl ? 20 : 0
+	const padding = (ARROW.LABEL_TO_ARROW + (stroke - STROKE_SIZES.s) * 2 + bonus) * props.scale
+	const relative = padding / length
+	const first = furthestCrossing(body, boxAt(interpolate(body, relative), labelBox), body[0])
+	const lastBox = boxAt(interpolate(body, 1 - relative), labelBox)
+	const last = furthestCrossing(body, lastBox, body[body.length - 1])
+	let low = first !== null ? uninterpolate(body, first) : 0.5
+	let high = last !== null ? uninterpolate(body, last) : 0.5
+	if (low > high) {
+		low = 0.5
+		high = 0.5
+	}
+	const bound = boundTargets(store, arrow)
+	if (props.arrowheadStart === 'none' && !bound.start) low = 0
+	if (props.arrowheadEnd === 'none' && !bound.end) high = 1
+	const position = Math.min(Math.max(props.labelPosition, low), high)
+	return boxAt(interpolate(body, position), labelBox)
+}
+
 class Renderer {
 	constructor(records, pageId, idPrefix) {
-		this.records = records
 		this.prefix = idPrefix
 		this.shapes = new Map()
 		this.children = new Map()
@@ -986,7 +2030,7 @@ class Renderer {
 		for (const recordId of Object.keys(records).sort(compareStrings)) {
 			const record = records[recordId]
 			const kind = get(record, 'typeName')
-			if (kind === 'shape') {
+			if (kind === 'shape' && recordId.startsWith('shape:')) {
 				this.shapes.set(recordId, record)
 				pushTo(this.children, str(get(record, 'parentId'), ''), record)
 			} else if (kind === 'binding') {
@@ -1011,32 +2055,14 @@ class Renderer {
 			}
 		}
 		this.pageId = pageId
-		this.matrices = new Map()
+		this.source = new PageSource(this.shapes, this.children, this.bindings, pageId)
 		this.points = []
 		this.patterns = new Set()
 	}
 
 	// geometry of any shape
 
-	pageMatrix(shapeId) {
-		const cached = this.matrices.get(shapeId)
-		if (cached !== undefined) return cached
-		const chain = []
-		const seen = new Set()
-		let current = shapeId
-		while (current !== null && this.shapes.has(current) && !seen.has(current)) {
-			seen.add(current)
-			const shape = this.shapes.get(current)
-			chain.push(shape)
-			current = str(get(shape, 'parentId'), '') || null
-		}
-		let m = IDENTITY
-		for (const shape of chain.reverse()) m = mul(m, localMatrix(shape))
-		this.matrices.set(shapeId, m)
-		return m
-	}
-
-	localBox(shape, depth = 0) {
+	localBox(shape) {
 		const kind = get(shape, 'type')
 		const props = obj(get(shape, 'props'))
 		const scale = num(get(props, 'scale'), 1)
@@ -1047,48 +2073,17 @@ class Renderer {
 		if (kind === 'note') {
 			return [0, 0, NOTE_SIZE * scale, (NOTE_SIZE + num(get(props, 'growY'), 0)) * scale]
 		}
-		if (kind === 'text') return [0, 0, num(get(props, 'w'), 8) * scale, this.textHeight(props)]
-		if (kind === 'line' || kind === 'draw' || kind === 'highlight' || kind === 'arrow') {
-			const box = boundsOf(this.localPoints(shape))
-			return box !== null ? box : [0, 0, 1, 1]
-		}
-		if (kind === 'group') {
-			const points = []
-			if (depth < 32) {
-				for (const child of this.children.get(shape.id) || []) {
-					const m = localMatrix(child)
-					for (const p of boxPoints(this.localBox(child, depth + 1))) {
-						points.push(apply(m, p))
-					}
-				}
-			}
-			const box = boundsOf(points)
-			return box !== null ? box : [0, 0, 1, 1]
+		if (kind === 'text') {
+			const [w, h] = textBoxSize(
+				shapeLines(props),
+				str(get(props, 'font'), 'draw'),
+				size(FONT_SIZES, get(props, 'size')),
+				num(get(props, 'w'), 8),
+				get(props, 'autoSize') !== false
+			)
+			return [0, 0, w * scale, h * scale]
 		}
 		return [0, 0, num(get(props, 'w'), 100), num(get(props, 'h'), 100)]
-	}
-
-	localPoints(shape) {
-		const kind = get(shape, 'type')
-		const props = obj(get(shape, 'props'))
-		if (kind === 'line') {
-			const points = linePoints(props).map((p) => [num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
-			return lineVertices(points, str(get(props, 'spline'), 'line'))
-		}
-		if (kind === 'draw' || kind === 'highlight') {
-			const sx = num(get(props, 'scaleX'), 1)
-			const sy = num(get(props, 'scaleY'), 1)
-			return drawPoints(props).map((p) => [p[0] * sx, p[1] * sy])
-		}
-		if (kind === 'arrow') {
-			const start = obj(get(props, 'start'))
-			const end = obj(get(props, 'end'))
-			return [
-				[num(get(start, 'x'), 0), num(get(start, 'y'), 0)],
-				[num(get(end, 'x'), 0), num(get(end, 'y'), 0)],
-			]
-		}
-		return boxPoints(this.localBox(shape))
 	}
 
 	geoVertices(shape) {
@@ -1100,27 +2095,21 @@ class Renderer {
 		return geoVertices(geo, box[2], box[3], str(get(shape, 'id'), ''), sizeName, scale)
 	}
 
-	outline(shape) {
-		const props = obj(get(shape, 'props'))
-		if (get(shape, 'type') === 'geo') {
-			const box = this.localBox(shape)
-			const points = this.geoVertices(shape)
-			const flipX = get(props, 'flipX') === true
-			return flipPoints(points, box[2], box[3], flipX, get(props, 'flipY') === true)
-		}
-		return boxPoints(this.localBox(shape))
-	}
-
-	textHeight(props) {
-		const fontSize = size(FONT_SIZES, get(props, 'size')) * num(get(props, 'scale'), 1)
-		const lines = this.textLines(props)
-		return Math.max(1, lines.length) * fontSize * LINE_HEIGHT
+	drawStroke(props) {
+		const segments = get(props, 'segments')
+		return freehandOutline(drawPoints(props), {
+			sizeValue: size(STROKE_SIZES, get(props, 'size')),
+			scale: num(get(props, 'scale'), 1),
+			segments: Array.isArray(segments) ? segments.length : 0,
+			isPen: get(props, 'isPen') === true,
+			isComplete: get(props, 'isComplete') === true,
+			isClosed: get(props, 'isClosed') === true,
+		})
 	}
 
 	textLines(props) {
-		const scale = num(get(props, 'scale'), 1)
-		const fontSize = size(FONT_SIZES, get(props, 'size')) * scale
-		const width = get(props, 'autoSize') !== false ? null : num(get(props, 'w'), 8) * scale
+		const width = textWrapWidth(num(get(props, 'w'), 8), get(props, 'autoSize') !== false)
+		const fontSize = size(FONT_SIZES, get(props, 'size'))
 		return wrapLines(shapeLines(props), get(props, 'font'), fontSize, width)
 	}
 
@@ -1197,7 +2186,6 @@ class Renderer {
 	shape(shape, parent, depth) {
 		if (depth > 32) return ''
 		const m = mul(parent, localMatrix(shape))
-		this.matrices.set(shape.id, m)
 		const kind = str(get(shape, 'type'), '')
 		const opacity = num(get(shape, 'opacity'), 1)
 		let head =
@@ -1317,14 +2305,15 @@ class Renderer {
 			` height="${fmt(h)}" rx="${fmt(2 * scale)}" fill="#000000" fill-opacity="0.1"/>` +
 			`<rect class="tl-note" width="${fmt(w)}" height="${fmt(h)}" rx="${fmt(2 * scale)}"` +
 			` fill="${color(colorName, 'noteFill')}"/>`
-		const adjustment = num(get(props, 'fontSizeAdjustment'), 0)
-		const base = adjustment > 0 ? adjustment : size(LABEL_FONT_SIZES, get(props, 'size'))
+		// fontSizeAdjustment: the ratio tldraw shrank the label's font by to fit (null: 1)
+		const adjustment = num(get(props, 'fontSizeAdjustment'), 1)
+		const fontSize = size(LABEL_FONT_SIZES, get(props, 'size')) * (adjustment > 0 ? adjustment : 1)
 		const labelColor = get(props, 'labelColor')
 		const fill =
 			labelColor === undefined || labelColor === null || labelColor === 'black'
 				? color(colorName, 'noteText')
 				: color(labelColor, 'solid')
-		return out + this.label(props, { w, h, fontSize: base * scale, fill, scale })
+		return out + this.label(props, { w, h, fontSize: fontSize * scale, fill, scale })
 	}
 
 	frame(shape, props, m, children) {
@@ -1353,7 +2342,8 @@ class Renderer {
 	}
 
 	line(shape, props, m) {
-		const points = this.localPoints(shape)
+		const handles = linePoints(props).map((p) => [num(get(p, 'x'), 0), num(get(p, 'y'), 0)])
+		const points = lineVertices(handles, str(get(props, 'spline'), 'line'))
 		this.extend(m, points)
 		const sw = size(STROKE_SIZES, get(props, 'size')) * num(get(props, 'scale'), 1)
 		const d = lineD(points)
@@ -1362,22 +2352,19 @@ class Renderer {
 	}
 
 	draw(shape, props, m) {
-		const points = this.localPoints(shape)
+		const [points, closed] = this.drawStroke(props)
 		this.extend(m, points)
 		const colorName = get(props, 'color')
-		let d = smoothD(points)
+		const d = lineD(points) + (closed ? ' Z' : '')
 		const sw = size(STROKE_SIZES, get(props, 'size')) * num(get(props, 'scale'), 1)
 		let fill = 'none'
-		if (get(props, 'isClosed') === true && points.length > 2) {
-			fill = this.fill(colorName, get(props, 'fill'))
-			if (fill !== 'none') d += ' Z'
-		}
+		if (get(props, 'isClosed') === true && closed) fill = this.fill(colorName, get(props, 'fill'))
 		const stroke = strokeAttrs(color(colorName, 'solid'), sw, get(props, 'dash'))
 		return `<path class="tl-draw" d="${d}" fill="${fill}"${stroke}/>`
 	}
 
 	highlight(shape, props, m) {
-		const points = this.localPoints(shape)
+		const points = drawPoints(props)
 		this.extend(m, points)
 		const sw = size(FONT_SIZES, get(props, 'size')) * 1.12 * num(get(props, 'scale'), 1)
 		return (
@@ -1423,145 +2410,49 @@ class Renderer {
 
 	// arrows
 
-	terminal(arrow, name, point, m) {
-		for (const binding of this.bindings.get(arrow.id) || []) {
-			const props = obj(get(binding, 'props'))
-			if (get(binding, 'type') !== 'arrow' || get(props, 'terminal') !== name) continue
-			const target = this.shapes.get(str(get(binding, 'toId'), ''))
-			if (target === undefined || target.id === arrow.id) continue
-			const box = this.localBox(target)
-			let local
-			if (get(props, 'isPrecise') === true) {
-				const anchor = obj(get(props, 'normalizedAnchor'))
-				local = [
-					box[0] + (box[2] - box[0]) * num(get(anchor, 'x'), 0.5),
-					box[1] + (box[3] - box[1]) * num(get(anchor, 'y'), 0.5),
-				]
-			} else {
-				local = [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]
-			}
-			const toArrow = mul(invert(m), this.pageMatrix(target.id))
-			const outline = this.outline(target).map((p) => apply(toArrow, p))
-			return [apply(toArrow, local), outline, get(props, 'isExact') === true]
-		}
-		return [point, null, false]
-	}
-
 	arrow(shape, props, m) {
-		const startProp = obj(get(props, 'start'))
-		const endProp = obj(get(props, 'end'))
-		const [a, startOutline, startExact] = this.terminal(
-			shape,
-			'start',
-			[num(get(startProp, 'x'), 0), num(get(startProp, 'y'), 0)],
-			m
-		)
-		const [b, endOutline, endExact] = this.terminal(
-			shape,
-			'end',
-			[num(get(endProp, 'x'), 0), num(get(endProp, 'y'), 0)],
-			m
-		)
-		const scale = num(get(props, 'scale'), 1)
+		const record = this.source.get(shape.id)
+		const body = arrowBody(this.source, record)
+		const labelBox = arrowLabel(this.source, record, body)
+		const scale = record.props.scale
 		const sw = size(STROKE_SIZES, get(props, 'size')) * scale
 		const stroke = color(get(props, 'color'), 'solid')
-		const bend = num(get(props, 'bend'), 0)
-		const labelPosition = num(get(props, 'labelPosition'), 0.5)
-		let circle = null
-		let path
-		if (get(props, 'kind') === 'elbow') {
-			const mid = num(get(props, 'elbowMidPoint'), 0.5)
-			const midX = a[0] + (b[0] - a[0]) * mid
-			path = [a, [midX, a[1]], [midX, b[1]], b]
-		} else {
-			circle = arcCircle(a, b, bend)
-			if (circle === null) path = [a, b]
-			else {
-				const [cx, cy, r, a0, sweep] = circle
-				path = [a]
-				for (let i = 1; i < ARC_SAMPLES; i++) {
-					const theta = a0 + (sweep * i) / ARC_SAMPLES
-					path.push([cx + r * Math.cos(theta), cy + r * Math.sin(theta)])
-				}
-				path.push(b)
-			}
-		}
-		const segments = path.length - 1
-		let tStart = 0
-		let tEnd = segments
-		if (startOutline !== null && !startExact) {
-			const crossing = firstCrossing(path, startOutline)
-			if (crossing !== null) tStart = crossing
-		}
-		if (endOutline !== null && !endExact) {
-			const crossing = lastCrossing(path, endOutline)
-			if (crossing !== null) tEnd = crossing
-		}
-		if (tEnd <= tStart) {
-			tStart = 0
-			tEnd = segments
-		}
-		path = subPolyline(path, tStart, tEnd)
-		const first = path[0]
-		const last = path[path.length - 1]
-		let d
-		if (circle !== null) {
-			const [, , r, , sweep] = circle
-			const span = (sweep * (tEnd - tStart)) / segments
-			d =
-				`M${pt(first)} A${fmt(r)} ${fmt(r)} 0 ${Math.abs(span) > Math.PI ? 1 : 0}` +
-				` ${sweep > 0 ? 1 : 0} ${pt(last)}`
-		} else {
-			d = lineD(path)
-		}
-		this.extend(m, path)
+		this.extend(m, body)
+		const first = body[0]
+		const last = body[body.length - 1]
 		let out =
-			`<path class="tl-arrow-line" d="${d}" fill="none"` +
+			`<path class="tl-arrow-line" d="${lineD(body)}" fill="none"` +
 			`${strokeAttrs(stroke, sw, get(props, 'dash'))}/>`
-		const length = polylineLength(path)
+		const length = polylineLength(body)
 		const head = Math.min(sw * 2.5 + 10, length * 0.4)
-		if (path.length >= 2 && head > 0) {
-			const beforeEnd = path[path.length - 2]
+		if (head > 0) {
+			const beforeEnd = body[body.length - 2]
 			const endDir = unit(last[0] - beforeEnd[0], last[1] - beforeEnd[1])
-			const startDir = unit(first[0] - path[1][0], first[1] - path[1][1])
+			const startDir = unit(first[0] - body[1][0], first[1] - body[1][1])
 			const startKind = has(props, 'arrowheadStart') ? props.arrowheadStart : 'none'
 			const endKind = has(props, 'arrowheadEnd') ? props.arrowheadEnd : 'arrow'
 			out += arrowhead(startKind, first, startDir, { length: head, sw, color: stroke })
 			out += arrowhead(endKind, last, endDir, { length: head, sw, color: stroke })
 		}
-		const lines = shapeLines(props)
-		if (lines.length) {
+		if (labelBox !== null) {
 			const fontSize = size(ARROW_LABEL_FONT_SIZES, get(props, 'size')) * scale
-			let at
-			if (circle !== null) {
-				const [cx, cy, r, a0, sweep] = circle
-				const t = tStart + (tEnd - tStart) * labelPosition
-				const theta = a0 + (sweep * t) / segments
-				at = [cx + r * Math.cos(theta), cy + r * Math.sin(theta)]
-			} else {
-				at = pointAlong(path, labelPosition)
-			}
-			const lh = fontSize * LINE_HEIGHT
-			const style = str(get(props, 'font'), 'draw')
-			const bw = Math.max(...lines.map((line) => textWidth(line, style, fontSize))) + 8 * scale
-			const bh = lines.length * lh
+			const pad = ARROW.ARROW_LABEL_PADDING * scale
+			const lines = wrapLines(shapeLines(props), get(props, 'font'), fontSize, labelBox.w - pad * 2)
+			const top = labelBox.y + labelBox.h / 2 - (lines.length * fontSize * LINE_HEIGHT) / 2
 			out +=
-				`<rect class="tl-arrow-label-bg" x="${fmt(at[0] - bw / 2)}"` +
-				` y="${fmt(at[1] - bh / 2)}" width="${fmt(bw)}" height="${fmt(bh)}" rx="4"` +
+				`<rect class="tl-arrow-label-bg" x="${fmt(labelBox.x)}" y="${fmt(labelBox.y)}"` +
+				` width="${fmt(labelBox.w)}" height="${fmt(labelBox.h)}" rx="4"` +
 				` fill="${THEME.background}" fill-opacity="0.9"/>`
 			out += text(lines, {
-				x: at[0],
-				top: at[1] - bh / 2,
+				x: labelBox.x + labelBox.w / 2,
+				top,
 				fontSize,
 				family: font(get(props, 'font')),
 				fill: color(get(props, 'labelColor'), 'solid'),
 				anchor: 'middle',
 				cls: 'tl-arrow-label',
 			})
-			this.extend(m, [
-				[at[0] - bw / 2, at[1] - bh / 2],
-				[at[0] + bw / 2, at[1] + bh / 2],
-			])
+			this.extend(m, corners(labelBox))
 		}
 		const pageFirst = apply(m, first)
 		const pageLast = apply(m, last)
@@ -1616,51 +2507,15 @@ function linePoints(props) {
 
 function drawPoints(props) {
 	const segments = get(props, 'segments')
-	const points = []
-	if (!Array.isArray(segments)) return points
-	for (const segment of segments) {
-		for (const p of decodePoints(segment)) {
-			if (points.length) {
-				const last = points[points.length - 1]
-				if (last[0] === p[0] && last[1] === p[1]) continue
-			}
-			points.push(p)
-		}
-	}
-	return points
-}
-
-function arcCircle(a, b, bend) {
-	if (Math.abs(bend) < 0.01) return null
-	const dx = b[0] - a[0]
-	const dy = b[1] - a[1]
-	const u = unit(dx, dy)
-	if (dx === 0 && dy === 0) return null
-	const mx = (a[0] + b[0]) / 2 - u[1] * bend
-	const my = (a[1] + b[1]) / 2 + u[0] * bend
-	const [ax, ay, bx, by] = [a[0], a[1], b[0], b[1]]
-	const d = 2 * (ax * (my - by) + mx * (by - ay) + bx * (ay - my))
-	if (Math.abs(d) < 1e-9) return null
-	const a2 = ax * ax + ay * ay
-	const m2 = mx * mx + my * my
-	const b2 = bx * bx + by * by
-	const cx = (a2 * (my - by) + m2 * (by - ay) + b2 * (ay - my)) / d
-	const cy = (a2 * (bx - mx) + m2 * (ax - bx) + b2 * (mx - ax)) / d
-	const r = Math.sqrt((ax - cx) * (ax - cx) + (ay - cy) * (ay - cy))
-	const a0 = Math.atan2(ay - cy, ax - cx)
-	const am = Math.atan2(my - cy, mx - cx)
-	const a1 = Math.atan2(by - cy, bx - cx)
-	const toMid = positiveAngle(am - a0)
-	const toEnd = positiveAngle(a1 - a0)
-	const sweep = toMid < toEnd ? toEnd : toEnd - Math.PI * 2
-	return [cx, cy, r, a0, sweep]
-}
-
-function positiveAngle(angle) {
-	const tau = Math.PI * 2
-	while (angle < 0) angle += tau
-	while (angle >= tau) angle -= tau
-	return angle
+	if (!Array.isArray(segments)) return []
+	const sx = num(get(props, 'scaleX'), 1)
+	const sy = num(get(props, 'scaleY'), 1)
+	return segments.flatMap((segment) =>
+		segmentPoints(
+			decodePoints(segment).map((q) => [q[0] * sx, q[1] * sy]),
+			isObj(segment) && get(segment, 'type') === 'straight'
+		)
+	)
 }
 
 function arrowhead(kind, tip, direction, { length, sw, color: fill }) {
@@ -1775,7 +2630,7 @@ export function render(el, records, options = {}) {
 	return svg
 }
 
-// -- diffs (SPEC.md DF8, DF9) ----------------------------------------------------------------------
+// -- diffs (SPEC.md DF8, DF9) ---------------------------------------------------------------------
 
 function isEqual(a, b) {
 	if (a === b) return true
