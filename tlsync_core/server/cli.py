@@ -11,11 +11,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from tlsync_core.schemas import resolve_schema
+from tlsync_core.server.cluster import LeaseKeeper
+from tlsync_core.server.leases import RoomLeases
 from tlsync_core.server.limits import ServerLimits
 from tlsync_core.server.memory_budget import DEFAULT_MEMORY_BUDGET
 from tlsync_core.server.persistence import RoomPersistence, SQLitePersistence
@@ -42,15 +45,22 @@ def _load_schema(spec: str | None) -> StoreSchema:
         raise SystemExit(f"tlsync serve --schema: {error}") from None
 
 
-def _open_storage(db: str) -> tuple[RoomPersistence, str]:
-    """The ``--db`` option's storage and how to name it: a ``postgresql://`` URL is PostgreSQL,
-    anything else a SQLite file. A database it cannot open ends the command with the reason."""
+def _open_storage(
+    args: argparse.Namespace, advertise: str
+) -> tuple[RoomPersistence, LeaseKeeper | None, str]:
+    """The ``--db`` option's storage, the cluster's leases (PostgreSQL only) and how to name
+    the storage: a ``postgresql://`` URL is PostgreSQL, anything else a SQLite file.  A database
+    it cannot open ends the command with the reason."""
+    db: str = args.db
     if not is_postgres_url(db):
-        return SQLitePersistence(db), f"SQLite: {db}"
+        return SQLitePersistence(db), None, f"SQLite: {db}"
     parts = urlsplit(db)
     shown = db if parts.password is None else db.replace(f":{parts.password}@", ":***@", 1)
     try:
-        return PostgresPersistence(db), f"PostgreSQL: {shown}"
+        node = f"{advertise} {uuid.uuid4().hex[:12]}"
+        keeper = LeaseKeeper(RoomLeases(db, node=node, address=advertise, ttl=args.lease_ttl))
+        persistence = PostgresPersistence(db, fence=keeper.fence)
+        return persistence, keeper, f"PostgreSQL: {shown}, advertised as {advertise}"
     except ImportError as error:
         raise SystemExit(f"tlsync serve --db: {error}") from None
     except Exception as error:  # (psycopg's errors; psycopg is an optional dependency)
@@ -61,13 +71,15 @@ def _open_storage(db: str) -> tuple[RoomPersistence, str]:
 
 
 async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> None:
-    persistence, storage_name = _open_storage(args.db)
+    advertise = args.advertise or f"ws://{args.host}:{args.port}"
+    persistence, cluster, storage_name = _open_storage(args, advertise)
     server = TLSyncServer(
         schema=_load_schema(args.schema),
         persistence=persistence,
         host=args.host,
         port=args.port,
         limits=ServerLimits(memory_budget_bytes=args.memory_budget * 1024 * 1024),
+        cluster=cluster,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -124,6 +136,20 @@ def main(argv: Sequence[str] | None = None, *, demo_bot: DemoBot | None = None) 
         default=DEFAULT_MEMORY_BUDGET // (1024 * 1024),
         metavar="MIB",
         help="MiB the server may hold for its clients, all together (default %(default)s)",
+    )
+    serve_parser.add_argument(
+        "--advertise",
+        metavar="ws://HOST:PORT",
+        help="with PostgreSQL: where the other nodes relay this node's rooms' clients"
+        " (default ws://HOST:PORT from --host and --port)",
+    )
+    serve_parser.add_argument(
+        "--lease-ttl",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="with PostgreSQL: a room's lease time to live; a frozen node's rooms move after it"
+        " (default %(default)s)",
     )
     serve_parser.add_argument("--demo", metavar="ROOM", help="run a demo bot drawing in ROOM")
     serve_parser.add_argument("--demo-interval", type=float, default=1.0)

@@ -61,7 +61,11 @@ FENCE_SQL = (
 
 
 class FencedError(Exception):
-    """This node no longer holds the room's lease: its writes are refused, for good."""
+    """This node no longer holds the lease of ``room_id``: its writes are refused, for good."""
+
+    def __init__(self, room_id: str, message: str) -> None:
+        super().__init__(message)
+        self.room_id = room_id
 
 
 @attrs.frozen

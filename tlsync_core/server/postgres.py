@@ -123,12 +123,15 @@ class PostgresPersistence:
             if self._fence is not None:
                 lease = self._fence(room_id)
                 if lease is None:
-                    raise FencedError(f"room {room_id!r}: this node holds no lease to write it")
+                    raise FencedError(
+                        room_id, f"room {room_id!r}: this node holds no lease to write it"
+                    )
                 held = cursor.execute(FENCE_SQL, (room_id, lease.node, lease.epoch)).fetchone()
                 if held is None:
                     raise FencedError(
+                        room_id,
                         f"room {room_id!r}: the lease of epoch {lease.epoch} is no longer"
-                        f" {lease.node}'s; its writes are refused"
+                        f" {lease.node}'s; its writes are refused",
                     )
             for sql, rows in plan:
                 cursor.executemany(_placeholders(sql), rows)

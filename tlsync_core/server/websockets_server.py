@@ -23,6 +23,7 @@ from websockets.http11 import Request, Response
 
 from tlsync_core.schemas import SchemaLike
 from tlsync_core.server.auth import Authorize, AuthRequest
+from tlsync_core.server.cluster import LeaseKeeper
 from tlsync_core.server.host import RoomForId, TLSyncHost
 from tlsync_core.server.http_routes import (
     CONNECT_PATH,
@@ -32,9 +33,11 @@ from tlsync_core.server.http_routes import (
     query_params,
     room_id_from_path,
 )
+from tlsync_core.server.leases import Holder
 from tlsync_core.server.limits import ServerLimits
 from tlsync_core.server.persistence import RoomPersistence
-from tlsync_core.server.transport import TRY_AGAIN_LATER, TransportClosed
+from tlsync_core.server.relay import RELAYED_HEADER, relay_websocket
+from tlsync_core.server.transport import TRY_AGAIN_LATER, SessionTransport, TransportClosed
 from tlsync_core.server.ws_guard import GuardedConnection
 
 logger = logging.getLogger("tlsync_core.server")
@@ -78,7 +81,10 @@ class TLSyncServer(TLSyncHost, TLServer):
     """The server on its own ``websockets`` listener: run it, or embed it in an asyncio app.
 
     ``async with TLSyncServer(schema=..., persistence=SQLitePersistence("rooms.sqlite")) as
-    server:`` listens (``port=0`` picks a free port; see :attr:`port`).
+    server:`` listens (``port=0`` picks a free port; see :attr:`port`).  In a cluster
+    (``cluster``), a session of a room another node hosts is relayed there
+    (:mod:`~tlsync_core.server.relay`).  ``reuse_port`` lets several processes listen on the
+    same port (``SO_REUSEPORT``: ``tlsync serve --workers N``).
     """
 
     def __init__(
@@ -90,10 +96,19 @@ class TLSyncServer(TLSyncHost, TLServer):
         port: int = 5858,
         authorize: Authorize | None = None,
         limits: ServerLimits | None = None,
+        cluster: LeaseKeeper | None = None,
+        reuse_port: bool = False,
     ) -> None:
-        super().__init__(schema=schema, persistence=persistence, authorize=authorize, limits=limits)
+        super().__init__(
+            schema=schema,
+            persistence=persistence,
+            authorize=authorize,
+            limits=limits,
+            cluster=cluster,
+        )
         self.host = host
         self.port = port
+        self.reuse_port = reuse_port
         self._server: Server | None = None
         self._responses: set[asyncio.Task[None]] = set()
 
@@ -117,6 +132,7 @@ class TLSyncServer(TLSyncHost, TLServer):
             create_connection=GuardedConnection,
             # frames wait in websockets' queue only while a session is busy (or storage down)
             max_queue=2,
+            reuse_port=self.reuse_port,
         )
         sockets = self._server.sockets
         if sockets:
@@ -140,6 +156,27 @@ class TLSyncServer(TLSyncHost, TLServer):
         limits = self.limits
         await self.serve_session(
             WebsocketsTransport(ws, limits.close_timeout, limits.shed_close_timeout), auth
+        )
+
+    async def serve_elsewhere(
+        self, transport: SessionTransport, request: AuthRequest, holder: Holder
+    ) -> None:
+        """Relay the session to the room's host (never a relayed one again, never to itself)."""
+        own = self.cluster.address if self.cluster is not None else None
+        if (
+            not isinstance(transport, WebsocketsTransport)
+            or RELAYED_HEADER in request.headers
+            or holder.address == own
+        ):
+            await super().serve_elsewhere(transport, request, holder)
+            return
+        ws = transport.connection
+        await relay_websocket(
+            ws,
+            holder.address.rstrip("/") + request.path,
+            list(ws.request.headers.raw_items()) if ws.request is not None else [],
+            relayed_by=own or self.url,
+            max_size=self.limits.max_frame_bytes,
         )
 
     async def _handler(self, ws: ServerConnection) -> None:
@@ -198,6 +235,11 @@ class WebsocketsTransport:
         self._ws = ws
         self._close_timeout = close_timeout
         self._shed_close_timeout = shed_close_timeout
+
+    @property
+    def connection(self) -> ServerConnection:
+        """The websocket (to relay it)."""
+        return self._ws
 
     async def receive(self) -> str | bytes | None:
         try:
