@@ -13,10 +13,11 @@ import asyncio
 import contextlib
 import signal
 import time
+import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO, Any
 
+import orjson
 import psycopg
 from serve_process import free_port, start_serve
 from websockets.asyncio.client import ClientConnection, connect
@@ -213,17 +214,23 @@ class RawClient:
             while n not in self.acknowledged:
                 self._read(loads_frame(await self.ws.recv()))
 
+    async def read(self) -> None:
+        """Read one frame."""
+        self._read(loads_frame(await self.ws.recv()))
+
     async def until_closed(self, timeout: float) -> int | None:
         """Read everything until the server closes; its close code."""
         async with asyncio.timeout(timeout):
             with contextlib.suppress(ConnectionClosed):
                 while True:
-                    self._read(loads_frame(await self.ws.recv()))
+                    await self.read()
         return self.ws.close_code
 
     async def close(self) -> None:
         await self.ws.close()
 
 
-def log_text(path: Path) -> str:
-    return path.read_text(errors="replace")
+def http_json(url: str) -> Any:
+    """GET ``url``'s JSON body."""
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        return orjson.loads(reply.read())

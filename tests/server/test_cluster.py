@@ -8,13 +8,16 @@ acknowledged, and the clients (behind a load balancer) resume on another node.
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import time
 from pathlib import Path
 
 import pytest
-from cluster_nodes import SCHEMA, Nodes, RawClient, until
+from cluster_nodes import SCHEMA, Balancer, Nodes, RawClient, http_json, until
 from postgres_fixture import postgres_url
 
+from tlsync_client import RoomConnection
 from tlsync_client import connect as connect_room
 from tlsync_core.demo_schema import SHAPE
 
@@ -73,3 +76,127 @@ async def test_a_frozen_host_is_fenced_when_it_wakes_and_drops_its_sessions(
 def _live(nodes: Nodes, room_id: str) -> bool:
     lease = nodes.lease(room_id)
     return lease is not None and lease[2]
+
+
+@pytest.mark.spec("CLUSTER2", "CLUSTER3", "LEASE4")
+async def test_any_node_relays_to_the_host_and_sigterm_hands_the_room_over(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A client of node B for a room node A hosts is relayed to A: its push is acknowledged
+    and a client of A sees it, and A's edits reach it; B's snapshot route answers what
+    PostgreSQL committed.  SIGTERM to A closes A's sessions with 1001, which the relay passes
+    on with the same code; A releases the lease as it stops (a 60 s time to live could not have
+    expired), and B takes the room (epoch 2) with everything acknowledged."""
+    with (tmp_path / "nodes.log").open("wb") as log:
+        nodes = Nodes(postgres_url, log, ttl=60.0)
+        try:
+            await nodes.start(2)
+            async with connect_room(nodes.ws(0, "relay"), schema=SCHEMA) as direct:
+                relayed = await RawClient.join(nodes.ws(1, "relay"))
+                assert nodes.lease("relay") == (f"ws://127.0.0.1:{nodes.ports[0]}", 1, True)
+                await relayed.push(1)
+                await direct.wait_for(lambda store: store.get("shape:1") is not None, timeout=10)
+                direct.store.put([SHAPE.create(id="shape:2", x=2)])
+                await direct.wait_for_sync(timeout=10)
+                async with asyncio.timeout(10):
+                    while "shape:2" not in relayed.documents:
+                        await relayed.read()
+                snapshot = await asyncio.to_thread(
+                    http_json, f"http://127.0.0.1:{nodes.ports[1]}/rooms/relay/snapshot"
+                )
+                stored = {d["state"]["id"] for d in snapshot["documents"]}
+                assert {"shape:1", "shape:2"} <= stored
+
+                nodes.signal(0, signal.SIGTERM)
+                assert await relayed.until_closed(timeout=10) == GOING_AWAY
+                await nodes.processes[0].wait()
+            lease = nodes.lease("relay")
+            assert lease is not None and not lease[2]  # released, long before its expiry
+            taker = await RawClient.join(nodes.ws(1, "relay"))
+            assert nodes.lease("relay") == (f"ws://127.0.0.1:{nodes.ports[1]}", 2, True)
+            assert taker.documents == {"shape:1", "shape:2"}
+            await taker.close()
+        finally:
+            await nodes.close()
+
+
+@pytest.mark.spec("CLUSTER3", "DUR1")
+async def test_kill_9_of_the_host_loses_nothing_and_clients_resume_on_another_node(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Three nodes behind a load balancer, three real clients (spread over the nodes by it)
+    pushing shapes in a closed loop on ``wait_for_sync``.  The room's host is killed with
+    SIGKILL: every acknowledged shape is already in PostgreSQL; the clients reconnect by
+    themselves through the balancer, another node takes the room once the lease expired
+    (epoch 2), and the pushes resume.  The killed node restarts and rejoins; in the end every
+    acknowledged shape is stored and every client converged on the same documents."""
+    acknowledged: list[str] = []
+    ack_times: list[float] = []
+    stop = asyncio.Event()
+    clients: list[RoomConnection] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    async def write(index: int, room: RoomConnection) -> None:
+        n = 0
+        while not stop.is_set():
+            batch = [f"shape:c{index}-{n + k}" for k in range(2)]
+            n += 2
+            room.store.put([SHAPE.create(id=record_id, x=n) for record_id in batch])
+            await room.wait_for_sync(timeout=30)
+            acknowledged.extend(batch)
+            ack_times.append(time.monotonic())
+
+    with (tmp_path / "nodes.log").open("wb") as log:
+        nodes = Nodes(postgres_url, log, ttl=2.0)
+        balancer = Balancer(nodes.ports)
+        try:
+            await nodes.start(3)
+            await balancer.start()
+            for _ in range(3):
+                room = await connect_room(
+                    balancer.ws("crash"), schema=SCHEMA, min_delay_ms=50, max_delay_ms=200
+                )
+                clients.append(room)
+            tasks = [asyncio.create_task(write(i, room)) for i, room in enumerate(clients)]
+            await until(lambda: len(acknowledged) >= 60, 30, "60 acknowledged shapes")
+
+            lease = nodes.lease("crash")
+            assert lease is not None
+            host = nodes.index_of(lease[0])
+            await nodes.kill(host)
+            killed_at = time.monotonic()
+            at_kill = list(acknowledged)
+            assert set(at_kill) <= nodes.stored_ids("crash")
+            await until(lambda: len(acknowledged) >= len(at_kill) + 60, 30, "pushes to resume")
+            resumed = next(t - killed_at for t in ack_times if t > killed_at)
+            new_lease = nodes.lease("crash")
+            assert new_lease is not None and new_lease[1] == 2 and new_lease[0] != lease[0]
+
+            await nodes.restart(host)
+            await until(lambda: len(acknowledged) >= len(at_kill) + 120, 30, "more pushes")
+            stop.set()
+            await asyncio.gather(*tasks)
+            for room in clients:
+                await room.wait_for_sync(timeout=30)
+            stored = nodes.stored_ids("crash")
+            assert set(acknowledged) <= stored
+            assert len(acknowledged) == len(set(acknowledged))
+            print(
+                f"kill -9 of the host: {len(acknowledged)} shapes acknowledged, lost 0;"
+                f" the room resumed on another node {resumed:.1f} s after the kill"
+                f" (lease time to live {nodes.ttl} s)"
+            )
+            documents = clients[0].store.serialize("document")
+            for room in clients:
+                await room.wait_for(
+                    lambda store: store.serialize("document") == documents, timeout=10
+                )
+        finally:
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for room in clients:
+                await room.close()
+            await balancer.close()
+            await nodes.close()
