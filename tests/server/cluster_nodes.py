@@ -208,11 +208,12 @@ class RawClient:
         await self.ws.send(serialize_message(push))
 
     async def push(self, n: int) -> None:
-        """Push ``shape:<n>`` and wait (bounded) for its acknowledgement."""
+        """Push ``shape:<n>`` and wait (bounded) for its acknowledgement (then it holds it)."""
         await self.send_push(n)
         async with asyncio.timeout(10):
             while n not in self.acknowledged:
-                self._read(loads_frame(await self.ws.recv()))
+                await self.read()
+        self.documents.add(f"shape:{n}")
 
     async def read(self) -> None:
         """Read one frame."""

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ from tlsync_core.server.memory_budget import DEFAULT_MEMORY_BUDGET
 from tlsync_core.server.persistence import RoomPersistence, SQLitePersistence
 from tlsync_core.server.postgres import PostgresPersistence, is_postgres_url
 from tlsync_core.server.websockets_server import TLSyncServer
+from tlsync_core.server.workers import WORKER_FLAG, run_workers
 from tlsync_core.store import StoreSchema
 
 logger = logging.getLogger("tlsync_core.server")
@@ -57,7 +59,7 @@ def _open_storage(
     parts = urlsplit(db)
     shown = db if parts.password is None else db.replace(f":{parts.password}@", ":***@", 1)
     try:
-        node = f"{advertise} {uuid.uuid4().hex[:12]}"
+        node = f"{urlsplit(advertise).hostname} {uuid.uuid4().hex[:12]}"
         keeper = LeaseKeeper(RoomLeases(db, node=node, address=advertise, ttl=args.lease_ttl))
         persistence = PostgresPersistence(db, fence=keeper.fence)
         return persistence, keeper, f"PostgreSQL: {shown}, advertised as {advertise}"
@@ -80,6 +82,8 @@ async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> No
         port=args.port,
         limits=ServerLimits(memory_budget_bytes=args.memory_budget * 1024 * 1024),
         cluster=cluster,
+        reuse_port=args.worker,
+        private_port=0 if args.worker else None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -87,6 +91,9 @@ async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> No
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await server.start()
+    if cluster is not None and server.private_port is not None:
+        # a worker of --workers N: other nodes relay to its own port, not the shared one
+        cluster.leases.address = f"ws://{urlsplit(advertise).hostname}:{server.private_port}"
     print(f"tlsync server on {server.url}/connect/<room-id> ({storage_name})", flush=True)
     print(f"health: http://{args.host}:{server.port}/healthz", flush=True)
     bot: asyncio.Task[None] | None = None
@@ -151,11 +158,38 @@ def main(argv: Sequence[str] | None = None, *, demo_bot: DemoBot | None = None) 
         help="with PostgreSQL: a room's lease time to live; a frozen node's rooms move after it"
         " (default %(default)s)",
     )
+    serve_parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N server processes sharing the port (SO_REUSEPORT); needs PostgreSQL",
+    )
+    serve_parser.add_argument(WORKER_FLAG, action="store_true", help=argparse.SUPPRESS)
     serve_parser.add_argument("--demo", metavar="ROOM", help="run a demo bot drawing in ROOM")
     serve_parser.add_argument("--demo-interval", type=float, default=1.0)
     serve_parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     if args.demo and demo_bot is None:
         parser.error("--demo: no demo bot here; run the tlsync command (python -m tlsync_client)")
+    if args.lease_ttl <= 0:
+        parser.error(f"--lease-ttl must be positive, not {args.lease_ttl}")
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, not {args.workers}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if args.workers > 1:
+        if not is_postgres_url(args.db):
+            parser.error(
+                "--workers N needs PostgreSQL (--db postgresql://...): the workers"
+                " share rooms through its leases; SQLite serves one process"
+            )
+        if args.demo:
+            parser.error("--demo runs in a single process: leave out --workers")
+        # (reach the database once here, to fail with the reason rather than N times)
+        persistence, cluster, _name = _open_storage(args, f"ws://{args.host}:{args.port}")
+        persistence.close()
+        assert cluster is not None
+        cluster.leases.close()
+        asyncio.run(run_workers(sys.argv[1:] if argv is None else list(argv), args.workers))
+        return
     asyncio.run(serve(args, demo_bot))  # the application entry point owns its event loop

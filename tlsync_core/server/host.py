@@ -199,7 +199,8 @@ class TLSyncHost:
         else:
             cluster.start(self._evict)
             # the writes of a former hosting period settle first (see the cluster module)
-            await self.storage.durable(self.storage.last_seq(room_id))
+            async with asyncio.timeout(self.limits.snapshot_durable_timeout):
+                await self.storage.durable(self.storage.last_seq(room_id))
             snapshot = await self.storage.run(
                 lambda: cluster.take_and_load(room_id, lambda: self.load_from_database(room_id))
             )

@@ -84,7 +84,9 @@ class TLSyncServer(TLSyncHost, TLServer):
     server:`` listens (``port=0`` picks a free port; see :attr:`port`).  In a cluster
     (``cluster``), a session of a room another node hosts is relayed there
     (:mod:`~tlsync_core.server.relay`).  ``reuse_port`` lets several processes listen on the
-    same port (``SO_REUSEPORT``: ``tlsync serve --workers N``).
+    same port (``SO_REUSEPORT``: ``tlsync serve --workers N``); such a process also listens on a
+    port of its own, :attr:`private_port` (``private_port=0`` picks a free one), which is the
+    one other nodes relay to (a shared port would reach any of the processes).
     """
 
     def __init__(
@@ -98,6 +100,7 @@ class TLSyncServer(TLSyncHost, TLServer):
         limits: ServerLimits | None = None,
         cluster: LeaseKeeper | None = None,
         reuse_port: bool = False,
+        private_port: int | None = None,
     ) -> None:
         super().__init__(
             schema=schema,
@@ -109,7 +112,9 @@ class TLSyncServer(TLSyncHost, TLServer):
         self.host = host
         self.port = port
         self.reuse_port = reuse_port
+        self.private_port = private_port
         self._server: Server | None = None
+        self._private: Server | None = None
         self._responses: set[asyncio.Task[None]] = set()
 
     @property
@@ -120,10 +125,20 @@ class TLSyncServer(TLSyncHost, TLServer):
         """Start listening (once: a server already listening stays as it is)."""
         if self._server is not None:
             return
-        self._server = await serve(
+        self._server = await self._listen(self.port, reuse_port=self.reuse_port)
+        sockets = self._server.sockets
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        if self.private_port is not None:
+            self._private = await self._listen(self.private_port, reuse_port=False)
+            self.private_port = self._private.sockets[0].getsockname()[1]
+        logger.info("tlsync server listening on ws://%s:%s/connect/<room-id>", self.host, self.port)
+
+    async def _listen(self, port: int, *, reuse_port: bool) -> Server:
+        return await serve(
             self._handler,
             self.host,
-            self.port,
+            port,
             process_request=self._process_request,
             max_size=self.limits.max_frame_bytes,
             ping_interval=20,
@@ -132,12 +147,8 @@ class TLSyncServer(TLSyncHost, TLServer):
             create_connection=GuardedConnection,
             # frames wait in websockets' queue only while a session is busy (or storage down)
             max_queue=2,
-            reuse_port=self.reuse_port,
+            reuse_port=reuse_port,
         )
-        sockets = self._server.sockets
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
-        logger.info("tlsync server listening on ws://%s:%s/connect/<room-id>", self.host, self.port)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -211,11 +222,13 @@ class TLSyncServer(TLSyncHost, TLServer):
         return _respond(connection, response, head=request.method == "HEAD")
 
     async def _stop_accepting(self) -> None:
-        if self._server is not None:
-            self._server.close(close_connections=False)
-            await asyncio.sleep(0)
-            self._server.close()
-            await self._server.wait_closed()
+        servers = [server for server in (self._server, self._private) if server is not None]
+        for server in servers:
+            server.close(close_connections=False)
+        await asyncio.sleep(0)
+        for server in servers:
+            server.close()
+            await server.wait_closed()
         for task in list(self._responses):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
