@@ -47,22 +47,22 @@ def _load_schema(spec: str | None) -> StoreSchema:
         raise SystemExit(f"tlsync serve --schema: {error}") from None
 
 
-def _open_storage(
-    args: argparse.Namespace, advertise: str
-) -> tuple[RoomPersistence, LeaseKeeper | None, str]:
-    """The ``--db`` option's storage, the cluster's leases (PostgreSQL only) and how to name
-    the storage: a ``postgresql://`` URL is PostgreSQL, anything else a SQLite file.  A database
-    it cannot open ends the command with the reason."""
+def _open_storage(args: argparse.Namespace) -> tuple[RoomPersistence, LeaseKeeper | None, str]:
+    """The ``--db`` option's storage, the cluster's leases (PostgreSQL only; their address is
+    set once the server listens: :func:`_advertised`) and how to name the storage: a
+    ``postgresql://`` URL is PostgreSQL, anything else a SQLite file.  A database it cannot
+    open ends the command with the reason."""
     db: str = args.db
     if not is_postgres_url(db):
         return SQLitePersistence(db), None, f"SQLite: {db}"
     parts = urlsplit(db)
     shown = db if parts.password is None else db.replace(f":{parts.password}@", ":***@", 1)
     try:
-        node = f"{urlsplit(advertise).hostname} {uuid.uuid4().hex[:12]}"
-        keeper = LeaseKeeper(RoomLeases(db, node=node, address=advertise, ttl=args.lease_ttl))
+        node = f"{args.host} {uuid.uuid4().hex[:12]}"
+        leases = RoomLeases(db, node=node, address=args.advertise or "", ttl=args.lease_ttl)
+        keeper = LeaseKeeper(leases)
         persistence = PostgresPersistence(db, fence=keeper.fence)
-        return persistence, keeper, f"PostgreSQL: {shown}, advertised as {advertise}"
+        return persistence, keeper, f"PostgreSQL: {shown}"
     except ImportError as error:
         raise SystemExit(f"tlsync serve --db: {error}") from None
     except Exception as error:  # (psycopg's errors; psycopg is an optional dependency)
@@ -72,9 +72,17 @@ def _open_storage(
         ) from None
 
 
+def _advertised(args: argparse.Namespace, server: TLSyncServer) -> str:
+    """Where the other nodes relay this node's rooms' clients: ``--advertise``, else where it
+    listens; a worker of ``--workers N`` gives its private port (the shared one reaches any)."""
+    if server.private_port is None:
+        return str(args.advertise or server.url)
+    host = urlsplit(args.advertise).hostname if args.advertise else args.host
+    return f"ws://{host}:{server.private_port}"
+
+
 async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> None:
-    advertise = args.advertise or f"ws://{args.host}:{args.port}"
-    persistence, cluster, storage_name = _open_storage(args, advertise)
+    persistence, cluster, storage_name = _open_storage(args)
     server = TLSyncServer(
         schema=_load_schema(args.schema),
         persistence=persistence,
@@ -91,9 +99,9 @@ async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> No
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await server.start()
-    if cluster is not None and server.private_port is not None:
-        # a worker of --workers N: other nodes relay to its own port, not the shared one
-        cluster.leases.address = f"ws://{urlsplit(advertise).hostname}:{server.private_port}"
+    if cluster is not None:
+        cluster.leases.address = _advertised(args, server)
+        storage_name += f", advertised as {cluster.address}"
     print(f"tlsync server on {server.url}/connect/<room-id> ({storage_name})", flush=True)
     print(f"health: http://{args.host}:{server.port}/healthz", flush=True)
     bot: asyncio.Task[None] | None = None
@@ -185,8 +193,10 @@ def main(argv: Sequence[str] | None = None, *, demo_bot: DemoBot | None = None) 
             )
         if args.demo:
             parser.error("--demo runs in a single process: leave out --workers")
+        if args.port == 0:
+            parser.error("--workers N share one port: give it (--port 0 would give each its own)")
         # (reach the database once here, to fail with the reason rather than N times)
-        persistence, cluster, _name = _open_storage(args, f"ws://{args.host}:{args.port}")
+        persistence, cluster, _name = _open_storage(args)
         persistence.close()
         assert cluster is not None
         cluster.leases.close()
