@@ -61,7 +61,9 @@ def _open_storage(args: argparse.Namespace) -> tuple[RoomPersistence, LeaseKeepe
         node = f"{args.host} {uuid.uuid4().hex[:12]}"
         leases = RoomLeases(db, node=node, address=args.advertise or "", ttl=args.lease_ttl)
         keeper = LeaseKeeper(leases)
-        persistence = PostgresPersistence(db, fence=keeper.fence)
+        persistence = PostgresPersistence(
+            db, fence=keeper.fence, idle_in_transaction_timeout=args.lease_ttl
+        )
         return persistence, keeper, f"PostgreSQL: {shown}"
     except ImportError as error:
         raise SystemExit(f"tlsync serve --db: {error}") from None

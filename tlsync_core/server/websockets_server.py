@@ -37,7 +37,12 @@ from tlsync_core.server.leases import Holder
 from tlsync_core.server.limits import ServerLimits
 from tlsync_core.server.persistence import RoomPersistence
 from tlsync_core.server.relay import RELAYED_HEADER, relay_websocket
-from tlsync_core.server.transport import TRY_AGAIN_LATER, SessionTransport, TransportClosed
+from tlsync_core.server.transport import (
+    GOING_AWAY,
+    TRY_AGAIN_LATER,
+    SessionTransport,
+    TransportClosed,
+)
 from tlsync_core.server.ws_guard import GuardedConnection
 
 logger = logging.getLogger("tlsync_core.server")
@@ -115,6 +120,7 @@ class TLSyncServer(TLSyncHost, TLServer):
         self.private_port = private_port
         self._server: Server | None = None
         self._private: Server | None = None
+        self._relayed: set[ServerConnection] = set()
         self._responses: set[asyncio.Task[None]] = set()
 
     @property
@@ -182,13 +188,17 @@ class TLSyncServer(TLSyncHost, TLServer):
             await super().serve_elsewhere(transport, request, holder)
             return
         ws = transport.connection
-        await relay_websocket(
-            ws,
-            holder.address.rstrip("/") + request.path,
-            list(ws.request.headers.raw_items()) if ws.request is not None else [],
-            relayed_by=own or self.url,
-            max_size=self.limits.max_frame_bytes,
-        )
+        self._relayed.add(ws)
+        try:
+            await relay_websocket(
+                ws,
+                holder.address.rstrip("/") + request.path,
+                list(ws.request.headers.raw_items()) if ws.request is not None else [],
+                relayed_by=own or self.url,
+                max_size=self.limits.max_frame_bytes,
+            )
+        finally:
+            self._relayed.discard(ws)
 
     async def _handler(self, ws: ServerConnection) -> None:
         assert ws.request is not None
@@ -222,6 +232,9 @@ class TLSyncServer(TLSyncHost, TLServer):
         return _respond(connection, response, head=request.method == "HEAD")
 
     async def _stop_accepting(self) -> None:
+        # relayed sessions are no room's: sent away here (their relays close their upstreams)
+        relayed = [ws.close(GOING_AWAY, "server shutting down") for ws in self._relayed]
+        await asyncio.gather(*relayed, return_exceptions=True)
         servers = [server for server in (self._server, self._private) if server is not None]
         for server in servers:
             server.close(close_connections=False)
