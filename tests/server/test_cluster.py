@@ -200,3 +200,28 @@ async def test_kill_9_of_the_host_loses_nothing_and_clients_resume_on_another_no
                 await room.close()
             await balancer.close()
             await nodes.close()
+
+
+@pytest.mark.spec("CLUSTER6", "CLUSTER2")
+async def test_a_relaying_node_stops_cleanly_and_the_host_keeps_the_room(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM to a node that relays a client to the room's host: the relayed client is sent
+    away with 1001 and the node exits cleanly (it used to wait for its relays forever); the host
+    keeps the room (same lease) and its own client goes on."""
+    with (tmp_path / "nodes.log").open("wb") as log:
+        nodes = Nodes(postgres_url, log, ttl=60.0)
+        try:
+            await nodes.start(2)
+            async with connect_room(nodes.ws(0, "stay"), schema=SCHEMA) as direct:
+                relayed = await RawClient.join(nodes.ws(1, "stay"))
+                await relayed.push(1)
+                nodes.signal(1, signal.SIGTERM)
+                assert await relayed.until_closed(timeout=10) == GOING_AWAY
+                assert await asyncio.wait_for(nodes.processes[1].wait(), 15) == 0
+                assert nodes.lease("stay") == (f"ws://127.0.0.1:{nodes.ports[0]}", 1, True)
+                direct.store.put([SHAPE.create(id="shape:2", x=2)])
+                await direct.wait_for_sync(timeout=10)
+            assert nodes.stored_ids("stay") == {"shape:1", "shape:2"}
+        finally:
+            await nodes.close()
