@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from postgres_fixture import postgres_url
 from tlsync_client import RoomConnection
 from tlsync_client import connect as connect_room
 from tlsync_core.demo_schema import SHAPE
+from tlsync_core.server.cluster import LeaseKeeper
+from tlsync_core.server.leases import Lease, RoomLeases
 
 __all__ = ["postgres_url"]  # (the fixture)
 
@@ -225,3 +228,30 @@ async def test_a_relaying_node_stops_cleanly_and_the_host_keeps_the_room(
             assert nodes.stored_ids("stay") == {"shape:1", "shape:2"}
         finally:
             await nodes.close()
+
+
+class HangingLeases(RoomLeases):
+    """Leases whose renewals do not answer until ``answer`` is set (PostgreSQL cut off)."""
+
+    answer = threading.Event()
+
+    def renew(self, leases: list[Lease]) -> list[Lease]:
+        self.answer.wait(timeout=30)
+        return super().renew(leases)
+
+
+@pytest.mark.spec("CLUSTER1")
+async def test_renewals_that_never_answer_lose_the_leases_after_one_ttl(postgres_url: str) -> None:
+    """A node holds a room's lease and its renewals stop answering: once a whole time to live
+    passed since the last renewal began, the room is reported lost (its host closes it), even
+    though no renewal ever failed outright."""
+    keeper = LeaseKeeper(HangingLeases(postgres_url, node="a", address="ws://a:1", ttl=0.3))
+    lost: list[str] = []
+    try:
+        assert keeper.take_and_load("room", lambda: "loaded") == "loaded"
+        keeper.start(lost.append)
+        await until(lambda: lost == ["room"], 10, "the lease to be lost")
+        assert keeper.fence("room") is None
+    finally:
+        HangingLeases.answer.set()
+        await keeper.close()

@@ -15,8 +15,9 @@ A :class:`LeaseKeeper` holds this node's leases and works them:
 * **Renew.**  A background task renews every held lease each third of the time to live; the
   expiry is PostgreSQL's clock.  A lease that fails to renew is lost: ``on_lost(room_id)`` (the
   host closes the room: its sessions go away and reconnect, its unacknowledged writes are
-  dropped).  When renewals keep failing (PostgreSQL unreachable) for a whole time to live since
-  the last successful one started, every lease is taken as lost: another node may hold them.
+  dropped).  When renewals keep failing or do not answer (PostgreSQL unreachable) for a whole
+  time to live since the last successful one started, every lease is taken as lost: another
+  node may hold them.
 * **Fence.**  :meth:`LeaseKeeper.fence` is the lease source of
   :class:`~tlsync_core.server.postgres.PostgresPersistence`: a write of a room this node no
   longer holds is refused in its own transaction.
@@ -95,25 +96,42 @@ class LeaseKeeper:
     async def _renew_forever(self) -> None:
         ttl = self.leases.ttl
         last_ok = time.monotonic()
-        while True:
-            await asyncio.sleep(ttl / 3)
-            held = list(self._held.values())
-            started = time.monotonic()
-            try:
-                lost = await asyncio.to_thread(self.leases.renew, held)
-            except Exception as error:
-                logger.warning("renewing %d room leases failed: %s", len(held), error)
-                if time.monotonic() - last_ok < ttl:
-                    continue
-                lost = held
-            else:
-                last_ok = started
-            for lease in lost:
-                if self._held.get(lease.room_id) == lease:
-                    logger.warning("lost the lease of room %r: closing it", lease.room_id)
-                    del self._held[lease.room_id]
-                    assert self._on_lost is not None
-                    self._on_lost(lease.room_id)
+        renewal: asyncio.Future[list[Lease]] | None = None
+        held: list[Lease] = []
+        started = last_ok
+        try:
+            while True:
+                if renewal is None:
+                    await asyncio.sleep(ttl / 3)
+                    held = list(self._held.values())
+                    started = time.monotonic()
+                    renewal = asyncio.ensure_future(asyncio.to_thread(self.leases.renew, held))
+                # (a renewal that hangs, PostgreSQL unreachable, counts as failing meanwhile)
+                await asyncio.wait({renewal}, timeout=ttl / 3)
+                if renewal.done():
+                    done, renewal = renewal, None
+                    try:
+                        lost = done.result()
+                    except Exception as error:
+                        logger.warning("renewing %d room leases failed: %s", len(held), error)
+                    else:
+                        last_ok = started
+                        self._lose(lost)
+                        continue
+                if time.monotonic() - last_ok >= ttl:
+                    self._lose(held)
+        finally:
+            if renewal is not None:  # (the thread's answer is not waited for)
+                renewal.cancel()
+
+    def _lose(self, leases: list[Lease]) -> None:
+        """Close the rooms whose ``leases`` are lost (unless they are held anew since)."""
+        for lease in leases:
+            if self._held.get(lease.room_id) == lease:
+                logger.warning("lost the lease of room %r: closing it", lease.room_id)
+                del self._held[lease.room_id]
+                assert self._on_lost is not None
+                self._on_lost(lease.room_id)
 
     async def close(self) -> None:
         """Stop renewing and release every lease still held (the rooms hand over at once)."""
