@@ -45,7 +45,6 @@ from tlsync_core.demo_schema import SHAPE
 from tlsync_core.protocol.codec import loads_frame, serialize_message
 from tlsync_core.protocol.diff import apply_object_diff
 from tlsync_core.room.storage import ForwardDiff
-from tlsync_core.server.postgres import PostgresPersistence
 
 ROOM = "chaos"
 FAULTS = ("kill", "stop", "term")
@@ -228,16 +227,6 @@ class Availability:
                 await self._task
 
 
-def _stored(url: str) -> dict[str, Record]:
-    persistence = PostgresPersistence(url)
-    try:
-        snapshot = persistence.load(ROOM)
-    finally:
-        persistence.close()
-    assert snapshot is not None
-    return {d["state"]["id"]: d["state"] for d in snapshot["documents"]}
-
-
 async def run_chaos(
     url: str, log: IO[bytes], *, seed: int, steps: int, clients: int = 3, ttl: float = 1.0
 ) -> ChaosResult:
@@ -291,11 +280,11 @@ async def run_chaos(
             await _recover(nodes, broken[0], broken[1])
         for room in rooms:
             await room.wait_for_sync(timeout=60)
-        final = _stored(url)
+        final = nodes.stored_documents(ROOM)
         async with asyncio.timeout(30):
             while observer.documents != final:
                 await asyncio.sleep(0.05)
-                final = _stored(url)
+                final = nodes.stored_documents(ROOM)
         check = history.check(final, {}, text_paths=())
         divergent = []
         for index, room in enumerate(rooms):

@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import IO, Any
 
 import orjson
 import psycopg
 from serve_process import free_port, start_serve
+from stored import stored_documents
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -28,15 +29,6 @@ from tlsync_core.protocol.codec import loads_frame, serialize_message
 from tlsync_core.server.postgres import PostgresPersistence
 
 SCHEMA = create_demo_schema()
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait (bounded) for ``condition``; TimeoutError naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 class Nodes:
@@ -88,19 +80,13 @@ class Nodes:
             ).fetchone()
         return None if row is None else (str(row[0]), int(row[1]), bool(row[2]))
 
+    def stored_documents(self, room_id: str) -> dict[str, Any]:
+        """The documents of ``room_id`` committed to PostgreSQL."""
+        return stored_documents(PostgresPersistence(self.url), room_id)
+
     def stored_ids(self, room_id: str) -> set[str]:
         """The records of ``room_id`` committed to PostgreSQL (but the demo room's own)."""
-        persistence = PostgresPersistence(self.url)
-        try:
-            snapshot = persistence.load(room_id)
-        finally:
-            persistence.close()
-        if snapshot is None:
-            return set()
-        return {d["state"]["id"] for d in snapshot["documents"]} - {
-            "document:document",
-            "page:page",
-        }
+        return set(self.stored_documents(room_id)) - {"document:document", "page:page"}
 
     async def close(self) -> None:
         """Kill every node still running (a frozen one is woken first, to die)."""
@@ -110,6 +96,20 @@ class Nodes:
                     process.send_signal(signal.SIGCONT)
                     process.kill()
                 await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def running_nodes(
+    url: str, tmp_path: Path, count: int, *, ttl: float
+) -> AsyncIterator[Nodes]:
+    """``count`` nodes on ``url`` (their log in ``tmp_path/nodes.log``), killed on exit."""
+    with (tmp_path / "nodes.log").open("wb") as log:
+        nodes = Nodes(url, log, ttl=ttl)
+        try:
+            await nodes.start(count)
+            yield nodes
+        finally:
+            await nodes.close()
 
 
 class Balancer:

@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
-from cluster_nodes import SCHEMA, Balancer, Nodes, RawClient, http_json, until
+from cluster_nodes import SCHEMA, Balancer, Nodes, RawClient, http_json, running_nodes
 from postgres_fixture import postgres_url
+from shape_writers import ShapeWriters
+from waiting import until
 
-from tlsync_client import RoomConnection
 from tlsync_client import connect as connect_room
 from tlsync_core.demo_schema import SHAPE
 from tlsync_core.server.cluster import LeaseKeeper
@@ -41,39 +42,33 @@ async def test_a_frozen_host_is_fenced_when_it_wakes_and_drops_its_sessions(
     fenced (by its refused write, or by its failed renewal): the push it read is never
     acknowledged nor stored, the client's session is closed with 1012 (it reconnects), and a new
     client of A for the room is relayed to B."""
-    log_path = tmp_path / "nodes.log"
-    with log_path.open("wb") as log:
-        nodes = Nodes(postgres_url, log, ttl=1.0)
-        try:
-            await nodes.start(2)
-            frozen = await RawClient.join(nodes.ws(0, "fence"))
-            await frozen.push(1)
-            assert nodes.lease("fence") == (f"ws://127.0.0.1:{nodes.ports[0]}", 1, True)
+    async with running_nodes(postgres_url, tmp_path, 2, ttl=1.0) as nodes:
+        frozen = await RawClient.join(nodes.ws(0, "fence"))
+        await frozen.push(1)
+        assert nodes.lease("fence") == (f"ws://127.0.0.1:{nodes.ports[0]}", 1, True)
 
-            nodes.signal(0, signal.SIGSTOP)
-            if push_while_frozen:
-                await frozen.send_push(2)  # (A reads it once it wakes)
-            await until(lambda: not _live(nodes, "fence"), 10, "A's lease to expire")
-            async with connect_room(nodes.ws(1, "fence"), schema=SCHEMA) as other:
-                assert other.store.get("shape:1") is not None
-                assert nodes.lease("fence") == (f"ws://127.0.0.1:{nodes.ports[1]}", 2, True)
-                other.store.put([SHAPE.create(id="shape:3", x=3)])
-                await other.wait_for_sync(timeout=10)
+        nodes.signal(0, signal.SIGSTOP)
+        if push_while_frozen:
+            await frozen.send_push(2)  # (A reads it once it wakes)
+        await until(lambda: not _live(nodes, "fence"), 10)
+        async with connect_room(nodes.ws(1, "fence"), schema=SCHEMA) as other:
+            assert other.store.get("shape:1") is not None
+            assert nodes.lease("fence") == (f"ws://127.0.0.1:{nodes.ports[1]}", 2, True)
+            other.store.put([SHAPE.create(id="shape:3", x=3)])
+            await other.wait_for_sync(timeout=10)
 
-                nodes.signal(0, signal.SIGCONT)
-                assert await frozen.until_closed(timeout=10) == ROOM_MOVED
-                assert 2 not in frozen.acknowledged
-                assert nodes.stored_ids("fence") == {"shape:1", "shape:3"}
+            nodes.signal(0, signal.SIGCONT)
+            assert await frozen.until_closed(timeout=10) == ROOM_MOVED
+            assert 2 not in frozen.acknowledged
+            assert nodes.stored_ids("fence") == {"shape:1", "shape:3"}
 
-                relayed = await RawClient.join(nodes.ws(0, "fence"))
-                assert relayed.documents == {"shape:1", "shape:3"}
-                await relayed.push(4)
-                await other.wait_for(lambda store: store.get("shape:4") is not None, timeout=10)
-                await relayed.close()
-            assert nodes.processes[0].returncode is None
-            assert nodes.stored_ids("fence") == {"shape:1", "shape:3", "shape:4"}
-        finally:
-            await nodes.close()
+            relayed = await RawClient.join(nodes.ws(0, "fence"))
+            assert relayed.documents == {"shape:1", "shape:3"}
+            await relayed.push(4)
+            await other.wait_for(lambda store: store.get("shape:4") is not None, timeout=10)
+            await relayed.close()
+        assert nodes.processes[0].returncode is None
+        assert nodes.stored_ids("fence") == {"shape:1", "shape:3", "shape:4"}
 
 
 def _live(nodes: Nodes, room_id: str) -> bool:
@@ -90,37 +85,32 @@ async def test_any_node_relays_to_the_host_and_sigterm_hands_the_room_over(
     PostgreSQL committed.  SIGTERM to A closes A's sessions with 1001, which the relay passes
     on with the same code; A releases the lease as it stops (a 60 s time to live could not have
     expired), and B takes the room (epoch 2) with everything acknowledged."""
-    with (tmp_path / "nodes.log").open("wb") as log:
-        nodes = Nodes(postgres_url, log, ttl=60.0)
-        try:
-            await nodes.start(2)
-            async with connect_room(nodes.ws(0, "relay"), schema=SCHEMA) as direct:
-                relayed = await RawClient.join(nodes.ws(1, "relay"))
-                assert nodes.lease("relay") == (f"ws://127.0.0.1:{nodes.ports[0]}", 1, True)
-                await relayed.push(1)
-                await direct.wait_for(lambda store: store.get("shape:1") is not None, timeout=10)
-                direct.store.put([SHAPE.create(id="shape:2", x=2)])
-                await direct.wait_for_sync(timeout=10)
-                async with asyncio.timeout(10):
-                    while "shape:2" not in relayed.documents:
-                        await relayed.read()
-                snapshot = await asyncio.to_thread(
-                    http_json, f"http://127.0.0.1:{nodes.ports[1]}/rooms/relay/snapshot"
-                )
-                stored = {d["state"]["id"] for d in snapshot["documents"]}
-                assert {"shape:1", "shape:2"} <= stored
+    async with running_nodes(postgres_url, tmp_path, 2, ttl=60.0) as nodes:
+        async with connect_room(nodes.ws(0, "relay"), schema=SCHEMA) as direct:
+            relayed = await RawClient.join(nodes.ws(1, "relay"))
+            assert nodes.lease("relay") == (f"ws://127.0.0.1:{nodes.ports[0]}", 1, True)
+            await relayed.push(1)
+            await direct.wait_for(lambda store: store.get("shape:1") is not None, timeout=10)
+            direct.store.put([SHAPE.create(id="shape:2", x=2)])
+            await direct.wait_for_sync(timeout=10)
+            async with asyncio.timeout(10):
+                while "shape:2" not in relayed.documents:
+                    await relayed.read()
+            snapshot = await asyncio.to_thread(
+                http_json, f"http://127.0.0.1:{nodes.ports[1]}/rooms/relay/snapshot"
+            )
+            stored = {d["state"]["id"] for d in snapshot["documents"]}
+            assert {"shape:1", "shape:2"} <= stored
 
-                nodes.signal(0, signal.SIGTERM)
-                assert await relayed.until_closed(timeout=10) == GOING_AWAY
-                await nodes.processes[0].wait()
-            lease = nodes.lease("relay")
-            assert lease is not None and not lease[2]  # released, long before its expiry
-            taker = await RawClient.join(nodes.ws(1, "relay"))
-            assert nodes.lease("relay") == (f"ws://127.0.0.1:{nodes.ports[1]}", 2, True)
-            assert taker.documents == {"shape:1", "shape:2"}
-            await taker.close()
-        finally:
-            await nodes.close()
+            nodes.signal(0, signal.SIGTERM)
+            assert await relayed.until_closed(timeout=10) == GOING_AWAY
+            await nodes.processes[0].wait()
+        lease = nodes.lease("relay")
+        assert lease is not None and not lease[2]  # released, long before its expiry
+        taker = await RawClient.join(nodes.ws(1, "relay"))
+        assert nodes.lease("relay") == (f"ws://127.0.0.1:{nodes.ports[1]}", 2, True)
+        assert taker.documents == {"shape:1", "shape:2"}
+        await taker.close()
 
 
 @pytest.mark.spec("CLUSTER3", "DUR1")
@@ -133,35 +123,19 @@ async def test_kill_9_of_the_host_loses_nothing_and_clients_resume_on_another_no
     themselves through the balancer, another node takes the room once the lease expired
     (epoch 2), and the pushes resume.  The killed node restarts and rejoins; in the end every
     acknowledged shape is stored and every client converged on the same documents."""
-    acknowledged: list[str] = []
-    ack_times: list[float] = []
-    stop = asyncio.Event()
-    clients: list[RoomConnection] = []
-    tasks: list[asyncio.Task[None]] = []
-
-    async def write(index: int, room: RoomConnection) -> None:
-        n = 0
-        while not stop.is_set():
-            batch = [f"shape:c{index}-{n + k}" for k in range(2)]
-            n += 2
-            room.store.put([SHAPE.create(id=record_id, x=n) for record_id in batch])
-            await room.wait_for_sync(timeout=30)
-            acknowledged.extend(batch)
-            ack_times.append(time.monotonic())
-
-    with (tmp_path / "nodes.log").open("wb") as log:
-        nodes = Nodes(postgres_url, log, ttl=2.0)
+    async with running_nodes(postgres_url, tmp_path, 3, ttl=2.0) as nodes:
         balancer = Balancer(nodes.ports)
+        writers = ShapeWriters([])
+        acknowledged = writers.acknowledged
         try:
-            await nodes.start(3)
             await balancer.start()
             for _ in range(3):
                 room = await connect_room(
                     balancer.ws("crash"), schema=SCHEMA, min_delay_ms=50, max_delay_ms=200
                 )
-                clients.append(room)
-            tasks = [asyncio.create_task(write(i, room)) for i, room in enumerate(clients)]
-            await until(lambda: len(acknowledged) >= 60, 30, "60 acknowledged shapes")
+                writers.clients.append(room)
+            writers.start()
+            await until(lambda: len(acknowledged) >= 60, 30)
 
             lease = nodes.lease("crash")
             assert lease is not None
@@ -170,39 +144,31 @@ async def test_kill_9_of_the_host_loses_nothing_and_clients_resume_on_another_no
             killed_at = time.monotonic()
             at_kill = list(acknowledged)
             assert set(at_kill) <= nodes.stored_ids("crash")
-            await until(lambda: len(acknowledged) >= len(at_kill) + 60, 30, "pushes to resume")
-            resumed = next(t - killed_at for t in ack_times if t > killed_at)
+            await until(lambda: len(acknowledged) >= len(at_kill) + 60, 30)
+            resumed = next(t - killed_at for t in writers.ack_times if t > killed_at)
             new_lease = nodes.lease("crash")
             assert new_lease is not None and new_lease[1] == 2 and new_lease[0] != lease[0]
 
             await nodes.restart(host)
-            await until(lambda: len(acknowledged) >= len(at_kill) + 120, 30, "more pushes")
-            stop.set()
-            await asyncio.gather(*tasks)
-            for room in clients:
+            await until(lambda: len(acknowledged) >= len(at_kill) + 120, 30)
+            await writers.finish()
+            for room in writers.clients:
                 await room.wait_for_sync(timeout=30)
-            stored = nodes.stored_ids("crash")
-            assert set(acknowledged) <= stored
+            assert set(acknowledged) <= nodes.stored_ids("crash")
             assert len(acknowledged) == len(set(acknowledged))
             print(
                 f"kill -9 of the host: {len(acknowledged)} shapes acknowledged, lost 0;"
                 f" the room resumed on another node {resumed:.1f} s after the kill"
                 f" (lease time to live {nodes.ttl} s)"
             )
-            documents = clients[0].store.serialize("document")
-            for room in clients:
+            documents = writers.clients[0].store.serialize("document")
+            for room in writers.clients:
                 await room.wait_for(
                     lambda store: store.serialize("document") == documents, timeout=10
                 )
         finally:
-            stop.set()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            for room in clients:
-                await room.close()
+            await writers.close()
             await balancer.close()
-            await nodes.close()
 
 
 @pytest.mark.spec("CLUSTER6", "CLUSTER2")
@@ -212,22 +178,17 @@ async def test_a_relaying_node_stops_cleanly_and_the_host_keeps_the_room(
     """SIGTERM to a node that relays a client to the room's host: the relayed client is sent
     away with 1001 and the node exits cleanly (it used to wait for its relays forever); the host
     keeps the room (same lease) and its own client goes on."""
-    with (tmp_path / "nodes.log").open("wb") as log:
-        nodes = Nodes(postgres_url, log, ttl=60.0)
-        try:
-            await nodes.start(2)
-            async with connect_room(nodes.ws(0, "stay"), schema=SCHEMA) as direct:
-                relayed = await RawClient.join(nodes.ws(1, "stay"))
-                await relayed.push(1)
-                nodes.signal(1, signal.SIGTERM)
-                assert await relayed.until_closed(timeout=10) == GOING_AWAY
-                assert await asyncio.wait_for(nodes.processes[1].wait(), 15) == 0
-                assert nodes.lease("stay") == (f"ws://127.0.0.1:{nodes.ports[0]}", 1, True)
-                direct.store.put([SHAPE.create(id="shape:2", x=2)])
-                await direct.wait_for_sync(timeout=10)
-            assert nodes.stored_ids("stay") == {"shape:1", "shape:2"}
-        finally:
-            await nodes.close()
+    async with running_nodes(postgres_url, tmp_path, 2, ttl=60.0) as nodes:
+        async with connect_room(nodes.ws(0, "stay"), schema=SCHEMA) as direct:
+            relayed = await RawClient.join(nodes.ws(1, "stay"))
+            await relayed.push(1)
+            nodes.signal(1, signal.SIGTERM)
+            assert await relayed.until_closed(timeout=10) == GOING_AWAY
+            assert await asyncio.wait_for(nodes.processes[1].wait(), 15) == 0
+            assert nodes.lease("stay") == (f"ws://127.0.0.1:{nodes.ports[0]}", 1, True)
+            direct.store.put([SHAPE.create(id="shape:2", x=2)])
+            await direct.wait_for_sync(timeout=10)
+        assert nodes.stored_ids("stay") == {"shape:1", "shape:2"}
 
 
 class HangingLeases(RoomLeases):
@@ -250,7 +211,7 @@ async def test_renewals_that_never_answer_lose_the_leases_after_one_ttl(postgres
     try:
         assert keeper.take_and_load("room", lambda: "loaded") == "loaded"
         keeper.start(lost.append)
-        await until(lambda: lost == ["room"], 10, "the lease to be lost")
+        await until(lambda: lost == ["room"], 10)
         assert keeper.fence("room") is None
     finally:
         HangingLeases.answer.set()
