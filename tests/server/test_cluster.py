@@ -216,3 +216,23 @@ async def test_renewals_that_never_answer_lose_the_leases_after_one_ttl(postgres
     finally:
         HangingLeases.answer.set()
         await keeper.close()
+
+
+@pytest.mark.spec("CLUSTER1", "LEASE4")
+async def test_a_room_that_fails_to_load_is_not_kept_under_lease(postgres_url: str) -> None:
+    """Loading a room under its fresh lease fails: the error reaches the caller, this node no
+    longer writes the room, and its lease is released (another node takes it at once)."""
+    keeper = LeaseKeeper(RoomLeases(postgres_url, node="a", address="ws://a:1", ttl=60))
+    other = RoomLeases(postgres_url, node="b", address="ws://b:2", ttl=60)
+
+    def broken_load() -> None:
+        raise OSError("storage unavailable")
+
+    try:
+        with pytest.raises(OSError, match="storage unavailable"):
+            keeper.take_and_load("room", broken_load)
+        assert keeper.fence("room") is None
+        assert other.acquire("room") == Lease("room", "b", 2)
+    finally:
+        other.close()
+        await keeper.close()

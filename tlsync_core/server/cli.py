@@ -104,6 +104,11 @@ async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> No
     if cluster is not None:
         cluster.leases.address = _advertised(args, server)
         storage_name += f", advertised as {cluster.address}"
+        if urlsplit(cluster.address).hostname in ("0.0.0.0", "::"):
+            logger.warning(
+                "other nodes cannot reach %s: give --advertise ws://<this node's address>:PORT",
+                cluster.address,
+            )
     print(f"tlsync server on {server.url}/connect/<room-id> ({storage_name})", flush=True)
     print(f"health: http://{args.host}:{server.port}/healthz", flush=True)
     bot: asyncio.Task[None] | None = None

@@ -81,7 +81,13 @@ class LeaseKeeper:
         if isinstance(got, Holder):
             raise HeldElsewhere(got)
         self._held[room_id] = got
-        return load()
+        try:
+            return load()
+        except BaseException:
+            # a room that did not load is not hosted here (unrenewed, its lease expires anyway)
+            with contextlib.suppress(Exception):
+                self.release(room_id)
+            raise
 
     def forget(self, room_id: str) -> None:
         """This node stops writing ``room_id`` (its lease was lost or fenced)."""
