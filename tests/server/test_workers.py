@@ -4,15 +4,21 @@ cluster's leases and relays; PostgreSQL required."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import psycopg
 import pytest
-from cluster_nodes import RawClient
+from cluster_nodes import SCHEMA, RawClient
 from postgres_fixture import postgres_url
 from serve_process import free_port, start_serve, stop_serve
+from waiting import until
+
+from tlsync_client import connect as connect_room
+from tlsync_core.demo_schema import SHAPE
 
 __all__ = ["postgres_url"]  # (the fixture)
 
@@ -26,17 +32,32 @@ def _hosts(url: str, rooms: list[str]) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
+def _workers(pid: int) -> list[int]:
+    """The supervisor's worker processes (its children)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def _live_leases(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT room_id FROM tlsync.leases WHERE expires_at > clock_timestamp()"
+        ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
 @pytest.mark.spec("CLUSTER4", "CLUSTER2")
 async def test_workers_share_the_port_and_relay_to_each_other(
     postgres_url: str, tmp_path: Path
 ) -> None:
     """Two workers listen on one port: the connections to it land on both (rooms are hosted by
-    two workers, each under its own private address, not the shared port); two clients of one
-    room see each other's pushes whichever worker they reached; SIGTERM to the supervisor stops
-    every worker cleanly and releases their leases."""
+    two workers, each under its own private address, not the shared port); clients of one room
+    see each other's pushes whichever worker they reached.  A worker killed with SIGKILL is
+    replaced by the supervisor and the room is served on (everything acknowledged in it).
+    SIGTERM to the supervisor stops every worker cleanly and releases their leases."""
     port = free_port()
     with (tmp_path / "serve.log").open("wb") as log:
-        process = await start_serve(port, postgres_url, log, "--workers", "2")
+        process = await start_serve(port, postgres_url, log, "--workers", "2", "--lease-ttl", "1")
         clients: list[RawClient] = []
         try:
             rooms: list[str] = []
@@ -59,8 +80,21 @@ async def test_workers_share_the_port_and_relay_to_each_other(
             for client in clients:
                 await client.close()
             clients = []
+
+            # a worker killed: the supervisor starts another, and the port serves on
+            killed = _workers(process.pid)[0]
+            os.kill(killed, signal.SIGKILL)
+            await until(lambda: len(set(_workers(process.pid)) - {killed}) == 2, 30)
+            for n in range(4):  # (whichever worker they reach; retrying until it serves)
+                url = f"ws://127.0.0.1:{port}/connect/shared"
+                async with connect_room(url, schema=SCHEMA, min_delay_ms=50) as again:
+                    assert all(again.store.get(f"shape:{k}") for k in range(6))
+                    again.store.put([SHAPE.create(id=f"shape:{10 + n}")])
+                    await again.wait_for_sync(timeout=10)
+
             await stop_serve(process)
             assert process.returncode == 0
+            assert not _live_leases(postgres_url)  # (released by the workers as they stopped)
         finally:
             for client in clients:
                 await client.close()
