@@ -56,6 +56,9 @@ class ChaosResult:
     """What a run found and did."""
 
     check: CheckResult
+    history: History
+    final: dict[str, Record]
+    """The room as PostgreSQL holds it at the end."""
     divergent: list[str]
     faults: dict[str, int]
     failovers: int
@@ -295,6 +298,8 @@ async def run_chaos(
         lease = nodes.lease(ROOM)
         return ChaosResult(
             check,
+            history,
+            final,
             divergent,
             faults,
             0 if lease is None else lease[1] - 1,

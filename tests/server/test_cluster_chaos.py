@@ -32,3 +32,7 @@ async def test_a_cluster_under_faults_loses_nothing_and_converges(
     assert result.anomalies == [], "\n".join(map(str, result.anomalies[:20]))
     assert result.check.acknowledged > 50
     assert sum(result.faults.values()) > 0
+    # the checker is not blind here: a stored room missing one acknowledged shape is caught
+    shape = next(record_id for record_id in result.final if record_id.startswith("shape:"))
+    tampered = {k: v for k, v in result.final.items() if k != shape}
+    assert result.history.check(tampered, {}, text_paths=()).anomalies
