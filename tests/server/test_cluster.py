@@ -22,8 +22,10 @@ from waiting import until
 
 from tlsync_client import connect as connect_room
 from tlsync_core.demo_schema import SHAPE
+from tlsync_core.server import ServerLimits, TLSyncServer
 from tlsync_core.server.cluster import LeaseKeeper
 from tlsync_core.server.leases import Lease, RoomLeases
+from tlsync_core.server.postgres import PostgresPersistence
 
 __all__ = ["postgres_url"]  # (the fixture)
 
@@ -237,3 +239,33 @@ async def test_a_room_that_fails_to_load_is_not_kept_under_lease(postgres_url: s
     finally:
         other.close()
         await keeper.close()
+
+
+def _node(url: str, name: str, limits: ServerLimits) -> TLSyncServer:
+    """An in-process cluster node on ``url``."""
+    keeper = LeaseKeeper(RoomLeases(url, node=name, address="", ttl=60))
+    persistence = PostgresPersistence(url, fence=keeper.fence)
+    return TLSyncServer(
+        schema=SCHEMA, persistence=persistence, port=0, limits=limits, cluster=keeper
+    )
+
+
+@pytest.mark.spec("CLUSTER2")
+async def test_a_relay_passes_host_messages_larger_than_the_client_frame_cap(
+    postgres_url: str,
+) -> None:
+    """Clients' frames are capped at 64 KiB on both nodes, and a room grows to about 200 KB in
+    32 KB pushes: a client relayed to its host still receives the whole room in its ``connect``
+    message (the cap applies to clients, not to the host's messages)."""
+    limits = ServerLimits(max_frame_bytes=64 * 1024)
+    async with _node(postgres_url, "a", limits) as a, _node(postgres_url, "b", limits) as b:
+        for server in (a, b):
+            assert server.cluster is not None
+            server.cluster.leases.address = server.url
+        async with connect_room(f"{a.url}/connect/big", schema=SCHEMA) as direct:
+            for n in range(6):
+                direct.store.put([SHAPE.create(id=f"shape:{n}", props={"text": "x" * 32_000})])
+                await direct.wait_for_sync(timeout=10)
+            relayed = await RawClient.join(f"{b.url}/connect/big")
+            assert relayed.documents == {f"shape:{n}" for n in range(6)}
+            await relayed.close()

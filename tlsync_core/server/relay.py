@@ -4,7 +4,9 @@ Any node of a cluster serves any room: a client connected to a node that does no
 is relayed to the room's host (the address its lease advertises), never redirected.  The relay
 opens a websocket to ``<address><path>`` with the client's own headers (so the host's auth hook
 sees the same request) plus :data:`RELAYED_HEADER`, and then passes frames through both ways
-until one side closes; the other side is closed with the same code and reason.  A host that
+until one side closes; the other side is closed with the same code and reason.  Frames from
+the client are capped by this node's own listener (``max_frame_bytes``), frames from the host
+are not (another node of the cluster; its ``connect`` message carries a whole room).  A host that
 vanished without a close (killed, cut off) closes the client with 1012, a host that cannot be
 reached with 1013: either way the client reconnects, and by then another node may host the
 room.
@@ -58,7 +60,6 @@ async def relay_websocket(
     *,
     relayed_by: str,
     open_timeout: float = 5.0,
-    max_size: int | None = None,
 ) -> None:
     """Pass ``client``'s frames to a websocket opened at ``upstream_url`` and back, until one
     side closes (see the module docstring); returns once both are closed."""
@@ -69,7 +70,7 @@ async def relay_websocket(
             upstream_url,
             additional_headers=forwarded,
             open_timeout=open_timeout,
-            max_size=max_size,
+            max_size=None,  # (a host's messages are as large as rooms: a connect hydrates one)
             compression=None,
             ping_interval=20,
             ping_timeout=20,

@@ -195,7 +195,6 @@ class TLSyncServer(TLSyncHost, TLServer):
                 holder.address.rstrip("/") + request.path,
                 list(ws.request.headers.raw_items()) if ws.request is not None else [],
                 relayed_by=own or self.url,
-                max_size=self.limits.max_frame_bytes,
             )
         finally:
             self._relayed.discard(ws)
