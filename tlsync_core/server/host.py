@@ -424,7 +424,10 @@ class TLSyncHost:
                 frame = await transport.receive()
                 if frame is None:
                     break
-                if self._closing:  # (sent away already: leave the rest to the next session)
+                if self._closing or self._rooms.get(request.room_id) is not entry:
+                    # sent away already (shutting down, or the room moved to another node: a
+                    # frame must not change a room no longer hosted here): the next session
+                    # takes the rest
                     break
                 if endpoint.receive(connection, frame) is not FrameOutcome.HANDLED:
                     break
