@@ -48,6 +48,8 @@ async def run_workers(argv: Sequence[str], count: int) -> None:
                 stdin=asyncio.subprocess.DEVNULL,
             )
             processes[index] = process
+            if stop.is_set():  # (stopped while it started: the others are terminated already)
+                process.terminate()
             code = await process.wait()
             if stop.is_set():
                 return
