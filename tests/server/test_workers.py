@@ -104,11 +104,24 @@ async def test_workers_share_the_port_and_relay_to_each_other(
     assert (tmp_path / "serve.log").read_text().count("Traceback") == 0
 
 
-@pytest.mark.spec("CLUSTER4")
-def test_workers_need_postgresql(tmp_path: Path) -> None:
-    """``--workers 2`` with a SQLite file ends at once with a clear error (exit status 2)."""
+@pytest.mark.spec("CLUSTER4", "CLUSTER2")
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        (["--workers", "2", "--db", "x.sqlite"], "--workers N needs PostgreSQL"),
+        (["--workers", "2", "--port", "0", "--db", "postgresql://x@h/x"], "share one port"),
+        (["--advertise", "http://node:1"], "--advertise must be ws://HOST:PORT"),
+        (["--lease-ttl", "0"], "--lease-ttl must be positive"),
+    ],
+)
+def test_bad_cluster_options_end_the_command_with_a_clear_error(
+    tmp_path: Path, options: list[str], error: str
+) -> None:
+    """Cluster options that cannot work end ``tlsync serve`` at once with exit status 2 and a
+    message saying why: ``--workers`` with SQLite or without a fixed port, an ``--advertise``
+    that is not a websocket address, a lease time to live that is not positive."""
     done = subprocess.run(
-        [sys.executable, "-m", "tlsync_core", "serve", "--workers", "2", "--db", "x.sqlite"],
+        [sys.executable, "-m", "tlsync_core", "serve", *options],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -116,4 +129,4 @@ def test_workers_need_postgresql(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2
-    assert "--workers N needs PostgreSQL" in done.stderr
+    assert error in done.stderr

@@ -189,6 +189,10 @@ def main(argv: Sequence[str] | None = None, *, demo_bot: DemoBot | None = None) 
         parser.error("--demo: no demo bot here; run the tlsync command (python -m tlsync_client)")
     if args.lease_ttl <= 0:
         parser.error(f"--lease-ttl must be positive, not {args.lease_ttl}")
+    if args.advertise is not None:
+        parts = urlsplit(args.advertise)
+        if parts.scheme not in ("ws", "wss") or not parts.hostname or parts.path not in ("", "/"):
+            parser.error(f"--advertise must be ws://HOST:PORT (or wss://), not {args.advertise!r}")
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, not {args.workers}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
