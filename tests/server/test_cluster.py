@@ -19,6 +19,7 @@ from cluster_nodes import SCHEMA, Balancer, Nodes, RawClient, http_json, running
 from postgres_fixture import postgres_url
 from shape_writers import ShapeWriters
 from waiting import until
+from websockets.asyncio.server import ServerConnection
 
 from tlsync_client import connect as connect_room
 from tlsync_core.demo_schema import SHAPE
@@ -241,13 +242,41 @@ async def test_a_room_that_fails_to_load_is_not_kept_under_lease(postgres_url: s
         await keeper.close()
 
 
-def _node(url: str, name: str, limits: ServerLimits) -> TLSyncServer:
+class RecordingNode(TLSyncServer):
+    """A node that records the close code of each of its sessions' websockets."""
+
+    closes: list[int | None]
+
+    async def handle_connection(self, ws: ServerConnection, room_id: str) -> None:
+        await super().handle_connection(ws, room_id)
+        await ws.wait_closed()
+        self.closes.append(ws.close_code)
+
+
+def _node(url: str, name: str, limits: ServerLimits | None = None) -> RecordingNode:
     """An in-process cluster node on ``url``."""
     keeper = LeaseKeeper(RoomLeases(url, node=name, address="", ttl=60))
     persistence = PostgresPersistence(url, fence=keeper.fence)
-    return TLSyncServer(
+    node = RecordingNode(
         schema=SCHEMA, persistence=persistence, port=0, limits=limits, cluster=keeper
     )
+    node.closes = []
+    return node
+
+
+@pytest.mark.spec("CLUSTER2")
+async def test_a_relayed_clients_close_code_reaches_the_host(postgres_url: str) -> None:
+    """A relayed client closes with its own code (4001): the host's side of the relayed
+    websocket is closed with the same code."""
+    async with _node(postgres_url, "a") as a, _node(postgres_url, "b") as b:
+        for server in (a, b):
+            assert server.cluster is not None
+            server.cluster.leases.address = server.url
+        async with connect_room(f"{a.url}/connect/codes", schema=SCHEMA):
+            relayed = await RawClient.join(f"{b.url}/connect/codes")
+            await relayed.push(1)
+            await relayed.ws.close(4001, "bye")
+            await until(lambda: 4001 in a.closes, 10)
 
 
 @pytest.mark.spec("CLUSTER2")
