@@ -18,10 +18,10 @@ def free_port() -> int:
 
 
 async def start_serve(
-    port: int, db: Path, log: IO[bytes], *options: str
+    port: int, db: Path | str, log: IO[bytes], *options: str
 ) -> asyncio.subprocess.Process:
     """``python -m tlsync_core serve`` (the demo schema, plus ``options``) on ``port`` and
-    ``db``, once it accepts connections."""
+    ``db`` (a SQLite file or a PostgreSQL URL), once it accepts connections."""
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "tlsync_core", "serve", "--schema", "demo"),
         *("--port", str(port), "--db", str(db), *options),

@@ -13,6 +13,7 @@ import asyncio
 import pytest
 
 from tlsync_core.room.storage import ForwardDiff
+from tlsync_core.server.leases import FencedError
 from tlsync_core.server.memory_budget import MemoryBudget
 from tlsync_core.server.persistence import MemoryPersistence
 from tlsync_core.server.storage_writer import StorageWriter
@@ -130,5 +131,47 @@ async def test_failed_commits_are_retried_and_nothing_is_durable_before() -> Non
         assert durable == [{"r": 2}] and persistence.durable == [1, 2]
         assert persistence.attempts == 4
         assert writer.health.ok and not writer.pending_for("r")
+    finally:
+        await writer.close()
+
+
+class FencingPersistence(FlakyPersistence):
+    """Memory storage that refuses every write of the rooms in ``fenced`` (FencedError)."""
+
+    def __init__(self, fenced: set[str]) -> None:
+        super().__init__(failures=0)
+        self.fenced = fenced
+
+    def stage(self, room_id: str, changes: ForwardDiff, **fields: object) -> None:
+        if room_id in self.fenced:
+            raise FencedError(room_id, f"room {room_id!r}: fenced")
+        super().stage(room_id, changes, **fields)
+
+
+@pytest.mark.spec("CLUSTER1")
+async def test_a_fenced_rooms_writes_are_dropped_and_the_rest_commit_at_once() -> None:
+    """Writes of a fenced room and of another room: the fenced room's writes are dropped (never
+    durable, nothing of it reported durable), ``on_fenced`` names the room, the other room's
+    writes commit, and waiters of the dropped writes resume (settled); the writer stays healthy
+    and holds nothing pending."""
+    persistence = FencingPersistence({"lost"})
+    durable: list[dict[str, int]] = []
+    fenced: list[str] = []
+    writer = StorageWriter(persistence, on_durable=durable.append, on_fenced=fenced.append)
+    try:
+        for room_id, clock in (("kept", 1), ("lost", 2), ("kept", 3), ("lost", 4)):
+            writer.stage(
+                room_id,
+                ForwardDiff(),
+                clock=clock,
+                tombstone_history_starts_at_clock=0,
+                schema=None,
+            )
+        await asyncio.wait_for(writer.durable(writer.last_seq("lost")), 30)
+        assert persistence.durable == [1, 3]
+        assert all(set(marks) == {"kept"} for marks in durable) and durable[-1] == {"kept": 3}
+        assert fenced and set(fenced) == {"lost"}
+        assert writer.health.ok
+        assert not writer.pending_for("lost") and not writer.pending_for("kept")
     finally:
         await writer.close()

@@ -25,10 +25,11 @@ from typing import Any
 import orjson
 import pytest
 from serve_process import free_port, start_serve
+from shape_writers import ShapeWriters
+from stored import stored_documents
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tlsync_client import RoomConnection
 from tlsync_client import connect as connect_room
 from tlsync_client.sync_client import ClientState
 from tlsync_core.demo_schema import SHAPE, create_demo_schema
@@ -55,13 +56,7 @@ async def _until(condition: Callable[[], bool], timeout: float, what: str) -> No
 
 def _stored_ids(db: Path, room_id: str) -> set[str]:
     """The documents of ``room_id`` committed to ``db`` (read by a connection of our own)."""
-    persistence = SQLitePersistence(db)
-    try:
-        snapshot = persistence.load(room_id)
-    finally:
-        persistence.close()
-    assert snapshot is not None
-    return {d["state"]["id"] for d in snapshot["documents"]}
+    return set(stored_documents(SQLitePersistence(db), room_id))
 
 
 def _http_json(url: str) -> Any:
@@ -79,27 +74,16 @@ async def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> N
     db = tmp_path / "rooms.sqlite"
     port = free_port()
     url = f"ws://127.0.0.1:{port}/connect/crash"
-    acknowledged: list[str] = []
-    stop = asyncio.Event()
-    clients: list[RoomConnection] = []
-    tasks: list[asyncio.Task[None]] = []
-
-    async def write(index: int, room: RoomConnection) -> None:
-        n = 0
-        while not stop.is_set():
-            batch = [f"shape:c{index}-{n + k}" for k in range(2)]
-            n += 2
-            room.store.put([SHAPE.create(id=record_id, x=n) for record_id in batch])
-            await room.wait_for_sync(timeout=30)
-            acknowledged.extend(batch)
-
+    writers = ShapeWriters([])
+    acknowledged = writers.acknowledged
+    clients = writers.clients
     with (tmp_path / "serve.log").open("wb") as log:
         process = await start_serve(port, db, log)
         try:
             for _ in range(3):
                 room = await connect_room(url, schema=SCHEMA, min_delay_ms=50, max_delay_ms=200)
                 clients.append(room)
-            tasks = [asyncio.create_task(write(i, room)) for i, room in enumerate(clients)]
+            writers.start()
             await _until(lambda: len(acknowledged) >= 90, 30, "90 acknowledged shapes")
 
             process.send_signal(signal.SIGKILL)
@@ -123,8 +107,7 @@ async def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> N
                 30,
                 "the clients to reconnect and push on",
             )
-            stop.set()
-            await asyncio.gather(*tasks)
+            await writers.finish()
             for room in clients:
                 await room.wait_for_sync(timeout=30)
 
@@ -145,12 +128,7 @@ async def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> N
 
                 await room.wait_for(converged, timeout=10)
         finally:
-            stop.set()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            for room in clients:
-                await room.close()
+            await writers.close()
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
                 try:

@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 import pytest
+from stored import stored_documents
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -57,14 +58,8 @@ def stored_clock(db: Path, room_id: str) -> int:
     return -1 if row is None else int(row[0])
 
 
-def stored_documents(db: Path) -> dict[str, Any]:
-    persistence = SQLitePersistence(db)
-    try:
-        snapshot = persistence.load(ROOM)
-    finally:
-        persistence.close()
-    assert snapshot is not None
-    return {d["state"]["id"]: d["state"] for d in snapshot["documents"]}
+def sqlite_documents(db: Path) -> dict[str, Any]:
+    return stored_documents(SQLitePersistence(db), ROOM)
 
 
 async def http_get(url: str) -> tuple[int, bytes]:
@@ -216,7 +211,7 @@ async def outage(
         status, report = await health(server)
         assert status == 200 and report["ok"], report
 
-        stored = stored_documents(db)
+        stored = sqlite_documents(db)
         shapes = {k for k in stored if k.startswith("shape:")}
         assert shapes == pusher.acknowledged == {f"shape:{n}" for n in range(30)}
         assert set(newcomer.documents) == set(watcher.documents) == shapes
@@ -228,7 +223,7 @@ async def outage(
         assert "fresh" in stored_rooms and "fresh" in server.rooms
         for peer in (watcher, pusher, newcomer, founder):
             await peer.close()
-    assert stored_documents(db) == stored  # (what a restart loads)
+    assert sqlite_documents(db) == stored  # (what a restart loads)
 
 
 @pytest.mark.spec("STO1", "STO2", "STO3")

@@ -13,6 +13,11 @@ The public API, by role:
   :class:`AuthRequest` and answers an :class:`AuthDecision`; persistence
   (:class:`RoomPersistence`: :class:`SQLitePersistence`, :class:`MemoryPersistence`).
 
+A cluster (``tlsync serve --db postgresql://...``, several nodes or ``--workers N``) hosts each
+room on one node under a lease (:mod:`tlsync_core.server.leases`, :mod:`tlsync_core.server.
+cluster`); the other nodes relay its clients there (:mod:`tlsync_core.server.relay`);
+:mod:`tlsync_core.server.workers` runs N processes on one port.
+
 The frame → room step every front end shares is :class:`tlsync_core.endpoint.SessionEndpoint`.
 The ``tlsync serve`` command is :mod:`tlsync_core.server.cli`.
 """

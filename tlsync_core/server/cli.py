@@ -12,16 +12,21 @@ import contextlib
 import logging
 import os
 import signal
+import sys
+import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from tlsync_core.schemas import resolve_schema
+from tlsync_core.server.cluster import LeaseKeeper
+from tlsync_core.server.leases import RoomLeases
 from tlsync_core.server.limits import ServerLimits
 from tlsync_core.server.memory_budget import DEFAULT_MEMORY_BUDGET
 from tlsync_core.server.persistence import RoomPersistence, SQLitePersistence
 from tlsync_core.server.postgres import PostgresPersistence, is_postgres_url
 from tlsync_core.server.websockets_server import TLSyncServer
+from tlsync_core.server.workers import WORKER_FLAG, run_workers
 from tlsync_core.store import StoreSchema
 from tlsync_core.views.editor_bundle import bundle_version
 
@@ -44,15 +49,24 @@ def _load_schema(spec: str | None) -> StoreSchema:
         raise SystemExit(f"tlsync serve --schema: {error}") from None
 
 
-def _open_storage(db: str) -> tuple[RoomPersistence, str]:
-    """The ``--db`` option's storage and how to name it: a ``postgresql://`` URL is PostgreSQL,
-    anything else a SQLite file. A database it cannot open ends the command with the reason."""
+def _open_storage(args: argparse.Namespace) -> tuple[RoomPersistence, LeaseKeeper | None, str]:
+    """The ``--db`` option's storage, the cluster's leases (PostgreSQL only; their address is
+    set once the server listens: :func:`_advertised`) and how to name the storage: a
+    ``postgresql://`` URL is PostgreSQL, anything else a SQLite file.  A database it cannot
+    open ends the command with the reason."""
+    db: str = args.db
     if not is_postgres_url(db):
-        return SQLitePersistence(db), f"SQLite: {db}"
+        return SQLitePersistence(db), None, f"SQLite: {db}"
     parts = urlsplit(db)
     shown = db if parts.password is None else db.replace(f":{parts.password}@", ":***@", 1)
     try:
-        return PostgresPersistence(db), f"PostgreSQL: {shown}"
+        node = f"{args.host} {uuid.uuid4().hex[:12]}"
+        leases = RoomLeases(db, node=node, address=args.advertise or "", ttl=args.lease_ttl)
+        keeper = LeaseKeeper(leases)
+        persistence = PostgresPersistence(
+            db, fence=keeper.fence, idle_in_transaction_timeout=args.lease_ttl
+        )
+        return persistence, keeper, f"PostgreSQL: {shown}"
     except ImportError as error:
         raise SystemExit(f"tlsync serve --db: {error}") from None
     except Exception as error:  # (psycopg's errors; psycopg is an optional dependency)
@@ -62,14 +76,26 @@ def _open_storage(db: str) -> tuple[RoomPersistence, str]:
         ) from None
 
 
+def _advertised(args: argparse.Namespace, server: TLSyncServer) -> str:
+    """Where the other nodes relay this node's rooms' clients: ``--advertise``, else where it
+    listens; a worker of ``--workers N`` gives its private port (the shared one reaches any)."""
+    if server.private_port is None:
+        return str(args.advertise or server.url)
+    host = urlsplit(args.advertise).hostname if args.advertise else args.host
+    return f"ws://{host}:{server.private_port}"
+
+
 async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> None:
-    persistence, storage_name = _open_storage(args.db)
+    persistence, cluster, storage_name = _open_storage(args)
     server = TLSyncServer(
         schema=_load_schema(args.schema),
         persistence=persistence,
         host=args.host,
         port=args.port,
         limits=ServerLimits(memory_budget_bytes=args.memory_budget * 1024 * 1024),
+        cluster=cluster,
+        reuse_port=args.worker,
+        private_port=0 if args.worker else None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -78,6 +104,14 @@ async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> No
             loop.add_signal_handler(sig, stop.set)
     server.tldraw_license_key = args.tldraw_license_key or None
     await server.start()
+    if cluster is not None:
+        cluster.leases.address = _advertised(args, server)
+        storage_name += f", advertised as {cluster.address}"
+        if urlsplit(cluster.address).hostname in ("0.0.0.0", "::"):
+            logger.warning(
+                "other nodes cannot reach %s: give --advertise ws://<this node's address>:PORT",
+                cluster.address,
+            )
     print(f"tlsync server on {server.url}/connect/<room-id> ({storage_name})", flush=True)
     print(f"health: http://{args.host}:{server.port}/healthz", flush=True)
     bot: asyncio.Task[None] | None = None
@@ -137,11 +171,58 @@ def main(argv: Sequence[str] | None = None, *, demo_bot: DemoBot | None = None) 
         metavar="MIB",
         help="MiB the server may hold for its clients, all together (default %(default)s)",
     )
+    serve_parser.add_argument(
+        "--advertise",
+        metavar="ws://HOST:PORT",
+        help="with PostgreSQL: where the other nodes relay this node's rooms' clients"
+        " (default ws://HOST:PORT from --host and --port)",
+    )
+    serve_parser.add_argument(
+        "--lease-ttl",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="with PostgreSQL: a room's lease time to live; a frozen node's rooms move after it"
+        " (default %(default)s)",
+    )
+    serve_parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N server processes sharing the port (SO_REUSEPORT); needs PostgreSQL",
+    )
+    serve_parser.add_argument(WORKER_FLAG, action="store_true", help=argparse.SUPPRESS)
     serve_parser.add_argument("--demo", metavar="ROOM", help="run a demo bot drawing in ROOM")
     serve_parser.add_argument("--demo-interval", type=float, default=1.0)
     serve_parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     if args.demo and demo_bot is None:
         parser.error("--demo: no demo bot here; run the tlsync command (python -m tlsync_client)")
+    if args.lease_ttl <= 0:
+        parser.error(f"--lease-ttl must be positive, not {args.lease_ttl}")
+    if args.advertise is not None:
+        parts = urlsplit(args.advertise)
+        if parts.scheme not in ("ws", "wss") or not parts.hostname or parts.path not in ("", "/"):
+            parser.error(f"--advertise must be ws://HOST:PORT (or wss://), not {args.advertise!r}")
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, not {args.workers}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if args.workers > 1:
+        if not is_postgres_url(args.db):
+            parser.error(
+                "--workers N needs PostgreSQL (--db postgresql://...): the workers"
+                " share rooms through its leases; SQLite serves one process"
+            )
+        if args.demo:
+            parser.error("--demo runs in a single process: leave out --workers")
+        if args.port == 0:
+            parser.error("--workers N share one port: give it (--port 0 would give each its own)")
+        # (reach the database once here, to fail with the reason rather than N times)
+        persistence, cluster, _name = _open_storage(args)
+        persistence.close()
+        assert cluster is not None
+        cluster.leases.close()
+        asyncio.run(run_workers(sys.argv[1:] if argv is None else list(argv), args.workers))
+        return
     asyncio.run(serve(args, demo_bot))  # the application entry point owns its event loop

@@ -30,6 +30,14 @@ acknowledgement, patch and connect answer of the rooms involved until a retry su
 snapshot is served only once it is durable, and while storage fails the host stops reading
 from clients (backpressure instead of memory ahead of disk).  ``/healthz`` reports storage.
 
+Cluster.  With a :class:`~tlsync_core.server.cluster.LeaseKeeper` (PostgreSQL, ``tlsync
+serve --db postgresql://...``) a room is loaded only under its lease, and a room whose lease is
+held by another node is served there (:meth:`TLSyncHost.serve_elsewhere`: the front end relays).
+A room whose lease is lost, or whose write was fenced, is closed at once: its sessions are sent
+away with 1012 (they reconnect, and reach the room's new host), its unacknowledged writes are
+dropped, nothing is retried.  An unloaded room's lease is released, and :meth:`TLSyncHost.close`
+releases them all once storage is committed.
+
 Lifecycle.  A new room is stored before its first session is served.  :meth:`TLSyncHost.close`
 closes every session with 1001 (going away: clients reconnect), waits for them at most the
 limits' ``close_timeout``, lets the front end stop accepting, commits, and closes the
@@ -55,7 +63,9 @@ from tlsync_core.room.session import SessionState
 from tlsync_core.room.storage import ForwardDiff
 from tlsync_core.schemas import SchemaLike, resolve_schema
 from tlsync_core.server.auth import AuthDecision, Authorize, AuthRequest, decide
+from tlsync_core.server.cluster import HeldElsewhere, LeaseKeeper
 from tlsync_core.server.http_routes import HttpRequest, HttpResponse, handle_http
+from tlsync_core.server.leases import FencedError, Holder
 from tlsync_core.server.limits import ServerLimits
 from tlsync_core.server.memory_budget import MemoryBudget
 from tlsync_core.server.outbox import BroadcastEncoder, SessionOutbox
@@ -63,6 +73,7 @@ from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence
 from tlsync_core.server.storage_writer import StorageWriter
 from tlsync_core.server.transport import (
     GOING_AWAY,
+    ROOM_MOVED,
     TRY_AGAIN_LATER,
     FrameTooLarge,
     SessionTransport,
@@ -96,7 +107,7 @@ class TLSyncHost:
 
     The hooks (:meth:`load_from_database`, :meth:`persist_to_database`, :meth:`log_event`)
     are overridable the same way under both front ends.  Runs on the event loop of its first
-    connection.
+    connection.  ``cluster`` hosts rooms under leases (see the module docstring).
     """
 
     #: The tldraw license key the editor page (``/rooms/<id>``) hands to tldraw, if any
@@ -110,6 +121,7 @@ class TLSyncHost:
         persistence: RoomPersistence | None = None,
         authorize: Authorize | None = None,
         limits: ServerLimits | None = None,
+        cluster: LeaseKeeper | None = None,
     ) -> None:
         self.schema = resolve_schema(schema)
         self.persistence: RoomPersistence = persistence or MemoryPersistence()
@@ -118,7 +130,11 @@ class TLSyncHost:
         self._rooms: dict[str, RoomForId] = {}
         self._loading: dict[str, asyncio.Task[RoomForId]] = {}
         self._sessions: set[asyncio.Task[Any]] = set()
-        self.storage = StorageWriter(self.persistence, on_durable=self._on_durable)
+        self.cluster = cluster
+        self._releases: set[asyncio.Task[None]] = set()
+        self.storage = StorageWriter(
+            self.persistence, on_durable=self._on_durable, on_fenced=self._fenced
+        )
         self.budget = MemoryBudget(self.limits.memory_budget_bytes)
         self._encoder = BroadcastEncoder()
         self._closing = False
@@ -176,11 +192,22 @@ class TLSyncHost:
     def _loaded(self, room_id: str, task: asyncio.Task[RoomForId]) -> None:
         if self._loading.get(room_id) is task:
             del self._loading[room_id]
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("loading room %r failed: %s", room_id, task.exception())
+        error = None if task.cancelled() else task.exception()
+        if error is not None and not isinstance(error, HeldElsewhere):
+            logger.error("loading room %r failed: %s", room_id, error)
 
     async def _load_room(self, room_id: str) -> RoomForId:
-        snapshot = await self.storage.run(lambda: self.load_from_database(room_id))
+        cluster = self.cluster
+        if cluster is None:
+            snapshot = await self.storage.run(lambda: self.load_from_database(room_id))
+        else:
+            cluster.start(self._evict)
+            # the writes of a former hosting period settle first (see the cluster module)
+            async with asyncio.timeout(self.limits.snapshot_durable_timeout):
+                await self.storage.durable(self.storage.last_seq(room_id))
+            snapshot = await self.storage.run(
+                lambda: cluster.take_and_load(room_id, lambda: self.load_from_database(room_id))
+            )
 
         def on_commit(changes: ForwardDiff, clock: int) -> None:
             self._stage(room_id, changes, clock)
@@ -197,6 +224,8 @@ class TLSyncHost:
             # a new room is served once it is stored: a restart must not make it anew (with
             # other clocks) under clients that saw it
             await self.storage.durable(self.storage.save(room_id, room.get_snapshot()))
+        if cluster is not None and cluster.fence(room_id) is None:
+            raise FencedError(room_id, f"room {room_id!r}: its lease was lost while it loaded")
         endpoint = SessionEndpoint(
             room, now=room_clock, limits=self.limits.endpoint, budget=self.budget
         )
@@ -227,6 +256,26 @@ class TLSyncHost:
                 entry.room.mark_durable(clock)
                 entry.wake.set()
 
+    def _fenced(self, room_id: str) -> None:
+        """A write of the room was refused: another node hosts it now."""
+        if self.cluster is not None:
+            self.cluster.forget(room_id)
+        self._evict(room_id)
+
+    def _evict(self, room_id: str) -> None:
+        """Close a room this node no longer holds the lease of: its sessions go away (1012, they
+        reconnect to its new host) and what it held for durability is dropped with it."""
+        entry = self._rooms.get(room_id)
+        if entry is None:
+            return
+        for connection in list(entry.endpoint.connections.values()):
+            connection.socket.close(ROOM_MOVED, "room moved to another node")
+        if entry.timeout is not None:
+            entry.timeout.cancel()
+            entry.timeout = None
+        self.delete_room_for_id(room_id)
+        self.log_event({"type": "room_lost", "room_id": room_id})
+
     def _room_event(self, room_id: str, event: dict[str, Any]) -> None:
         self.log_event({**event, "room_id": room_id})
         if event["type"] == "room_became_empty":
@@ -251,6 +300,13 @@ class TLSyncHost:
         self.persist_to_database(room_id)
         self.delete_room_for_id(room_id)
         self.log_event({"type": "room_unloaded", "room_id": room_id})
+        cluster = self.cluster
+        if cluster is not None:
+            release = asyncio.get_running_loop().create_task(
+                self.storage.run(lambda: cluster.release(room_id))
+            )
+            self._releases.add(release)
+            release.add_done_callback(self._releases.discard)
 
     def _maybe_unload_soon(self, room_id: str) -> None:
         entry = self._rooms.get(room_id)
@@ -322,6 +378,9 @@ class TLSyncHost:
             # (close() cancelled the room's loading: this session is sent away like the rest)
             await transport.close(GOING_AWAY, "server shutting down")
             return None
+        except HeldElsewhere as elsewhere:
+            await self.serve_elsewhere(transport, request, elsewhere.holder)
+            return None
         except Exception as error:
             logger.warning(
                 "session for room %r refused: its room could not load: %s", request.room_id, error
@@ -339,6 +398,14 @@ class TLSyncHost:
             self._maybe_unload_soon(request.room_id)
             return None
         return entry, decision
+
+    async def serve_elsewhere(
+        self, transport: SessionTransport, request: AuthRequest, holder: Holder
+    ) -> None:
+        """Serve a session of a room another node hosts (``holder``); a front end that can
+        relays it there, this one sends the client away to try again later."""
+        del request, holder
+        await transport.close(TRY_AGAIN_LATER, "room hosted by another node: try again later")
 
     async def _serve_session(self, transport: SessionTransport, request: AuthRequest) -> None:
         admitted = await self._admit(transport, request)
@@ -361,7 +428,10 @@ class TLSyncHost:
                 frame = await transport.receive()
                 if frame is None:
                     break
-                if self._closing:  # (sent away already: leave the rest to the next session)
+                if self._closing or self._rooms.get(request.room_id) is not entry:
+                    # sent away already (shutting down, or the room moved to another node: a
+                    # frame must not change a room no longer hosted here): the next session
+                    # takes the rest
                     break
                 if endpoint.receive(connection, frame) is not FrameOutcome.HANDLED:
                     break
@@ -418,7 +488,12 @@ class TLSyncHost:
             if entry.timer is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await entry.timer
+        for release in list(self._releases):
+            with contextlib.suppress(Exception):
+                await release
         await self.storage.close()
+        if self.cluster is not None:
+            await self.cluster.close()
 
     async def _stop_accepting(self) -> None:
         """A front end's hook in :meth:`close`, once every session was sent away: stop taking

@@ -260,4 +260,6 @@ async def _durable_snapshot(host: TLSyncHost, room_id: str) -> Any:
     snapshot = entry.room.get_snapshot()  # (records are never mutated: this stays as is)
     async with asyncio.timeout(host.limits.snapshot_durable_timeout):
         await host.storage.durable(host.storage.last_seq(room_id))
+    if host.rooms.get(room_id) is not entry:
+        raise RuntimeError("the room was closed before its snapshot was durable")
     return snapshot

@@ -26,7 +26,11 @@ clocks never matter).
   it), and a write after a takeover finds another epoch and fails with :class:`FencedError`.
 
 Leases are kept on a connection of their own (autocommit), so a renewal never waits behind a
-slow commit or a storage retry.
+slow commit or a storage retry.  Its statements wait at most a third of the time to live for a
+row lock (``lock_timeout``): a lease row stays locked by a write in progress, and a host frozen
+in the middle of one must not stall the node that takes over (PostgreSQL ends the frozen
+host's transaction: see ``idle_in_transaction_timeout`` of
+:class:`~tlsync_core.server.postgres.PostgresPersistence`).
 """
 
 from __future__ import annotations
@@ -61,7 +65,11 @@ FENCE_SQL = (
 
 
 class FencedError(Exception):
-    """This node no longer holds the room's lease: its writes are refused, for good."""
+    """This node no longer holds the lease of ``room_id``: its writes are refused, for good."""
+
+    def __init__(self, room_id: str, message: str) -> None:
+        super().__init__(message)
+        self.room_id = room_id
 
 
 @attrs.frozen
@@ -99,6 +107,8 @@ class RoomLeases:
         self._conn: psycopg.Connection[Any] = connect_in_schema(
             url, schema, LEASES_SQL, autocommit=True
         )
+        lock_timeout = f"{max(1, round(ttl * 1000 / 3))}ms"
+        self._conn.execute("SELECT set_config('lock_timeout', %s, false)", (lock_timeout,))
 
     def acquire(self, room_id: str) -> Lease | Holder:
         """Take (or keep) the room's lease, or name the node that holds it."""

@@ -78,7 +78,10 @@ class PostgresPersistence:
     cluster, ``fence`` gives the lease under which this node writes a room (None: it holds
     none); every write of a room then first checks that lease in the same transaction and
     raises :class:`~tlsync_core.server.leases.FencedError` when it is no longer this node's
-    (see :mod:`tlsync_core.server.leases`).  Raises
+    (see :mod:`tlsync_core.server.leases`), and ``idle_in_transaction_timeout`` (seconds; the
+    leases' time to live) lets PostgreSQL end a transaction left open that long: only a frozen
+    node does (the storage thread commits what it stages at once), and its transaction must
+    not hold the room's lease row locked against the node that takes over.  Raises
     ``ImportError`` naming the extra to install when psycopg is missing, and
     ``psycopg.OperationalError`` when the database cannot be reached at first.
     """
@@ -90,11 +93,13 @@ class PostgresPersistence:
         schema: str = "tlsync",
         connect_timeout: float = 10.0,
         fence: Callable[[str], Lease | None] | None = None,
+        idle_in_transaction_timeout: float | None = None,
     ) -> None:
         self.url = url
         self.schema = schema
         self._connect_timeout = connect_timeout
         self._fence = fence
+        self._idle_timeout = idle_in_transaction_timeout
         self._conn: psycopg.Connection[Any] | None = None
         #: Writes are staged on the open connection and not yet committed: it must not be
         #: replaced (they would be lost while a commit on a new connection succeeds).
@@ -107,14 +112,26 @@ class PostgresPersistence:
             return self._conn
         if self._staged:
             raise StorageError("the PostgreSQL connection broke with uncommitted writes")
-        self._conn = connect_in_schema(
+        conn = connect_in_schema(
             self.url,
             self.schema,
             _TABLES_SQL + LEASES_SQL,
             autocommit=False,
             connect_timeout=self._connect_timeout,
         )
-        return self._conn
+        if self._idle_timeout is not None:
+            timeout = f"{max(1, round(self._idle_timeout * 1000))}ms"
+            try:
+                conn.execute(
+                    "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+                    (timeout,),
+                )
+                conn.commit()
+            except BaseException:
+                conn.close()
+                raise
+        self._conn = conn
+        return conn
 
     def _run(self, room_id: str, plan: Plan) -> None:
         conn = self._connection()
@@ -123,12 +140,15 @@ class PostgresPersistence:
             if self._fence is not None:
                 lease = self._fence(room_id)
                 if lease is None:
-                    raise FencedError(f"room {room_id!r}: this node holds no lease to write it")
+                    raise FencedError(
+                        room_id, f"room {room_id!r}: this node holds no lease to write it"
+                    )
                 held = cursor.execute(FENCE_SQL, (room_id, lease.node, lease.epoch)).fetchone()
                 if held is None:
                     raise FencedError(
+                        room_id,
                         f"room {room_id!r}: the lease of epoch {lease.epoch} is no longer"
-                        f" {lease.node}'s; its writes are refused"
+                        f" {lease.node}'s; its writes are refused",
                     )
             for sql, rows in plan:
                 cursor.executemany(_placeholders(sql), rows)

@@ -23,6 +23,13 @@ part of a commit that did land is harmless.  While the last attempt failed the w
 itself failing (:attr:`StorageWriter.health`), and the host stops reading frames from clients
 (:meth:`StorageWriter.wait_healthy`), which bounds what piles up in memory during an outage.
 
+Fenced writes.  In a cluster a write may raise :class:`~tlsync_core.server.leases.FencedError`:
+this node lost the room's lease (:mod:`tlsync_core.server.leases`).  Retrying cannot help, so
+the batch is rolled back, every write of that room is dropped from it (none was acknowledged),
+``on_fenced`` tells the loop (the host closes the room) and the rest of the batch is committed
+at once.  Dropped writes count as settled: :meth:`StorageWriter.durable` waiters resume, and
+who waited for a write of a fenced room must check that it still hosts it.
+
 Closing.  :meth:`StorageWriter.close` makes one last attempt at whatever is queued, closes the
 persistence and ends the thread; writes that still fail are logged and dropped (none of them
 was acknowledged).
@@ -41,6 +48,7 @@ from typing import Any, TypeVar
 import attrs
 
 from tlsync_core.room.storage import ForwardDiff, RoomSnapshot
+from tlsync_core.server.leases import FencedError
 from tlsync_core.server.persistence import RoomPersistence
 
 logger = logging.getLogger("tlsync_core.server.storage")
@@ -86,12 +94,14 @@ class StorageWriter:
         persistence: RoomPersistence,
         *,
         on_durable: Callable[[dict[str, int]], None],
+        on_fenced: Callable[[str], None] | None = None,
         retry_min: float = 0.05,
         retry_max: float = 2.0,
         stall_seconds: float = 5.0,
     ) -> None:
         self.persistence = persistence
         self._on_durable = on_durable
+        self._on_fenced = on_fenced
         self._retry_min = retry_min
         self._retry_max = retry_max
         self._stall_seconds = stall_seconds
@@ -252,6 +262,10 @@ class StorageWriter:
         for future in ready:
             _resolve(future, None)
 
+    def _fenced(self, room_id: str) -> None:
+        if self._on_fenced is not None:
+            self._on_fenced(room_id)
+
     def _failed(self, error: str) -> None:
         if self._error is None:
             logger.error("storage failed; holding every change until it works again: %s", error)
@@ -309,24 +323,38 @@ class StorageWriter:
             self._post(_resolve, self._done, None)
 
     def _commit(self, batch: list[_Write]) -> bool:
-        """Stage and commit ``batch``; report the outcome to the loop; True when durable."""
+        """Stage and commit ``batch``; report the outcome to the loop; True when settled
+        (durable, or dropped because its room was fenced)."""
         persistence = self.persistence
-        try:
-            for write in batch:
-                write.apply(persistence)
-            persistence.commit()
-        except Exception as error:
+        last_seq = batch[-1].seq
+        writes = batch
+        while True:
             try:
-                persistence.rollback()
-            except Exception:
-                logger.exception("rolling back a failed commit failed")
-            self._post(self._failed, f"{type(error).__name__}: {error}")
-            return False
+                for write in writes:
+                    write.apply(persistence)
+                persistence.commit()
+            except FencedError as error:
+                self._rollback()
+                logger.warning("dropping the unacknowledged writes of a fenced room: %s", error)
+                writes = [write for write in writes if write.room_id != error.room_id]
+                self._post(self._fenced, error.room_id)
+                continue
+            except Exception as error:
+                self._rollback()
+                self._post(self._failed, f"{type(error).__name__}: {error}")
+                return False
+            break
         marks: dict[str, int] = {}
-        for write in batch:
+        for write in writes:
             marks[write.room_id] = max(marks.get(write.room_id, write.clock), write.clock)
-        self._post(self._committed, marks, batch[-1].seq)
+        self._post(self._committed, marks, last_seq)
         return True
+
+    def _rollback(self) -> None:
+        try:
+            self.persistence.rollback()
+        except Exception:
+            logger.exception("rolling back a failed commit failed")
 
 
 def _resolve(future: asyncio.Future[T], value: T) -> None:

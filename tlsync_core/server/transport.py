@@ -11,6 +11,8 @@ from typing import Final, Protocol
 
 GOING_AWAY: Final = 1001
 """The close code of a session sent away by a server that stops (clients reconnect)."""
+ROOM_MOVED: Final = 1012
+"""The close code of a session whose room this node no longer hosts (clients reconnect)."""
 TRY_AGAIN_LATER: Final = 1013
 """The close code of a session shed to free resources (clients reconnect later)."""
 

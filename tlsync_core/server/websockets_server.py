@@ -24,6 +24,7 @@ from websockets.http11 import Request, Response
 
 from tlsync_core.schemas import SchemaLike
 from tlsync_core.server.auth import Authorize, AuthRequest
+from tlsync_core.server.cluster import LeaseKeeper
 from tlsync_core.server.host import RoomForId, TLSyncHost
 from tlsync_core.server.http_routes import (
     CONNECT_PATH,
@@ -33,9 +34,16 @@ from tlsync_core.server.http_routes import (
     query_params,
     room_id_from_path,
 )
+from tlsync_core.server.leases import Holder
 from tlsync_core.server.limits import ServerLimits
 from tlsync_core.server.persistence import RoomPersistence
-from tlsync_core.server.transport import TRY_AGAIN_LATER, TransportClosed
+from tlsync_core.server.relay import RELAYED_HEADER, relay_websocket
+from tlsync_core.server.transport import (
+    GOING_AWAY,
+    TRY_AGAIN_LATER,
+    SessionTransport,
+    TransportClosed,
+)
 from tlsync_core.server.ws_guard import GuardedConnection
 
 logger = logging.getLogger("tlsync_core.server")
@@ -79,7 +87,12 @@ class TLSyncServer(TLSyncHost, TLServer):
     """The server on its own ``websockets`` listener: run it, or embed it in an asyncio app.
 
     ``async with TLSyncServer(schema=..., persistence=SQLitePersistence("rooms.sqlite")) as
-    server:`` listens (``port=0`` picks a free port; see :attr:`port`).
+    server:`` listens (``port=0`` picks a free port; see :attr:`port`).  In a cluster
+    (``cluster``), a session of a room another node hosts is relayed there
+    (:mod:`~tlsync_core.server.relay`).  ``reuse_port`` lets several processes listen on the
+    same port (``SO_REUSEPORT``: ``tlsync serve --workers N``); such a process also listens on a
+    port of its own, :attr:`private_port` (``private_port=0`` picks a free one), which is the
+    one other nodes relay to (a shared port would reach any of the processes).
     """
 
     def __init__(
@@ -91,11 +104,24 @@ class TLSyncServer(TLSyncHost, TLServer):
         port: int = 5858,
         authorize: Authorize | None = None,
         limits: ServerLimits | None = None,
+        cluster: LeaseKeeper | None = None,
+        reuse_port: bool = False,
+        private_port: int | None = None,
     ) -> None:
-        super().__init__(schema=schema, persistence=persistence, authorize=authorize, limits=limits)
+        super().__init__(
+            schema=schema,
+            persistence=persistence,
+            authorize=authorize,
+            limits=limits,
+            cluster=cluster,
+        )
         self.host = host
         self.port = port
+        self.reuse_port = reuse_port
+        self.private_port = private_port
         self._server: Server | None = None
+        self._private: Server | None = None
+        self._relayed: set[ServerConnection] = set()
         self._responses: set[asyncio.Task[None]] = set()
 
     @property
@@ -106,10 +132,20 @@ class TLSyncServer(TLSyncHost, TLServer):
         """Start listening (once: a server already listening stays as it is)."""
         if self._server is not None:
             return
-        self._server = await serve(
+        self._server = await self._listen(self.port, reuse_port=self.reuse_port)
+        sockets = self._server.sockets
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        if self.private_port is not None:
+            self._private = await self._listen(self.private_port, reuse_port=False)
+            self.private_port = self._private.sockets[0].getsockname()[1]
+        logger.info("tlsync server listening on ws://%s:%s/connect/<room-id>", self.host, self.port)
+
+    async def _listen(self, port: int, *, reuse_port: bool) -> Server:
+        return await serve(
             self._handler,
             self.host,
-            self.port,
+            port,
             process_request=self._process_request,
             max_size=self.limits.max_frame_bytes,
             ping_interval=20,
@@ -118,11 +154,8 @@ class TLSyncServer(TLSyncHost, TLServer):
             create_connection=GuardedConnection,
             # frames wait in websockets' queue only while a session is busy (or storage down)
             max_queue=2,
+            reuse_port=reuse_port,
         )
-        sockets = self._server.sockets
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
-        logger.info("tlsync server listening on ws://%s:%s/connect/<room-id>", self.host, self.port)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -142,6 +175,30 @@ class TLSyncServer(TLSyncHost, TLServer):
         await self.serve_session(
             WebsocketsTransport(ws, limits.close_timeout, limits.shed_close_timeout), auth
         )
+
+    async def serve_elsewhere(
+        self, transport: SessionTransport, request: AuthRequest, holder: Holder
+    ) -> None:
+        """Relay the session to the room's host (never a relayed one again, never to itself)."""
+        own = self.cluster.address if self.cluster is not None else None
+        if (
+            not isinstance(transport, WebsocketsTransport)
+            or RELAYED_HEADER in request.headers
+            or holder.address == own
+        ):
+            await super().serve_elsewhere(transport, request, holder)
+            return
+        ws = transport.connection
+        self._relayed.add(ws)
+        try:
+            await relay_websocket(
+                ws,
+                holder.address.rstrip("/") + request.path,
+                list(ws.request.headers.raw_items()) if ws.request is not None else [],
+                relayed_by=own or self.url,
+            )
+        finally:
+            self._relayed.discard(ws)
 
     async def _handler(self, ws: ServerConnection) -> None:
         assert ws.request is not None
@@ -175,11 +232,16 @@ class TLSyncServer(TLSyncHost, TLServer):
         return _respond(connection, response, head=request.method == "HEAD")
 
     async def _stop_accepting(self) -> None:
-        if self._server is not None:
-            self._server.close(close_connections=False)
-            await asyncio.sleep(0)
-            self._server.close()
-            await self._server.wait_closed()
+        # relayed sessions are no room's: sent away here (their relays close their upstreams)
+        relayed = [ws.close(GOING_AWAY, "server shutting down") for ws in self._relayed]
+        await asyncio.gather(*relayed, return_exceptions=True)
+        servers = [server for server in (self._server, self._private) if server is not None]
+        for server in servers:
+            server.close(close_connections=False)
+        await asyncio.sleep(0)
+        for server in servers:
+            server.close()
+            await server.wait_closed()
         for task in list(self._responses):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -199,6 +261,11 @@ class WebsocketsTransport:
         self._ws = ws
         self._close_timeout = close_timeout
         self._shed_close_timeout = shed_close_timeout
+
+    @property
+    def connection(self) -> ServerConnection:
+        """The websocket (to relay it)."""
+        return self._ws
 
     async def receive(self) -> str | bytes | None:
         try:
