@@ -574,6 +574,7 @@ async def run_one_idle(name: str, sessions: int, rooms: int, schema: str) -> Idl
 
 async def run_all(settings: Settings) -> None:
     """Each round: every size on every server (reversed order on odd rounds); then idle memory."""
+    warmup, processes, schema = settings.warmup, settings.processes, settings.schema
     for round_index in range(settings.rounds):
         order = settings.servers if round_index % 2 == 0 else settings.servers[::-1]
         for clients in settings.sizes:
@@ -583,16 +584,10 @@ async def run_all(settings: Settings) -> None:
                     f"round {round_index + 1}/{settings.rounds}: fan-out N={clients} M={moves} "
                     f"on {LABELS[name]} ..."
                 )
-                settings.results.append(
-                    await run_one_fanout(
-                        name,
-                        clients,
-                        moves,
-                        warmup=settings.warmup,
-                        processes=settings.processes,
-                        schema=settings.schema,
-                    )
+                one = run_one_fanout(
+                    name, clients, moves, warmup=warmup, processes=processes, schema=schema
                 )
+                settings.results.append(await one)
     if settings.sessions > 0:
         for name in settings.servers:
             _progress(f"idle memory, {settings.sessions} sessions on {LABELS[name]} ...")
