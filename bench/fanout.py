@@ -5,6 +5,7 @@ Run from the repository root with the venv active::
     python -m bench.fanout                       # full run: N = 30 and 60, and idle RSS at 2,000
     python -m bench.fanout --quick               # smoke run: N = 4 and 8, few moves, 200 sessions
     python -m bench.fanout --markdown --servers tlsync,node --sizes 60 --sessions 0
+    python -m bench.fanout --schema demo         # the small demo schema instead of tldraw's
 
 The servers, each a subprocess started fresh for every measurement and stopped after it:
 
@@ -12,8 +13,12 @@ The servers, each a subprocess started fresh for every measurement and stopped a
   acknowledged, and broadcast, only once its group commit is on disk);
 * ``tlsync-memory``: the same server with ``MemoryPersistence`` (``python -m bench.fanout_server``);
 * ``node``: ``node bench/node/fanout-server.mjs``: ``TLSocketRoom`` rooms of @tldraw/sync-core 5.4.2
-  on the ``ws`` package, ``InMemorySyncStorage``, ``NODE_ENV=production``, under the same schema
-  (document, page, shape, instance_presence; no migrations; the node side validates nothing).
+  on the ``ws`` package, ``InMemorySyncStorage``, ``NODE_ENV=production``.
+
+Every server hosts the same schema (``--schema``): ``tldraw`` (the default) is tldraw 5.4.2's
+full schema, ``createTLSchema()`` on the node side, every record validated on both sides, and the
+shapes are full tldraw geo shapes; ``demo`` is the small demo schema (document, page, shape,
+instance_presence; no migrations; the node side validates nothing).
 
 One load generator (this process: Python asyncio + ``websockets``) drives all of them the same way.
 N clients join one fresh room over protocol 8; each creates its shape ``shape:c<i>``, and once
@@ -63,7 +68,9 @@ from bench.processes import (
     NODE,
     NODE_PACKAGE,
     PHASE_TIMEOUT_S,
+    SCHEMAS,
     SERVERS,
+    TLDRAW,
     TLSYNC,
     TLSYNC_MEMORY,
     BenchError,
@@ -102,8 +109,11 @@ DEFAULT_MOVES = {30: 300, 60: 150}
 class FanoutClient(Session):
     """One protocol-8 client of the fan-out run: it pushes its own shape and counts the rest."""
 
-    def __init__(self, index: int, ws: ClientConnection, clients: int) -> None:
+    def __init__(
+        self, index: int, ws: ClientConnection, clients: int, schema: str = TLDRAW
+    ) -> None:
         super().__init__(ws, f"client {index}", [])
+        self.schema = schema
         self.index = index
         self.shape_id = f"shape:c{index}"
         self.clients = clients
@@ -118,9 +128,10 @@ class FanoutClient(Session):
         self.all_moves = asyncio.Event()
 
     @classmethod
-    async def join(cls, url: str, index: int, clients: int) -> FanoutClient:
+    async def join(cls, url: str, index: int, clients: int, schema: str) -> FanoutClient:
         """Open the socket, do the protocol-8 handshake, and start reading."""
-        client = cls(index, await open_session(url, f"fanout-{index}", f"client {index}"), clients)
+        ws = await open_session(url, f"fanout-{index}", f"client {index}", schema)
+        client = cls(index, ws, clients, schema)
         client.start()
         return client
 
@@ -131,7 +142,7 @@ class FanoutClient(Session):
             self.errors.append(f"{self.who}: push answered {result!r:.200}")
 
     async def create(self) -> None:
-        await self.commit({self.shape_id: ["put", geo_shape(self.shape_id)]})
+        await self.commit({self.shape_id: ["put", geo_shape(self.shape_id, self.schema)]})
 
     async def move(self, moves: int) -> None:
         """Move the shape ``moves`` times, closed loop; ``x`` carries the send time."""
@@ -230,8 +241,11 @@ class ClientGroup:
     group and waits for all of them before the next, so the groups can live in other processes.
     """
 
-    def __init__(self, url: str, indices: Sequence[int], clients: int, moves: int) -> None:
+    def __init__(
+        self, url: str, indices: Sequence[int], clients: int, moves: int, schema: str
+    ) -> None:
         self.url = url
+        self.schema = schema
         self.indices = list(indices)
         self.clients = clients
         self.moves = moves
@@ -241,7 +255,7 @@ class ClientGroup:
 
     async def join(self) -> None:
         joined = await asyncio.gather(
-            *(FanoutClient.join(self.url, i, self.clients) for i in self.indices),
+            *(FanoutClient.join(self.url, i, self.clients, self.schema) for i in self.indices),
             return_exceptions=True,
         )
         self.peers = [c for c in joined if isinstance(c, FanoutClient)]
@@ -300,12 +314,12 @@ PHASES = ("join", "create", "wait_created", "move", "wait_moves", "report", "clo
 
 
 def _generator_process(
-    conn: Connection, url: str, indices: list[int], clients: int, moves: int
+    conn: Connection, url: str, indices: list[int], clients: int, moves: int, *, schema: str
 ) -> None:
     """A generator process: runs one :class:`ClientGroup`, one phase per command from ``conn``."""
 
     async def serve() -> None:
-        group = ClientGroup(url, indices, clients, moves)
+        group = ClientGroup(url, indices, clients, moves, schema)
         try:
             while True:
                 phase = await asyncio.to_thread(conn.recv)
@@ -325,12 +339,15 @@ def _generator_process(
 class RemoteGroup:
     """A :class:`ClientGroup` in a generator process of its own."""
 
-    def __init__(self, url: str, indices: Sequence[int], clients: int, moves: int) -> None:
+    def __init__(
+        self, url: str, indices: Sequence[int], clients: int, moves: int, schema: str
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(
             target=_generator_process,
             args=(child, url, list(indices), clients, moves),
+            kwargs={"schema": schema},
             daemon=True,
         )
         self._process.start()
@@ -361,8 +378,10 @@ async def run_fanout(
     server: str = "",
     server_pid: int | None = None,
     processes: int = 1,
+    schema: str = TLDRAW,
 ) -> FanoutResult:
-    """N clients in the room at ``url``: create, then ``moves`` closed-loop moves each.
+    """N clients in the room at ``url`` (hosting ``schema``): create, then ``moves`` closed-loop
+    moves each.
 
     ``processes`` > 1 splits the clients between that many generator processes (round robin);
     1 runs them all in this process.
@@ -370,9 +389,9 @@ async def run_fanout(
     result = FanoutResult(server, clients, moves)
     shares = [list(range(clients))[p::processes] for p in range(max(1, processes))]
     groups: list[Group] = (
-        [ClientGroup(url, shares[0], clients, moves)]
+        [ClientGroup(url, shares[0], clients, moves, schema)]
         if processes <= 1
-        else [RemoteGroup(url, share, clients, moves) for share in shares if share]
+        else [RemoteGroup(url, share, clients, moves, schema) for share in shares if share]
     )
 
     async def phase(name: str) -> list[Any]:
@@ -431,7 +450,11 @@ class IdleResult:
 
 
 async def measure_idle(
-    server: ServerProcess, sessions: int, rooms: int, *, settle_s: float = 2.0
+    server: ServerProcess,
+    sessions: int,
+    rooms: int,
+    *,
+    settle_s: float = 2.0,
 ) -> IdleResult:
     """RSS of ``server`` before and after ``sessions`` idle sessions join ``rooms`` rooms."""
     result = IdleResult(server.name, sessions, rooms)
@@ -442,7 +465,8 @@ async def measure_idle(
 
     async def join(index: int) -> None:
         async with limit:
-            ws = await open_session(urls[index % rooms], f"idle-{index}", f"idle session {index}")
+            who = f"idle session {index}"
+            ws = await open_session(urls[index % rooms], f"idle-{index}", who, server.schema)
             sockets.append(ws)
 
     async def keep_alive() -> None:
@@ -491,21 +515,33 @@ class Settings:
     warmup: bool = True
     processes: int = 1
     rounds: int = 1
+    schema: str = TLDRAW
     results: list[FanoutResult] = field(default_factory=list)
     idle: list[IdleResult] = field(default_factory=list)
 
 
 async def run_one_fanout(
-    name: str, clients: int, moves: int, *, warmup: bool = True, processes: int = 1
+    name: str,
+    clients: int,
+    moves: int,
+    *,
+    warmup: bool = True,
+    processes: int = 1,
+    schema: str = TLDRAW,
 ) -> FanoutResult:
-    """A fresh server: an untimed warm-up run, then the timed run, each in its own room."""
-    server = await start_server(name)
+    """A fresh server hosting ``schema``: an untimed warm-up run, then the timed run, each in its
+    own room."""
+    server = await start_server(name, schema=schema)
     try:
         prefix = uuid.uuid4().hex[:8]
         if warmup:
             warm_moves = max(5, moves // 10)
             await run_fanout(
-                server.url(f"warmup-{prefix}"), clients, warm_moves, processes=processes
+                server.url(f"warmup-{prefix}"),
+                clients,
+                warm_moves,
+                processes=processes,
+                schema=schema,
             )
         return await run_fanout(
             server.url(f"fanout-{prefix}"),
@@ -514,6 +550,7 @@ async def run_one_fanout(
             server=name,
             server_pid=server.pid,
             processes=processes,
+            schema=schema,
         )
     except (BenchError, OSError, TimeoutError) as error:
         failed = FanoutResult(name, clients, moves)
@@ -523,8 +560,8 @@ async def run_one_fanout(
         await server.stop()
 
 
-async def run_one_idle(name: str, sessions: int, rooms: int) -> IdleResult:
-    server = await start_server(name)
+async def run_one_idle(name: str, sessions: int, rooms: int, schema: str) -> IdleResult:
+    server = await start_server(name, schema=schema)
     try:
         return await measure_idle(server, sessions, rooms)
     except (BenchError, OSError, TimeoutError) as error:
@@ -537,6 +574,7 @@ async def run_one_idle(name: str, sessions: int, rooms: int) -> IdleResult:
 
 async def run_all(settings: Settings) -> None:
     """Each round: every size on every server (reversed order on odd rounds); then idle memory."""
+    warmup, processes, schema = settings.warmup, settings.processes, settings.schema
     for round_index in range(settings.rounds):
         order = settings.servers if round_index % 2 == 0 else settings.servers[::-1]
         for clients in settings.sizes:
@@ -546,15 +584,16 @@ async def run_all(settings: Settings) -> None:
                     f"round {round_index + 1}/{settings.rounds}: fan-out N={clients} M={moves} "
                     f"on {LABELS[name]} ..."
                 )
-                settings.results.append(
-                    await run_one_fanout(
-                        name, clients, moves, warmup=settings.warmup, processes=settings.processes
-                    )
+                one = run_one_fanout(
+                    name, clients, moves, warmup=warmup, processes=processes, schema=schema
                 )
+                settings.results.append(await one)
     if settings.sessions > 0:
         for name in settings.servers:
             _progress(f"idle memory, {settings.sessions} sessions on {LABELS[name]} ...")
-            settings.idle.append(await run_one_idle(name, settings.sessions, settings.rooms))
+            settings.idle.append(
+                await run_one_idle(name, settings.sessions, settings.rooms, settings.schema)
+            )
 
 
 def _progress(message: str) -> None:
@@ -694,6 +733,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__)
     add_csv_option(parser, "--servers", SERVERS, "server")
     parser.add_argument(
+        "--schema",
+        choices=SCHEMAS,
+        default=TLDRAW,
+        help="the schema every server hosts: tldraw 5.4.2's (default, validated on both sides) "
+        "or the small demo schema",
+    )
+    parser.add_argument(
         "--sizes",
         type=lambda v: [int(x) for x in v.split(",") if x.strip()],
         help="comma-separated client counts N (default 30,60; --quick: 4,8)",
@@ -736,6 +782,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         warmup=not args.no_warmup,
         processes=max(1, args.generator_processes),
         rounds=max(1, args.rounds if args.rounds is not None else (1 if args.quick else 2)),
+        schema=args.schema,
     )
 
 
@@ -769,7 +816,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else f"{settings.processes} generator processes"
     )
     print_header(
-        f"fan-out benchmark on {os.cpu_count()} CPU(s), {settings.rounds} round(s), "
+        f"fan-out benchmark, {settings.schema} schema, on {os.cpu_count()} CPU(s), "
+        f"{settings.rounds} round(s), "
         f"{elapsed:.0f} s; {cpython()}{node_note}; {generators}; "
         f"1-min load average {load_before:.2f} before, {load_after:.2f} after",
         "N clients in one room, each moving its shape M times closed loop; deliveries = patch "

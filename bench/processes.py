@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import os
 import re
@@ -29,7 +30,9 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.records import geo_props, shape_record
 from bench.runner import NODE_DIR
+from tlsync_core.schemas import resolve_schema
 
 TLSYNC = "tlsync"
 TLSYNC_MEMORY = "tlsync-memory"
@@ -41,8 +44,11 @@ LABELS = {
     NODE: "@tldraw/sync-core",
 }
 NODE_PACKAGE = "@tldraw/sync-core"
-#: the schema every session announces (both servers serialize theirs to exactly this)
-CLIENT_SCHEMA: dict[str, Any] = {"schemaVersion": 2, "sequences": {}}
+TLDRAW = "tldraw"
+DEMO = "demo"
+#: the schemas a server can host: tldraw 5.4.2's full schema (validated on both sides), or the
+#: demo schema (document, page, shape, instance_presence; the node side validates nothing)
+SCHEMAS = (TLDRAW, DEMO)
 #: the longest wait for one phase of a run (a handshake, a push result, every delivery)
 PHASE_TIMEOUT_S = 60.0
 #: servers that had to be killed (printed as notes)
@@ -80,6 +86,7 @@ class ServerProcess:
     port: int
     stderr: IO[bytes]
     workdir: tempfile.TemporaryDirectory[str]
+    schema: str = DEMO
 
     @property
     def pid(self) -> int:
@@ -114,21 +121,22 @@ class ServerProcess:
 _PORT_LINE = re.compile(r"ws://[^:/]+:(\d+)/|\"port\":\s*(\d+)")
 
 
-async def start_server(name: str, *options: str) -> ServerProcess:
-    """Start one server on a free port of 127.0.0.1 and wait until it says where it listens
-    (``options``: more command-line options of ``tlsync serve``)."""
+async def start_server(name: str, *options: str, schema: str = DEMO) -> ServerProcess:
+    """Start one server on a free port of 127.0.0.1 hosting ``schema`` (one of :data:`SCHEMAS`)
+    and wait until it says where it listens (``options``: more options of ``tlsync serve``)."""
     workdir = tempfile.TemporaryDirectory(prefix="tlsync-fanout-")
     env = dict(os.environ)
     if name == TLSYNC:
         db = Path(workdir.name) / "rooms.sqlite"
         command = [sys.executable, "-m", "tlsync_core", "serve", "--port", "0", "--db", str(db)]
-        command += ["--schema", "demo", *options]
+        command += ["--schema", schema, *options]
         cwd = None
     elif name == TLSYNC_MEMORY:
-        command = [sys.executable, "-m", "bench.fanout_server", "--port", "0"]
+        command = [sys.executable, "-m", "bench.fanout_server", "--port", "0", "--schema", schema]
         cwd = None
     elif name == NODE:
-        command = [shutil.which("node") or "node", "fanout-server.mjs", "--port", "0"]
+        node = shutil.which("node") or "node"
+        command = [node, "fanout-server.mjs", "--port", "0", "--schema", schema]
         cwd = str(NODE_DIR)
         env["NODE_ENV"] = "production"
     else:
@@ -142,7 +150,7 @@ async def start_server(name: str, *options: str) -> ServerProcess:
         stdout=asyncio.subprocess.PIPE,
         stderr=stderr,
     )
-    server = ServerProcess(name, process, 0, stderr, workdir)
+    server = ServerProcess(name, process, 0, stderr, workdir, schema)
     assert process.stdout is not None
     try:
         deadline = time.monotonic() + 30
@@ -223,8 +231,19 @@ class CpuWindow:
 # --------------------------------------------------------------------------------------------
 
 
-def geo_shape(shape_id: str) -> dict[str, Any]:
-    """The shape a session creates (a geo shape at 0, 0; the servers validate no props)."""
+@functools.cache
+def client_schema(schema: str) -> dict[str, Any]:
+    """The serialized schema every session announces for ``schema`` (both servers serialize
+    theirs to exactly this)."""
+    return dict(resolve_schema(schema).serialize())
+
+
+def geo_shape(shape_id: str, schema: str = DEMO) -> dict[str, Any]:
+    """The shape a session creates: a geo shape at 0, 0 (on the tldraw schema a full tldraw
+    5.4.2 record, every prop present; on the demo schema, whose props nobody validates, w and h).
+    """
+    if schema == TLDRAW:
+        return shape_record(shape_id, "geo", geo_props(100, 100), x=0, y=0, index="a1")
     return {
         "id": shape_id,
         "typeName": "shape",
@@ -239,9 +258,9 @@ def geo_shape(shape_id: str) -> dict[str, Any]:
     }
 
 
-async def open_session(url: str, request_id: str, who: str) -> ClientConnection:
-    """Open a websocket to ``url`` and do the protocol-8 handshake (``who`` names the session
-    in errors); the socket is closed again if the handshake fails."""
+async def open_session(url: str, request_id: str, who: str, schema: str = DEMO) -> ClientConnection:
+    """Open a websocket to ``url`` and do the protocol-8 handshake announcing ``schema`` (``who``
+    names the session in errors); the socket is closed again if the handshake fails."""
     ws = await connect(url, max_size=None, compression=None, ping_interval=None)
     try:
         await ws.send(
@@ -251,7 +270,7 @@ async def open_session(url: str, request_id: str, who: str) -> ClientConnection:
                     "connectRequestId": request_id,
                     "protocolVersion": 8,
                     "lastServerClock": -1,
-                    "schema": CLIENT_SCHEMA,
+                    "schema": client_schema(schema),
                 }
             ),
             text=True,

@@ -1,18 +1,24 @@
 // The Node side of the fan-out benchmark (bench/fanout.py): an http + `ws` server hosting
 // @tldraw/sync-core 5.4.2 `TLSocketRoom` rooms at ws://127.0.0.1:<port>/connect/<room-id>.
 //
-// The schema mirrors tlsync_core/demo_schema.py: record types document, page, shape
+// --schema tldraw (the default): tldraw's full schema, `createTLSchema()` of @tldraw/tlschema
+// 5.4.2, with its validators and migrations, as a real tldraw sync server hosts it; a new room is
+// `InMemorySyncStorage`'s default snapshot (document:document and page:page at clock 0, as our
+// server's tldraw rooms start).
+//
+// --schema demo: mirrors tlsync_core/demo_schema.py: record types document, page, shape
 // (document scope) and instance_presence (presence scope), no migration sequences, and
 // pass-through validators, so the same client messages work on both servers and the serialized
 // schemas are equal ({schemaVersion: 2, sequences: {}}). A new room starts like ours: the
 // document and page:page records at clock 0 (our integrity checker creates the same two).
 // Storage is the default `InMemorySyncStorage` (node 20 has no `node:sqlite`).
 //
-// Usage: node fanout-server.mjs [--port P] [--host H]. Prints `{"port": P, "pid": ...}` on one
+// Usage: node fanout-server.mjs [--port P] [--host H] [--schema tldraw|demo]. Prints `{"port": P, "pid": ...}` on one
 // stdout line once listening; SIGTERM / SIGINT close every room and exit.
 import http from 'node:http'
 import { createRecordType, StoreSchema } from '@tldraw/store'
 import { InMemorySyncStorage, TLSocketRoom } from '@tldraw/sync-core'
+import { createTLSchema } from '@tldraw/tlschema'
 import { WebSocketServer } from 'ws'
 
 const args = process.argv.slice(2)
@@ -22,6 +28,11 @@ const option = (name, fallback) => {
 }
 const port = Number(option('--port', '0'))
 const host = option('--host', '127.0.0.1')
+const schemaName = option('--schema', 'tldraw')
+if (schemaName !== 'tldraw' && schemaName !== 'demo') {
+	console.error(`unknown --schema ${schemaName}: use tldraw or demo`)
+	process.exit(2)
+}
 
 const passThrough = { validate: (record) => record }
 const Document = createRecordType('document', { scope: 'document', validator: passThrough })
@@ -31,14 +42,15 @@ const Presence = createRecordType('instance_presence', {
 	scope: 'presence',
 	validator: passThrough,
 })
-const schema = StoreSchema.create({
+const demoSchema = StoreSchema.create({
 	document: Document,
 	page: Page,
 	shape: Shape,
 	instance_presence: Presence,
 })
+const schema = schemaName === 'tldraw' ? createTLSchema() : demoSchema
 
-function initialSnapshot() {
+function demoSnapshot() {
 	return {
 		documentClock: 0,
 		tombstoneHistoryStartsAtClock: 0,
@@ -64,7 +76,10 @@ function getRoom(roomId) {
 	if (!room) {
 		room = new TLSocketRoom({
 			schema,
-			storage: new InMemorySyncStorage({ snapshot: initialSnapshot() }),
+			storage:
+				schemaName === 'tldraw'
+					? new InMemorySyncStorage()
+					: new InMemorySyncStorage({ snapshot: demoSnapshot() }),
 			log: { warn: () => {}, error: (...a) => console.error(...a) },
 		})
 		rooms.set(roomId, room)

@@ -17,8 +17,9 @@ from websockets.asyncio.client import ClientConnection
 
 from bench import fanout, processes
 from bench.fanout import FanoutClient, FanoutResult
-from bench.processes import NODE, TLSYNC, TLSYNC_MEMORY
+from bench.processes import DEMO, NODE, TLDRAW, TLSYNC, TLSYNC_MEMORY
 from bench.runner import prepare_node
+from tlsync_core.schemas import resolve_schema
 
 
 def assert_complete(result: FanoutResult, clients: int, moves: int) -> None:
@@ -31,10 +32,26 @@ def assert_complete(result: FanoutResult, clients: int, moves: int) -> None:
 
 
 async def test_fanout_on_tlsync_serve_with_sqlite() -> None:
-    """``tlsync serve`` on a SQLite file: 3 clients, 4 moves each, after a warm-up run."""
+    """``tlsync serve`` on a SQLite file, tldraw's schema (full geo shapes, validated): 3
+    clients, 4 moves each, after a warm-up run."""
     result = await fanout.run_one_fanout(TLSYNC, 3, 4, warmup=True)
     assert_complete(result, 3, 4)
     assert result.server_cpu >= 0
+
+
+async def test_fanout_on_the_demo_schema() -> None:
+    """``--schema demo``: the same complete fan-out on the small demo schema."""
+    result = await fanout.run_one_fanout(TLSYNC, 3, 3, warmup=False, schema=DEMO)
+    assert_complete(result, 3, 3)
+
+
+def test_tldraw_shape_is_a_valid_tldraw_record() -> None:
+    """The shape the generator creates on the tldraw schema passes tldraw's validators, and
+    every session announces tldraw's serialized schema."""
+    schema = resolve_schema("tldraw")
+    shape = processes.geo_shape("shape:c0", TLDRAW)
+    schema.types["shape"].validate(shape, None)
+    assert processes.client_schema(TLDRAW) == schema.serialize()
 
 
 async def test_fanout_with_two_generator_processes() -> None:
@@ -56,11 +73,14 @@ async def test_idle_memory_measurement() -> None:
 
 @needs_node(processes.NODE_PACKAGE)
 async def test_fanout_on_node_tlsocketroom() -> None:
-    """The node peer server (TLSocketRoom) takes the same messages: a complete fan-out."""
+    """The node peer server (TLSocketRoom) takes the same messages on both schemas (on tldraw's
+    it validates them with createTLSchema()): a complete fan-out each time."""
     assert prepare_node(processes.NODE_PACKAGE).unavailable is None
     result = await fanout.run_one_fanout(NODE, 3, 4, warmup=False)
     assert_complete(result, 3, 4)
-    server = await processes.start_server(NODE)
+    demo = await fanout.run_one_fanout(NODE, 3, 2, warmup=False, schema=DEMO)
+    assert_complete(demo, 3, 2)
+    server = await processes.start_server(NODE, schema=TLDRAW)
     try:
         idle = await fanout.measure_idle(server, sessions=6, rooms=2, settle_s=0.1)
     finally:
@@ -93,5 +113,6 @@ def test_runner_prints_both_tables(capsys: pytest.CaptureFixture[str]) -> None:
     sizes = ["--sizes", "3", "--moves", "3", "--sessions", "6", "--rooms", "2"]
     argv = ["--quick", "--servers", "tlsync-memory", *sizes, "--markdown"]
     out = run_main(fanout.main, argv, capsys)
+    assert "tldraw schema" in out
     assert "| tlsync (memory) | 3 | 3 |" in out
     assert "| tlsync (memory) | 6 | 2 |" in out

@@ -404,6 +404,29 @@ def test_sends_are_throttled_to_the_frame_budget() -> None:
     assert len(h.pushes()) == 1
 
 
+@pytest.mark.spec("CP2")
+def test_a_rebase_does_not_hold_back_the_next_send() -> None:
+    """Sends and rebases are throttled apart: a local change made just after a rebase (others'
+    changes keep arriving) goes out at once, and a patch just after a send is applied at once;
+    two rebases stay a frame budget apart."""
+    h = Harness(fps=30)
+    h.answer_connect()
+    h.clock.advance(100)
+    h.socket.take()
+    h.data(patch(2, {"shape:r": ["put", shape("shape:r")]}))
+    h.clock.advance(0)
+    assert "shape:r" in h.documents()  # rebased
+    h.store.put([shape("shape:mine")])
+    h.clock.advance(0)
+    (push,) = h.pushes()  # not a frame budget after the rebase
+    assert set(push["diff"]) == {"shape:mine"}
+    h.data(patch(3, {"shape:r": ["patch", {"x": ["put", 5]}]}))
+    h.clock.advance(29)
+    assert h.documents()["shape:r"]["x"] == 0  # the rebase before was 29 ms ago
+    h.clock.advance(1)
+    assert h.documents()["shape:r"]["x"] == 5
+
+
 @pytest.mark.spec("CP2", "CP5")
 def test_presence_and_documents_ride_in_one_push() -> None:
     """A document change and a presence change in the same window are one push."""

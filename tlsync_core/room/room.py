@@ -48,6 +48,7 @@ sent on: a session that reconnected meanwhile catches up through its own connect
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -158,9 +159,14 @@ class TLSyncRoom:
         self._presence_ids: dict[str, str] = {}  # session id -> presence id (kept on reconnect)
         self.durable_clock = 0
         self._durable = durable
-        # (clock, session, message): held for that very session object, never for a later
-        # session that reconnected under the same id (it catches up through its connect)
-        self._held: list[tuple[int, RoomSession, Message]] = []
+        # (clock, sessions, message): held for those very session objects, never for a later
+        # session that reconnected under the same id (it catches up through its connect); a
+        # broadcast is one entry for all its recipients; in clock order (the storage clock never
+        # goes back), so what is durable is at the front
+        self._held: deque[tuple[int, list[RoomSession], Message]] = deque()
+        # whether every connected session takes string appends (None: ask the sessions again);
+        # read on every push and broadcast, so it is kept until the sessions change
+        self._string_append: bool | None = None
         self.storage = self._load(snapshot)
         self.durable_clock = self.storage.clock
         self.state: Atom[RoomState, Any] = atom("TLSyncRoom.state", RoomState(self.storage))
@@ -260,6 +266,7 @@ class TLSyncRoom:
             meta=meta,
         )
         self.sessions[session_id] = session
+        self._string_append = None
         self._event("session_started", session_id)
         return session
 
@@ -279,6 +286,7 @@ class TLSyncRoom:
         if session is None or session.state is SessionState.AWAITING_REMOVAL:
             return
         session.state = SessionState.AWAITING_REMOVAL
+        self._string_append = None
         session.cancellation_time = self._now()
         session.outstanding.clear()
         session.flush_at = None
@@ -290,6 +298,7 @@ class TLSyncRoom:
         session = self.sessions.pop(session_id, None)
         if session is None:
             return
+        self._string_append = None
         if session.socket.is_open:
             if fatal_reason is None:
                 session.socket.close()
@@ -398,6 +407,7 @@ class TLSyncRoom:
             session.state = SessionState.AWAITING_CONNECT_MESSAGE
             session.outstanding.clear()
             session.flush_at = None
+        self._string_append = None
         negotiated = negotiate_protocol_version(message.get("protocolVersion"))
         session.requires_legacy_rejection = negotiated.requires_legacy_rejection
         session.supports_string_append = negotiated.supports_string_append
@@ -449,12 +459,13 @@ class TLSyncRoom:
             if "connectRequestId" not in message:
                 del response["connectRequestId"]  # as JSON drops tldraw's undefined
         session.state = SessionState.CONNECTED
+        self._string_append = None
         session.last_interaction_time = self._now()
         self._flush(session)
         if not self._durable and self.storage.clock > self.durable_clock:
             # the answer shows changes that are not on disk yet: it waits for them like any data
             # message, so that no client learns a clock that a crash could hand out again
-            self._held.append((self.storage.clock, session, response))
+            self._held.append((self.storage.clock, [session], response))
         else:
             self._send_now(session, response)
         self._event("session_connected", session.id)
@@ -690,11 +701,13 @@ class TLSyncRoom:
             raise TLSyncError(str(error), Reason.INVALID_RECORD) from error
 
     def _can_emit_string_append(self) -> bool:
-        return all(
-            s.supports_string_append
-            for s in self.sessions.values()
-            if s.state is SessionState.CONNECTED
-        )
+        if self._string_append is None:
+            self._string_append = all(
+                s.supports_string_append
+                for s in self.sessions.values()
+                if s.state is SessionState.CONNECTED
+            )
+        return self._string_append
 
     # ------------------------------------------------------------------------------------------
     # server-side edits
@@ -744,6 +757,7 @@ class TLSyncRoom:
         # sessions on our schema all get the very same message object (hosts may serialise it
         # once); sessions on older schemas get their own, migrated down
         shared: Message | None = None
+        shared_to: list[RoomSession] = []
         for session in list(self.sessions.values()):
             if session.id == source or session.state is not SessionState.CONNECTED:
                 continue
@@ -761,11 +775,19 @@ class TLSyncRoom:
                 if shared is None:
                     diff = to_network_diff(forward.puts, forward.deletes, legacy) if legacy else ops
                     shared = {"type": "patch", "diff": diff, "serverClock": clock}
-                message = shared
+                if shared["diff"]:
+                    shared_to.append(session)
+                continue
             # a session on an older schema gets the patch even when the change is invisible
             # in its schema (an empty diff), as in tldraw: it still learns the new clock
-            if message["diff"] or session.requires_down_migrations:
-                self._send_data(session, message, clock)
+            self._send_data(session, message, clock)
+        if shared_to:
+            assert shared is not None
+            if not self._durable and clock > self.durable_clock:
+                self._held.append((clock, shared_to, shared))
+            else:
+                for session in shared_to:
+                    self._deliver_data(session, shared)
 
     def migrate_diff_for_client(self, session: RoomSession, forward: ForwardDiff) -> NetworkDiff:
         """The network diff of ``forward`` in ``session``'s schema (raises TLSyncError)."""
@@ -811,20 +833,24 @@ class TLSyncRoom:
 
     def _send_data(self, session: RoomSession, message: Message, clock: int) -> None:
         if not self._durable and clock > self.durable_clock:
-            self._held.append((clock, session, message))
-            return
+            self._held.append((clock, [session], message))
+        else:
+            self._deliver_data(session, message)
+
+    def _deliver_data(self, session: RoomSession, message: Message) -> None:
+        """Send (or batch) a data message that may go out now (what it shows is durable)."""
         if not session.socket.is_open:
             # as tldraw: a message for a dead socket ends the session, even one that would only
             # have joined the batch
             self._cancel_session(session.id)
-            return
-        if not dialect_rules(session.dialect).batched_data:
+        elif session.flush_at is not None:
+            # (only batched dialects arm the debounce; the common case under load)
+            session.outstanding.append(message)
+        elif not dialect_rules(session.dialect).batched_data:
             self._send_now(session, message)
-        elif session.flush_at is None:
+        else:
             self._send_now(session, {"type": "data", "data": [message]})
             session.flush_at = self._now() + DATA_MESSAGE_DEBOUNCE_INTERVAL
-        else:
-            session.outstanding.append(message)
 
     def _flush(self, session: RoomSession) -> None:
         # as tldraw: a flush ends the debounce, so the next data message goes out at once (were
@@ -846,18 +872,23 @@ class TLSyncRoom:
         self.durable_clock = max(self.durable_clock, clock)
         if not self._held:
             return
-        ready = [h for h in self._held if h[0] <= self.durable_clock]
-        self._held = [h for h in self._held if h[0] > self.durable_clock]
-        for _clock, session, message in ready:
-            if self.sessions.get(session.id) is not session:
-                continue  # that session is over (a reconnection catches up by its connect)
-            if session.state is not SessionState.CONNECTED:
-                continue
-            if message["type"] == "connect":
-                self._flush(session)
-                self._send_now(session, message)
-            else:
-                self._send_data(session, message, _clock)
+        held = self._held
+        ready: list[tuple[int, list[RoomSession], Message]] = []
+        while held and held[0][0] <= self.durable_clock:
+            ready.append(held.popleft())
+        sessions = self.sessions
+        for _clock, recipients, message in ready:
+            connect = message["type"] == "connect"
+            for session in recipients:
+                if sessions.get(session.id) is not session:
+                    continue  # that session is over (a reconnection catches up by its connect)
+                if session.state is not SessionState.CONNECTED:
+                    continue
+                if connect:
+                    self._flush(session)
+                    self._send_now(session, message)
+                else:
+                    self._deliver_data(session, message)
 
     def _committed(self, changes: ForwardDiff) -> None:
         self.state.set(RoomState(self.storage))

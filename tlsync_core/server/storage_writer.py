@@ -42,6 +42,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -105,11 +106,16 @@ class StorageWriter:
         self._retry_min = retry_min
         self._retry_max = retry_max
         self._stall_seconds = stall_seconds
-        # shared with the thread, under _lock
+        # shared with the thread, under _lock; but the loop queues a write without the lock (a
+        # deque takes appends and pops from two threads), and notifies only a thread that is
+        # idle: the thread marks itself idle before it looks at the queue, so a write queued
+        # after that look sees the mark (a lock taken per push made the loop wait for the
+        # thread, which waits for the GIL, on every push)
         self._lock = threading.Condition()
-        self._queue: list[_Write] = []
+        self._queue: deque[_Write] = deque()
         self._reads: list[Callable[[], None]] = []
         self._closing = False
+        self._idle = False
         # the loop's side
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -184,12 +190,13 @@ class StorageWriter:
         self, room_id: str, clock: int, apply: Callable[[RoomPersistence], None]
     ) -> int:
         self._start()
-        with self._lock:
-            if self._closing:
-                raise RuntimeError("the storage writer is closed")
-            self._seq += 1
-            self._queue.append(_Write(self._seq, room_id, clock, apply))
-            self._lock.notify()
+        if self._closing:  # (set by close(), on the loop too)
+            raise RuntimeError("the storage writer is closed")
+        self._seq += 1
+        self._queue.append(_Write(self._seq, room_id, clock, apply))
+        if self._idle:
+            with self._lock:
+                self._lock.notify()
         self._room_seq[room_id] = self._seq
         if self._oldest_pending_at is None:
             self._oldest_pending_at = time.monotonic()
@@ -280,6 +287,7 @@ class StorageWriter:
         retry_at = 0.0
         while True:
             with self._lock:
+                self._idle = True
                 while not (
                     self._reads
                     or self._closing
@@ -287,11 +295,12 @@ class StorageWriter:
                     or (self._queue and not batch)
                 ):
                     self._lock.wait(max(0.0, retry_at - time.monotonic()) if batch else None)
+                self._idle = False
                 reads, self._reads = self._reads, []
                 closing = self._closing
                 if not batch or time.monotonic() >= retry_at or closing:
-                    batch.extend(self._queue)
-                    self._queue = []
+                    while self._queue:
+                        batch.append(self._queue.popleft())
                     ready = True
                 else:
                     ready = False

@@ -41,10 +41,9 @@ from tlsync_core.store.schema import (
 from tlsync_core.store.side_effects import ChangeSource, StoreSideEffects
 from tlsync_core.store.store import (
     HistoryEntry,
-    RecordNotFoundError,
     Store,
-    StoreOperationError,
 )
+from tlsync_core.store.store_errors import RecordNotFoundError, StoreOperationError
 from tlsync_core.store.validators import T, ValidationError, Validator
 
 __all__ = [

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
 import reactivex
 from reactivex import abc
@@ -58,6 +58,7 @@ from tlsync_core.store.diff import (
 from tlsync_core.store.queries import StoreQueries
 from tlsync_core.store.records import RECORD_SCOPES, Record, RecordScope, type_name_of_id
 from tlsync_core.store.side_effects import ChangeSource, StoreSideEffects
+from tlsync_core.store.store_errors import RecordNotFoundError, StoreOperationError
 
 if TYPE_CHECKING:
     from tlsync_core.store.schema import StoreSchema
@@ -81,14 +82,6 @@ def require_schema_object(schema: StoreSchema, owner: str) -> StoreSchema:
             f" tlsync_core.schemas.resolve_schema({schema!r})"
         )
     return schema
-
-
-class RecordNotFoundError(KeyError):
-    """``Store.update`` of an id that is not in the store."""
-
-
-class StoreOperationError(RuntimeError):
-    """Misuse of the store's operations (e.g. merging remote changes inside an atomic one)."""
 
 
 class HistoryEntry:
@@ -257,8 +250,11 @@ class Store:
         updated: dict[str, tuple[Record, Record]] = {}
         source = self._source()
         side_effects = self.side_effects
-        for incoming in records:
-            record_id = _checked_id(incoming)
+        # (items are checked by _checked_id: compiled, a loop variable typed Record would
+        # refuse a non-dict with mypyc's own TypeError first)
+        for item in cast(Iterable[object], records):
+            record_id = _checked_id(item)
+            incoming = cast(Record, item)
             before = self.unsafe_get_without_capture(record_id)
             if before is not None:
                 changed = side_effects.before_change(before, incoming, source)
