@@ -32,7 +32,6 @@ anywidget is an optional dependency: ``pip install 'tlsync[notebook]'``.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
@@ -65,6 +64,7 @@ class EditorWidget(anywidget.AnyWidget):
     height = traitlets.Unicode("600px").tag(sync=True)
     readonly = traitlets.Bool(False).tag(sync=True)
     license_key = traitlets.Unicode("").tag(sync=True)
+    _relay: KernelRelay | None = None  # (set once constructed)
 
     def __init__(
         self,
@@ -87,23 +87,20 @@ class EditorWidget(anywidget.AnyWidget):
         self.room = room
         self._relay = KernelRelay(room, self.send, readonly=readonly)
         self.on_msg(self._on_page_message)
-        self._closing: asyncio.Task[None] | None = None
-
-    @property
-    def relay(self) -> KernelRelay:
-        """The relay of the page's links to the room."""
-        return self._relay
 
     async def aclose(self) -> None:
         """Close the page's links and the widget.  Idempotent."""
-        await self._relay.aclose()
+        if self._relay is not None:
+            await self._relay.aclose()
         super().close()
 
     def close(self) -> None:
-        """Close the widget; its links close in the background (await :meth:`aclose` to wait)."""
-        if self._closing is None and self.comm is not None:
-            self._closing = asyncio.get_running_loop().create_task(self._relay.aclose())
+        """Close the widget; its links close in the background (await :meth:`aclose` to wait).
+        Safe from any thread, and on a widget whose construction failed."""
+        if self._relay is not None:
+            self._relay.close()
         super().close()
 
     def _on_page_message(self, _widget: object, content: Any, _buffers: object) -> None:
-        self._relay.receive(content)
+        if self._relay is not None:
+            self._relay.receive(content)

@@ -84,7 +84,7 @@ class KernelRelay:
         self._closed = False
         self._closing: asyncio.Task[None] | None = None
         # (the room's socket completes its observables when the room closes: so do the links)
-        room.socket.status_changes.subscribe(on_completed=self._on_room_closed)
+        room.socket.status_changes.subscribe(on_completed=self._start_closing)
 
     @property
     def links(self) -> Mapping[int, LinkState]:
@@ -120,8 +120,14 @@ class KernelRelay:
             await asyncio.wait(tasks)
         self._links.clear()
 
-    def _on_room_closed(self) -> None:
-        if not self._closed:
+    def close(self) -> None:
+        """Close every link in the background (await :meth:`aclose` to wait).  Safe from any
+        thread; idempotent; nothing once the loop is closed."""
+        if not self._closed and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._start_closing)
+
+    def _start_closing(self) -> None:
+        if not self._closed and self._closing is None:
             self._closing = self._loop.create_task(self.aclose(), name="tlsync-widget-relay-close")
 
     def _open(self, number: int, session_id: object, store_id: object) -> None:
