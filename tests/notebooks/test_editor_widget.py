@@ -12,13 +12,14 @@ from typing import Any
 
 import comm
 import pytest
+from editor_page_harness import built_bundle
 from test_widget import RecordingComm
 from waiting import until
 
 from tlsync_client.connection import RoomConnection, connect
 from tlsync_client.editor_widget import EditorWidget
 from tlsync_core.server import SQLitePersistence, TLSyncServer
-from tlsync_core.views.editor_bundle import BUNDLE_DIR, EditorBundleMissing
+from tlsync_core.views.editor_bundle import EditorBundleMissing
 
 WAIT = 10.0
 
@@ -31,8 +32,7 @@ def recording_comms(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 async def room(tmp_path: Path) -> AsyncIterator[RoomConnection]:
-    if not (BUNDLE_DIR / "widget.js").exists():
-        pytest.fail("the editor bundle is not built: run scripts/build-editor")
+    built_bundle()
     async with (
         TLSyncServer(persistence=SQLitePersistence(tmp_path / "rooms.sqlite"), port=0) as server,
         connect(f"ws://127.0.0.1:{server.port}/connect/widget") as bot,

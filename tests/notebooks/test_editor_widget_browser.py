@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium_driver import Browser, BrowserError, require_browser
+from chromium_driver import Browser, BrowserError
+from editor_page_harness import ARTIFACTS, chromium, foreign_requests
 from jupyterlab import cell_output, jupyterlab, notebook, open_notebook, run_cell
 
 from tlsync_client.connection import connect
@@ -24,10 +25,7 @@ from tlsync_core.server import SQLitePersistence, TLSyncServer
 from tlsync_core.signals import Atom, atom
 from tlsync_core.store import Record
 from tlsync_core.tldraw import create_geo, presence_record, shapes_on_page
-from tlsync_core.views.editor_bundle import BUNDLE_DIR
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 ROOM = "jupyter-room"
 WAIT = 20.0
 
@@ -51,14 +49,8 @@ print("the kernel's room.store holds the drawing")
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    executable = require_browser("the editor widget's browser test")
-    if not (BUNDLE_DIR / "widget.js").exists():
-        pytest.fail("the editor bundle is not built: run scripts/build-editor")
-    running = await Browser.start(executable, tmp_path / "browser.log")
-    try:
+    async with chromium(tmp_path / "browser.log") as running:  # (the bundle built, too)
         yield running
-    finally:
-        await running.close()
 
 
 @pytest.fixture
@@ -156,9 +148,4 @@ async def test_a_person_and_a_bot_draw_together_in_jupyterlab(
         errors = await browser.call("errors")
         assert [e for e in errors if "tlsync" in e or "tldraw" in e] == []
         # the page reached JupyterLab only: never the sync server, never another host
-        requested = await browser.call("requests")
-        assert all(
-            address.split("/")[2] == lab.split("/")[2]
-            for address in requested
-            if not address.startswith(("blob:", "data:"))
-        ), requested
+        assert foreign_requests(await browser.call("requests"), lab) == []
