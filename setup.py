@@ -28,6 +28,7 @@ COMPILED = [
     "tlsync_core/store/validator_leaves.py",
     "tlsync_core/store/validator_containers.py",
     "tlsync_core/store/store.py",
+    "tlsync_core/store/diff.py",
 ]
 
 
