@@ -11,6 +11,10 @@ The store itself (``tlsync_core/store/store.py``: puts, history, listeners) runs
 edit and every record a client hydrates; compiled, a 10,000-shape hydration takes ~10% less CPU
 and a local edit up to its push ~20% less (bench/README.md, "Client benchmark"). Its errors live
 in ``store_errors.py``, plain Python, since mypyc cannot compile subclasses of ``KeyError``.
+Around it, ``diff.py`` (RecordsDiff, folded twice per local edit by the client),
+``records.py`` (each record type's validate call) and ``side_effects.py`` (the hooks called
+around every write) are compiled too, so a write stays in compiled code from the store call to
+the validators (issue 19).
 Set TLSYNC_PURE_PYTHON=1 to skip compilation; the package is the same either way.
 """
 
@@ -28,6 +32,9 @@ COMPILED = [
     "tlsync_core/store/validator_leaves.py",
     "tlsync_core/store/validator_containers.py",
     "tlsync_core/store/store.py",
+    "tlsync_core/store/diff.py",
+    "tlsync_core/store/records.py",
+    "tlsync_core/store/side_effects.py",
 ]
 
 

@@ -73,7 +73,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 
@@ -150,6 +150,10 @@ class ClientState(enum.Enum):
     ERROR = "error"
     CLOSED = "closed"
 
+
+# (module constants for the hot paths: reading an Enum member off its class costs ~0.5 µs)
+_CONNECTED: Final = ClientState.CONNECTED
+_FINAL_STATES: Final = (ClientState.CLOSED, ClientState.ERROR)
 
 #: Every state the client may move to from each state (the diagram in the module docstring).
 #: A connect request may be sent again while one is unanswered (CL15), and a reset may find
@@ -344,11 +348,11 @@ class TLSyncClient:
     @property
     def is_connected_to_room(self) -> bool:
         """True between a successful connect answer and the next reset."""
-        return self.state is ClientState.CONNECTED
+        return self.state is _CONNECTED
 
     @property
     def is_closed(self) -> bool:
-        return self.state in (ClientState.CLOSED, ClientState.ERROR)
+        return self.state in _FINAL_STATES
 
     def close(self) -> None:
         """Stop syncing for good: dispose listeners and timers (the socket stays open)."""
@@ -1036,16 +1040,18 @@ class TLSyncClient:
         """Mirror the state into the public signals (after each event, outside the store's
         transactions, so a rollback can never make them disagree with the fields)."""
         probe = self._probe  # a probe carries no local change: it never makes the client unsynced
+        # (the cheapest tests first: while local changes are in flight, the speculative diff
+        # settles it before the scans of the pushes and of the buffer)
         synced = (
-            self.state is ClientState.CONNECTED
-            and self._only_probes_in_flight()
+            self.state is _CONNECTED
             and self._unsent_diff is None
             and not self._has_unsent_presence
+            and is_records_diff_empty(self.speculative_changes)
+            and self._only_probes_in_flight()
             and all(
                 event.get("type") == "push_result" and event.get("clientClock") == probe
                 for event in self.incoming_diff_buffer
             )
-            and is_records_diff_empty(self.speculative_changes)
         )
         self.status.set(self.state)
         self.is_synced.set(synced)

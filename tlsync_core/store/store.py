@@ -535,8 +535,11 @@ class Store:
     def filter_changes_by_scope(
         self, changes: RecordsDiff, scope: RecordScope
     ) -> RecordsDiff | None:
-        """The part of ``changes`` about records of ``scope``, or None if nothing is left."""
+        """The part of ``changes`` about records of ``scope``, or None if nothing is left
+        (``changes`` itself when every record in it is of ``scope``)."""
         types = self.scoped_types[scope]
+        if _all_of_types(changes, types):
+            return None if is_records_diff_empty(changes) else changes
         result = RecordsDiff(
             added={k: r for k, r in changes.added.items() if r["typeName"] in types},
             updated={k: u for k, u in changes.updated.items() if u[1]["typeName"] in types},
@@ -624,6 +627,15 @@ def _checked_id(record: object) -> str:
     if type_name_of_id(record_id) != type_name:
         raise ValueError(f"record id {record_id!r} does not match its typeName {type_name!r}")
     return record_id
+
+
+def _all_of_types(changes: RecordsDiff, types: frozenset[str]) -> bool:
+    """Whether every record that ``changes`` adds, updates or removes has one of ``types``."""
+    return (
+        all(r["typeName"] in types for r in changes.added.values())
+        and all(u[1]["typeName"] in types for u in changes.updated.values())
+        and all(r["typeName"] in types for r in changes.removed.values())
+    )
 
 
 def _squash_by_source(entries: Iterable[HistoryEntry]) -> list[HistoryEntry]:
