@@ -84,7 +84,7 @@ class KernelRelay:
         self._closed = False
         self._closing: asyncio.Task[None] | None = None
         # (the room's socket completes its observables when the room closes: so do the links)
-        room.socket.status_changes.subscribe(on_completed=self._start_closing)
+        self._watch_room = room.socket.status_changes.subscribe(on_completed=self._start_closing)
 
     @property
     def links(self) -> Mapping[int, LinkState]:
@@ -111,6 +111,7 @@ class KernelRelay:
     async def aclose(self) -> None:
         """Close every link (the page is not told: it is going away too).  Idempotent."""
         self._closed = True
+        self._watch_room.dispose()  # (a closed relay no longer follows its room)
         tasks = [link.task for link in self._links.values() if link.task is not None]
         for link in self._links.values():
             link.closed_by_page = True
