@@ -232,6 +232,9 @@ class _ASGITransport:
                 raise FrameTooLarge(f"a frame over {self._max_frame_bytes} bytes")
             return frame
 
+    def send_now(self, text: str) -> bool:
+        return False  # (an ASGI send is a coroutine of the server's: the writer awaits it)
+
     async def send(self, text: str) -> None:
         if self._closed:
             raise TransportClosed

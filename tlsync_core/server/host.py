@@ -17,8 +17,8 @@ and opens the session on the room's :class:`~tlsync_core.endpoint.SessionEndpoin
 :class:`~tlsync_core.server.outbox.SessionOutbox` as its socket.  Then it only shuttles: every
 frame goes to the endpoint (which assembles, parses, rate-limits and hands it to the pure
 :class:`~tlsync_core.room.room.TLSyncRoom`); the room's messages go out through the outbox.  Each
-room has a timer task that sleeps until the room's next deadline (a batch to flush, a session
-to prune) or until a frame arrives.
+room has a :class:`~tlsync_core.server.room_timer.RoomTimer` that ticks it at its next deadline
+(a batch to flush, a session to prune).
 
 Durability.  Rooms run with ``durable=False``: each committed transaction is queued for the
 storage thread (:mod:`tlsync_core.server.storage_writer`, incremental writes, group commit) and
@@ -49,7 +49,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any, Self
 
@@ -70,6 +69,7 @@ from tlsync_core.server.limits import ServerLimits
 from tlsync_core.server.memory_budget import MemoryBudget
 from tlsync_core.server.outbox import BroadcastEncoder, SessionOutbox
 from tlsync_core.server.persistence import MemoryPersistence, RoomPersistence
+from tlsync_core.server.room_timer import RoomTimer, room_clock
 from tlsync_core.server.storage_writer import StorageWriter
 from tlsync_core.server.transport import (
     GOING_AWAY,
@@ -84,22 +84,21 @@ from tlsync_core.store import unique_id
 logger = logging.getLogger("tlsync_core.server")
 
 
-def room_clock() -> float:
-    """The rooms' ``now()``: monotonic milliseconds (deadlines are in it too)."""
-    return time.monotonic() * 1000.0
-
-
 class RoomForId:
     """A loaded room and its bookkeeping (``RoomForId`` in the original API, SPEC.md PR1): the
-    room, the endpoint its sessions' frames go through, its unload timer and its timer task."""
+    room, the endpoint its sessions' frames go through, its unload timer and its deadline timer."""
 
     def __init__(self, room_id: str, room: TLSyncRoom, endpoint: SessionEndpoint) -> None:
         self.id = room_id
         self.room = room
         self.endpoint = endpoint
         self.timeout: asyncio.TimerHandle | None = None
-        self.wake = asyncio.Event()
-        self.timer: asyncio.Task[None] | None = None
+        self.timer: RoomTimer | None = None
+
+    def poke(self) -> None:
+        """The room's next deadline may have moved (a message came or went)."""
+        if self.timer is not None:
+            self.timer.poke()
 
 
 class TLSyncHost:
@@ -231,7 +230,7 @@ class TLSyncHost:
         )
         entry = RoomForId(room_id, room, endpoint)
         self.set_room_for_id(room_id, entry)
-        entry.timer = asyncio.get_running_loop().create_task(self._run_timers(entry))
+        entry.timer = RoomTimer(room)
         self.log_event({"type": "room_loaded", "room_id": room_id})
         return entry
 
@@ -254,7 +253,7 @@ class TLSyncHost:
             entry = self._rooms.get(room_id)
             if entry is not None:
                 entry.room.mark_durable(clock)
-                entry.wake.set()
+                entry.poke()
 
     def _fenced(self, room_id: str) -> None:
         """A write of the room was refused: another node hosts it now."""
@@ -314,24 +313,6 @@ class TLSyncHost:
             entry.timeout = asyncio.get_running_loop().call_later(
                 self.limits.room_unload_grace_seconds, self._unload, room_id
             )
-
-    async def _run_timers(self, entry: RoomForId) -> None:
-        room = entry.room
-        while True:
-            deadline = room.next_deadline()
-            timeout = None if deadline is None else max(0.0, (deadline - room_clock()) / 1000.0)
-            timed_out = False
-            # (asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation)
-            try:
-                async with asyncio.timeout(timeout):
-                    await entry.wake.wait()
-            except TimeoutError:
-                timed_out = True
-            entry.wake.clear()
-            # a wake-up (a message arrived) only means the deadline may have moved: the loop
-            # recomputes it; ticking is for when something is due (a tick scans every session)
-            if timed_out or (deadline is not None and deadline <= room_clock()):
-                room.tick()
 
     # sessions -------------------------------------------------------------------------------
 
@@ -435,13 +416,13 @@ class TLSyncHost:
                     break
                 if endpoint.receive(connection, frame) is not FrameOutcome.HANDLED:
                     break
-                entry.wake.set()
+                entry.poke()
         except FrameTooLarge:
             socket.close(MESSAGE_TOO_BIG, "frame too large")
         finally:
             socket.lost()
             endpoint.closed(connection)
-            entry.wake.set()
+            entry.poke()
             # read (and drop) what the peer still sends while the writer closes: websockets
             # stops reading a connection whose frames nobody takes, and the peer's close frame
             # would wait behind them (a flooder's close took the whole close timeout)
@@ -485,9 +466,6 @@ class TLSyncHost:
             if entry.timeout is not None:
                 entry.timeout.cancel()
             self.delete_room_for_id(room_id)
-            if entry.timer is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await entry.timer
         for release in list(self._releases):
             with contextlib.suppress(Exception):
                 await release

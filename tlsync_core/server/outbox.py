@@ -5,12 +5,14 @@ Theory of operation
 
 The room calls :meth:`SessionOutbox.send_message` and :meth:`SessionOutbox.close` (it is the
 room's :class:`~tlsync_core.room.session.TLRoomSocket`); neither waits.  A message is encoded at
-once and queued; a writer task sends the queue through the session's
-:class:`~tlsync_core.server.transport.SessionTransport`, then the close frame.  A consumer that
-stops reading is cut off (1013, try again later) once its queue passes the limits' caps, instead
-of growing memory: it catches up when it reconnects.  Everything queued is charged to the
-server's :class:`~tlsync_core.server.memory_budget.MemoryBudget` until the transport took it,
-and the budget may cut the session off (:meth:`SessionOutbox.evict`).
+once.  When nothing is queued or being sent and the connection can take it without waiting, it
+goes straight to the session's :class:`~tlsync_core.server.transport.SessionTransport`
+(``send_now``: no task switch per message, which is most of the cost of fanning a change out to
+a large room); otherwise it is queued, and a writer task sends the queue, then the close frame.
+A consumer that stops reading is cut off (1013, try again later) once its queue passes the
+limits' caps, instead of growing memory: it catches up when it reconnects.  Everything queued
+is charged to the server's :class:`~tlsync_core.server.memory_budget.MemoryBudget` until the
+transport took it, and the budget may cut the session off (:meth:`SessionOutbox.evict`).
 
 A close waits behind the frames still being sent, but at most the close timeout: a writer
 stuck on a peer that does not read is told to stop waiting, skips what is left, and closes.
@@ -98,6 +100,8 @@ class SessionOutbox:
             text = '{"type":"data","data":[' + events + "]}"
         else:
             text = serialize_message(message)
+        if not (self._outbox or self._sending) and self._transport.send_now(text):
+            return  # (nothing waits before it: it went straight into the socket's buffer)
         if not self._budget.reserve(self, len(text)):
             logger.warning("disconnecting the largest holder of the server's memory budget")
             self.evict()

@@ -31,11 +31,16 @@ class SessionTransport(Protocol):
 
     Only the session's own coroutine calls :meth:`receive`; only its writer task calls
     :meth:`send` and :meth:`close` (the session's coroutine closes it before a writer exists,
-    to refuse it).
+    to refuse it); the outbox calls :meth:`send_now` only while the writer has nothing queued
+    and is not sending, so frames keep their order.
     """
 
     async def receive(self) -> str | bytes | None:
         """The next frame, or None once the peer closed or the connection dropped."""
+
+    def send_now(self, text: str) -> bool:
+        """Send a text frame at once if that needs no waiting (the connection is open and its
+        write buffer below its high-water mark); False when the caller must :meth:`send` it."""
 
     async def send(self, text: str) -> None:
         """Send a text frame; raises :class:`TransportClosed` once the connection is gone."""

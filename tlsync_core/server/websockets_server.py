@@ -21,6 +21,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from tlsync_core.schemas import SchemaLike
 from tlsync_core.server.auth import Authorize, AuthRequest
@@ -272,6 +273,22 @@ class WebsocketsTransport:
             return await self._ws.recv()
         except ConnectionClosed:
             return None
+
+    def send_now(self, text: str) -> bool:
+        # the sans-I/O protocol frames the message and the frame goes straight into the
+        # socket's buffer: what ``send`` does, without a task switch, when it would not wait
+        ws = self._ws
+        transport = ws.transport
+        if (
+            ws.protocol.state is not State.OPEN
+            or transport.is_closing()
+            or transport.get_write_buffer_size() >= transport.get_write_buffer_limits()[1]
+        ):
+            return False
+        ws.protocol.send_text(text.encode())
+        for data in ws.protocol.data_to_send():
+            transport.write(data)
+        return True
 
     async def send(self, text: str) -> None:
         try:

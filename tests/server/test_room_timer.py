@@ -1,0 +1,105 @@
+"""The room timer on a real event loop: it ticks a room at its deadlines, straight from the
+loop's timer, and re-computes them once per loop turn however often it is poked."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tlsync_core.server.room_timer import RoomTimer, room_clock
+
+
+class Deadlines:
+    """A room as the timer sees it: one deadline (room-clock ms), and a record of its ticks."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.ticks: list[float] = []
+        self.computed = 0
+        self.ticked = asyncio.Event()
+
+    def next_deadline(self) -> float | None:
+        self.computed += 1
+        return self.deadline
+
+    def tick(self) -> None:
+        now = room_clock()
+        self.ticks.append(now)
+        if self.deadline is not None and self.deadline <= now:
+            self.deadline = None  # (done: as a flushed batch)
+        self.ticked.set()
+
+
+def in_ms(delay: float) -> float:
+    return room_clock() + delay
+
+
+@pytest.mark.spec("SRV11")
+async def test_a_room_is_ticked_at_its_deadline_and_not_before() -> None:
+    """The timer calls ``tick`` once the deadline passed, never before it, then stops (no
+    deadline left)."""
+    room = Deadlines(in_ms(20))
+    due = room.deadline
+    timer = RoomTimer(room)
+    await asyncio.wait_for(room.ticked.wait(), 2)
+    assert due is not None and len(room.ticks) == 1 and room.ticks[0] >= due
+    await asyncio.sleep(0.05)
+    assert len(room.ticks) == 1
+    timer.cancel()
+
+
+@pytest.mark.spec("SRV11")
+async def test_pokes_in_one_loop_turn_recompute_the_deadline_once() -> None:
+    """A hundred pokes in one loop turn (a hundred messages handled) scan the room's deadlines
+    once, at the end of the turn."""
+    room = Deadlines(None)
+    timer = RoomTimer(room)
+    await asyncio.sleep(0)
+    computed = room.computed
+    for _ in range(100):
+        timer.poke()
+    assert room.computed == computed
+    await asyncio.sleep(0)
+    assert room.computed == computed + 1
+    timer.cancel()
+
+
+@pytest.mark.spec("SRV11")
+async def test_an_earlier_deadline_rearms_the_timer() -> None:
+    """Armed for a deadline a minute away, the timer is moved forward by a poke that brings a
+    deadline 10 ms away (a batch to flush), and ticks then, not a minute later."""
+    room = Deadlines(in_ms(60_000))
+    timer = RoomTimer(room)
+    await asyncio.sleep(0.01)
+    room.deadline = in_ms(10)
+    timer.poke()
+    await asyncio.wait_for(room.ticked.wait(), 2)
+    timer.cancel()
+
+
+@pytest.mark.spec("SRV11")
+async def test_a_timer_that_finds_nothing_due_waits_for_the_later_deadline() -> None:
+    """When the deadline moved later without a poke (a batch went out early), the timer fires
+    at the old time, finds nothing due, does not tick, and ticks at the new deadline."""
+    room = Deadlines(in_ms(10))
+    timer = RoomTimer(room)
+    await asyncio.sleep(0)
+    room.deadline = later = in_ms(60)
+    await asyncio.sleep(0.03)
+    assert room.ticks == []
+    await asyncio.wait_for(room.ticked.wait(), 2)
+    assert room.ticks[0] >= later
+    timer.cancel()
+
+
+@pytest.mark.spec("SRV11")
+async def test_a_cancelled_timer_never_ticks() -> None:
+    """After ``cancel`` (the room unloaded) neither a due deadline nor a poke ticks the room."""
+    room = Deadlines(in_ms(10))
+    timer = RoomTimer(room)
+    timer.cancel()
+    timer.cancel()
+    timer.poke()
+    await asyncio.sleep(0.05)
+    assert room.ticks == []

@@ -1,0 +1,95 @@
+"""A room's timer: :meth:`~tlsync_core.room.room.TLSyncRoom.tick` at the room's next deadline.
+
+Theory of operation
+===================
+
+A room has deadlines (:meth:`~tlsync_core.room.room.TLSyncRoom.next_deadline`, in the rooms'
+clock, :func:`room_clock`): a batch of data messages to flush 1/60 s after its first message
+went out, a session to prune.  The most frequent by far is the flush, and it is on every
+client's round trip: a push's acknowledgement usually waits in its session's batch.  So the
+timer is an event-loop timer that calls ``tick`` itself when it fires, not a task woken by one
+(a task would run one loop turn later, a millisecond or more on a busy server, on every batch).
+
+Anything that may bring a deadline forward (a message handled, a message released once durable,
+a session gone) calls :meth:`RoomTimer.poke`.  Pokes are coalesced: the first of a loop turn
+schedules one re-computation at the end of the turn (finding the next deadline scans the
+room's sessions, which a push at a time would repeat for every push).  That delay cannot make a
+batch late: a new batch's deadline is 1/60 s away.  The timer is re-armed only when the next
+deadline moved earlier; a timer that fires with nothing due just re-computes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+
+def room_clock() -> float:
+    """The rooms' ``now()``: monotonic milliseconds (deadlines are in it too)."""
+    return time.monotonic() * 1000.0
+
+
+class Ticking(Protocol):
+    """What the timer drives (a :class:`~tlsync_core.room.room.TLSyncRoom`)."""
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` next has something to do (a :func:`room_clock` value), or None."""
+
+    def tick(self) -> None:
+        """Do what is due."""
+
+
+class RoomTimer:
+    """Ticks ``room`` at its deadlines on the running event loop (see the module docstring)."""
+
+    __slots__ = ("_armed_at", "_cancelled", "_handle", "_loop", "_poked", "_room")
+
+    def __init__(self, room: Ticking) -> None:
+        self._room = room
+        self._loop = asyncio.get_running_loop()
+        self._handle: asyncio.TimerHandle | None = None
+        self._armed_at = 0.0  # the room-clock deadline the handle is armed for
+        self._poked: asyncio.Handle | None = None
+        self._cancelled = False
+        self.poke()
+
+    def poke(self) -> None:
+        """A deadline may have moved: re-compute it at the end of this loop turn."""
+        if self._poked is None and not self._cancelled:
+            self._poked = self._loop.call_soon(self._rearm)
+
+    def cancel(self) -> None:
+        """Stop for good (the room is unloaded): later pokes do nothing."""
+        self._cancelled = True
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if self._poked is not None:
+            self._poked.cancel()
+            self._poked = None
+
+    def _rearm(self) -> None:
+        self._poked = None
+        deadline = self._room.next_deadline()
+        if deadline is None:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            return
+        if self._handle is not None:
+            if self._armed_at <= deadline:
+                return  # (it fires first, finds nothing due, and re-computes)
+            self._handle.cancel()
+        delay = max(0.0, (deadline - room_clock()) / 1000.0)
+        self._armed_at = deadline
+        self._handle = self._loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        deadline = self._room.next_deadline()
+        try:
+            if deadline is not None and deadline <= room_clock():
+                self._room.tick()
+        finally:
+            self._rearm()
