@@ -45,3 +45,22 @@ def test_the_server_command_line_alone_refuses_demo(capsys: pytest.CaptureFixtur
         server_main(["serve", "--demo", "board"])
     assert exited.value.code == 2
     assert "python -m tlsync_client" in capsys.readouterr().err
+
+
+@pytest.mark.spec("SRV4")
+def test_a_sqlite_file_that_cannot_be_opened_ends_the_command_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    """``--db`` in a directory that does not exist: the command says which file it could not
+    open and why, with no traceback, and exits non-zero."""
+    missing = tmp_path / "no-such-dir" / "rooms.sqlite"
+    failed = subprocess.run(
+        [sys.executable, "-m", "tlsync_core", "serve", "--port", "0", "--db", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert failed.returncode != 0
+    assert f"tlsync serve --db: cannot open the SQLite database {missing}" in failed.stderr
+    assert "Traceback" not in failed.stderr

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
@@ -56,7 +57,13 @@ def _open_storage(args: argparse.Namespace) -> tuple[RoomPersistence, LeaseKeepe
     open ends the command with the reason."""
     db: str = args.db
     if not is_postgres_url(db):
-        return SQLitePersistence(db), None, f"SQLite: {db}"
+        try:
+            return SQLitePersistence(db), None, f"SQLite: {db}"
+        except (sqlite3.Error, OSError) as error:
+            raise SystemExit(
+                f"tlsync serve --db: cannot open the SQLite database {db}: {error}"
+                " (does its directory exist, and may this user write there?)"
+            ) from None
     parts = urlsplit(db)
     shown = db if parts.password is None else db.replace(f":{parts.password}@", ":***@", 1)
     try:
