@@ -6,7 +6,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
-build_inputs="pyproject.toml setup.py tlsync_core/signals/core.py tlsync_core/signals/history.py tlsync_core/protocol/validation.py tlsync_core/protocol/diff.py tlsync_core/store/jsvalue.py tlsync_core/store/validator_core.py tlsync_core/store/validator_leaves.py tlsync_core/store/validator_containers.py tlsync_core/store/store.py"
+# the modules setup.py compiles (its COMPILED list) and the build configuration
+build_inputs="pyproject.toml setup.py $(sed -n 's/^ *"\(tlsync_[a-z_/]*\.py\)",$/\1/p' setup.py)"
 # shellcheck disable=SC2086
 stamp=.venv/.installed-$(cat $build_inputs | sha1sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then

@@ -205,7 +205,8 @@ class PendingPush:
 
 class _Throttle:
     """Runs ``fn`` when asked, at most once per frame budget, never synchronously (tldraw's
-    ``fpsThrottle``); asks while it is due are one run.  ``fps=None`` runs it at once instead."""
+    ``fpsThrottle``); asks while it is due are one run.  ``fps=None`` runs it at once instead.
+    A call returns whether ``fn`` ran."""
 
     def __init__(self, timers: Timers, fps: float | None, fn: Callable[[], None]) -> None:
         self._timers = timers
@@ -214,13 +215,15 @@ class _Throttle:
         self._timer: TimerHandle | None = None
         self._last_run = -float("inf")
 
-    def __call__(self) -> None:
+    def __call__(self) -> bool:
         if self.fps is None:
             self._fn()
-        elif self._timer is None:
+            return True
+        if self._timer is None:
             budget = (1000.0 // self.fps) * 0.9
             delay = max(0.0, self._last_run + budget - self._timers.now())
             self._timer = self._timers.call_later(delay, self._run)
+        return False
 
     def _run(self) -> None:
         self._timer = None
@@ -404,8 +407,8 @@ class TLSyncClient:
     def _on_local_change(self, entry: HistoryEntry) -> None:
         if self.is_closed:
             return
-        self._push(entry.changes)
-        self._publish()
+        if not self._push(entry.changes):
+            self._publish()  # (a push sent at once has published the state as its last step)
 
     # -- connect -----------------------------------------------------------------------------------
 
@@ -532,15 +535,17 @@ class TLSyncClient:
 
     # -- pushing -----------------------------------------------------------------------------------
 
-    def _push(self, change: RecordsDiff) -> None:
+    def _push(self, change: RecordsDiff) -> bool:
+        """Fold a local change into the speculative and unsent diffs and ask for a send; returns
+        whether the send ran at once (then it published the state)."""
         # both diffs belong to the client, so they are folded in place (O(change), not O(all))
         squash_records_diffs_mutable(self.speculative_changes, [change])
         if not self.is_connected_to_room:
-            return
+            return False
         if self._unsent_diff is None:
             self._unsent_diff = RecordsDiff()
         squash_records_diffs_mutable(self._unsent_diff, [change])
-        self._send_soon()
+        return self._send_soon()
 
     def _push_presence_reactively(self, _last_epoch: int) -> None:
         presence = self.presence_state.get()
@@ -688,7 +693,7 @@ class TLSyncClient:
                     lambda: self._apply_server_events(events)
                 )
             self.discarded_pushes += discarded
-            for event in reversed(events):
+            for event in events[::-1]:  # (not reversed(): mypyc fails on it here)
                 if "serverClock" in event:
                     self.last_server_clock = event["serverClock"]
                     break
