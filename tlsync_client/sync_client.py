@@ -97,6 +97,7 @@ from tlsync_core.store import HistoryEntry, Record, RecordsDiff, Store, unique_i
 from tlsync_core.store.diff import (
     is_records_diff_empty,
     reverse_records_diff,
+    squash_records_diffs,
     squash_records_diffs_mutable,
 )
 from tlsync_core.store.jsvalue import js_equal
@@ -298,7 +299,8 @@ class TLSyncClient:
         #: pushes of document changes the server refused (``discard``): their changes were undone
         self.discarded_pushes = 0
         self.is_readonly = False
-        self._unsent_diff: RecordsDiff | None = None
+        #: local changes since the last send, folded when sent (most sends carry one change)
+        self._unsent_changes: list[RecordsDiff] = []
         self._unsent_presence: Record | None = None
         self._has_unsent_presence = False
         self._did_load = False
@@ -538,13 +540,11 @@ class TLSyncClient:
     def _push(self, change: RecordsDiff) -> bool:
         """Fold a local change into the speculative and unsent diffs and ask for a send; returns
         whether the send ran at once (then it published the state)."""
-        # both diffs belong to the client, so they are folded in place (O(change), not O(all))
+        # the speculative diff belongs to the client, so it is folded in place (O(change))
         squash_records_diffs_mutable(self.speculative_changes, [change])
         if not self.is_connected_to_room:
             return False
-        if self._unsent_diff is None:
-            self._unsent_diff = RecordsDiff()
-        squash_records_diffs_mutable(self._unsent_diff, [change])
+        self._unsent_changes.append(change)
         return self._send_soon()
 
     def _push_presence_reactively(self, _last_epoch: int) -> None:
@@ -570,12 +570,13 @@ class TLSyncClient:
     def _send_unsent_changes(self) -> None:
         if not self.is_connected_to_room:
             return
-        diff = self._network_diff(self._unsent_diff) if self._unsent_diff is not None else None
+        unsent = self._unsent_diff()
+        diff = self._network_diff(unsent) if unsent is not None else None
         presence_op = self._presence_op() if self._has_unsent_presence else None
         if diff is None and presence_op is None:
             # nothing left to say (a create then delete, a write of equal values): forget it,
             # and with nothing in flight the speculative diff is a no-op too (CP7)
-            self._unsent_diff = None
+            self._unsent_changes.clear()
             self._unsent_presence = None
             self._has_unsent_presence = False
             if (
@@ -594,10 +595,17 @@ class TLSyncClient:
                 self._send_push(None, presence_op)
         if self._has_unsent_presence:
             self.last_pushed_presence_state = self._unsent_presence
-        self._unsent_diff = None
+        self._unsent_changes.clear()
         self._unsent_presence = None
         self._has_unsent_presence = False
         self._publish()
+
+    def _unsent_diff(self) -> RecordsDiff | None:
+        """The local changes since the last send, folded (None if there were none)."""
+        changes = self._unsent_changes
+        if not changes:
+            return None
+        return changes[0] if len(changes) == 1 else squash_records_diffs(changes)
 
     def _presence_op(self) -> list[Any] | None:
         presence = self._unsent_presence
@@ -749,10 +757,11 @@ class TLSyncClient:
 
     def _reapply_pending(self) -> None:
         diffs = [r.diff for r in self.pending_push_requests if r.diff is not None]
-        if self._unsent_diff is not None:
-            unsent = self._network_diff(self._unsent_diff)
-            if unsent is not None:
-                diffs.append(unsent)
+        unsent = self._unsent_diff()
+        if unsent is not None:
+            network = self._network_diff(unsent)
+            if network is not None:
+                diffs.append(network)
         self._apply_network_diffs(diffs)
 
     def _undo(self, changes: RecordsDiff) -> None:
@@ -923,7 +932,7 @@ class TLSyncClient:
         self.latest_connect_request_id = None
         self.pending_push_requests = []
         self.incoming_diff_buffer = []
-        self._unsent_diff = None
+        self._unsent_changes = []
         self._unsent_presence = None
         self._has_unsent_presence = False
         if hard:
@@ -1049,7 +1058,7 @@ class TLSyncClient:
         # settles it before the scans of the pushes and of the buffer)
         synced = (
             self.state is _CONNECTED
-            and self._unsent_diff is None
+            and not self._unsent_changes
             and not self._has_unsent_presence
             and is_records_diff_empty(self.speculative_changes)
             and self._only_probes_in_flight()
