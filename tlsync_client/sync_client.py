@@ -22,7 +22,7 @@ The store is always "what the server confirmed, plus our speculative changes on 
 confirmed; reversing it gives back the last known server state.  Local changes come from a
 store listener (source ``user``, scope ``document``: remote changes and session/presence records
 are never pushed) and are squashed into ``speculative_changes`` always, and, while connected,
-into the unsent diff that a throttled send turns into one ``push`` (so a burst of edits is one
+kept as unsent changes that a throttled send folds into one ``push`` (so a burst of edits is one
 push).  Offline edits stay in ``speculative_changes`` only; on reconnect they are re-applied on
 top of the hydrated room and pushed as one request.
 
@@ -538,8 +538,8 @@ class TLSyncClient:
     # -- pushing -----------------------------------------------------------------------------------
 
     def _push(self, change: RecordsDiff) -> bool:
-        """Fold a local change into the speculative and unsent diffs and ask for a send; returns
-        whether the send ran at once (then it published the state)."""
+        """Fold a local change into the speculative diff, keep it unsent and ask for a send;
+        returns whether the send ran at once (then it published the state)."""
         # the speculative diff belongs to the client, so it is folded in place (O(change))
         squash_records_diffs_mutable(self.speculative_changes, [change])
         if not self.is_connected_to_room:
