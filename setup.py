@@ -14,7 +14,8 @@ in ``store_errors.py``, plain Python, since mypyc cannot compile subclasses of `
 Around it, ``diff.py`` (RecordsDiff, folded twice per local edit by the client),
 ``records.py`` (each record type's validate call) and ``side_effects.py`` (the hooks called
 around every write) are compiled too, so a write stays in compiled code from the store call to
-the validators (issue 19).
+the validators (issue 19). So is the client's state machine (``tlsync_client/sync_client.py``):
+a local edit turns into its push in compiled code (issue 19, third pass).
 Set TLSYNC_PURE_PYTHON=1 to skip compilation; the package is the same either way.
 """
 
@@ -35,6 +36,7 @@ COMPILED = [
     "tlsync_core/store/diff.py",
     "tlsync_core/store/records.py",
     "tlsync_core/store/side_effects.py",
+    "tlsync_client/sync_client.py",
 ]
 
 

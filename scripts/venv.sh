@@ -6,9 +6,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
-# the build inputs: the project files and every module setup.py compiles (a stale compiled
-# module would shadow its edited source)
-build_inputs="pyproject.toml setup.py $(grep -o '"tlsync_core/[^"]*[.]py"' setup.py | tr -d '"' | tr '\n' ' ')"
+# the build inputs: the project files and every module setup.py compiles (its COMPILED list: a
+# stale compiled module would shadow its edited source)
+build_inputs="pyproject.toml setup.py $(sed -n 's/^ *"\(tlsync_[a-z_/]*\.py\)",$/\1/p' setup.py)"
 # shellcheck disable=SC2086
 stamp=.venv/.installed-$(cat $build_inputs | sha1sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then

@@ -22,7 +22,7 @@ The store is always "what the server confirmed, plus our speculative changes on 
 confirmed; reversing it gives back the last known server state.  Local changes come from a
 store listener (source ``user``, scope ``document``: remote changes and session/presence records
 are never pushed) and are squashed into ``speculative_changes`` always, and, while connected,
-into the unsent diff that a throttled send turns into one ``push`` (so a burst of edits is one
+kept as unsent changes that a throttled send folds into one ``push`` (so a burst of edits is one
 push).  Offline edits stay in ``speculative_changes`` only; on reconnect they are re-applied on
 top of the hydrated room and pushed as one request.
 
@@ -97,6 +97,7 @@ from tlsync_core.store import HistoryEntry, Record, RecordsDiff, Store, unique_i
 from tlsync_core.store.diff import (
     is_records_diff_empty,
     reverse_records_diff,
+    squash_records_diffs,
     squash_records_diffs_mutable,
 )
 from tlsync_core.store.jsvalue import js_equal
@@ -205,7 +206,8 @@ class PendingPush:
 
 class _Throttle:
     """Runs ``fn`` when asked, at most once per frame budget, never synchronously (tldraw's
-    ``fpsThrottle``); asks while it is due are one run.  ``fps=None`` runs it at once instead."""
+    ``fpsThrottle``); asks while it is due are one run.  ``fps=None`` runs it at once instead.
+    A call returns whether ``fn`` ran."""
 
     def __init__(self, timers: Timers, fps: float | None, fn: Callable[[], None]) -> None:
         self._timers = timers
@@ -214,13 +216,15 @@ class _Throttle:
         self._timer: TimerHandle | None = None
         self._last_run = -float("inf")
 
-    def __call__(self) -> None:
+    def __call__(self) -> bool:
         if self.fps is None:
             self._fn()
-        elif self._timer is None:
+            return True
+        if self._timer is None:
             budget = (1000.0 // self.fps) * 0.9
             delay = max(0.0, self._last_run + budget - self._timers.now())
             self._timer = self._timers.call_later(delay, self._run)
+        return False
 
     def _run(self) -> None:
         self._timer = None
@@ -295,7 +299,8 @@ class TLSyncClient:
         #: pushes of document changes the server refused (``discard``): their changes were undone
         self.discarded_pushes = 0
         self.is_readonly = False
-        self._unsent_diff: RecordsDiff | None = None
+        #: local changes since the last send, folded when sent (most sends carry one change)
+        self._unsent_changes: list[RecordsDiff] = []
         self._unsent_presence: Record | None = None
         self._has_unsent_presence = False
         self._did_load = False
@@ -404,8 +409,8 @@ class TLSyncClient:
     def _on_local_change(self, entry: HistoryEntry) -> None:
         if self.is_closed:
             return
-        self._push(entry.changes)
-        self._publish()
+        if not self._push(entry.changes):
+            self._publish()  # (a push sent at once has published the state as its last step)
 
     # -- connect -----------------------------------------------------------------------------------
 
@@ -532,15 +537,15 @@ class TLSyncClient:
 
     # -- pushing -----------------------------------------------------------------------------------
 
-    def _push(self, change: RecordsDiff) -> None:
-        # both diffs belong to the client, so they are folded in place (O(change), not O(all))
+    def _push(self, change: RecordsDiff) -> bool:
+        """Fold a local change into the speculative diff, keep it unsent and ask for a send;
+        returns whether the send ran at once (then it published the state)."""
+        # the speculative diff belongs to the client, so it is folded in place (O(change))
         squash_records_diffs_mutable(self.speculative_changes, [change])
         if not self.is_connected_to_room:
-            return
-        if self._unsent_diff is None:
-            self._unsent_diff = RecordsDiff()
-        squash_records_diffs_mutable(self._unsent_diff, [change])
-        self._send_soon()
+            return False
+        self._unsent_changes.append(change)
+        return self._send_soon()
 
     def _push_presence_reactively(self, _last_epoch: int) -> None:
         presence = self.presence_state.get()
@@ -565,12 +570,13 @@ class TLSyncClient:
     def _send_unsent_changes(self) -> None:
         if not self.is_connected_to_room:
             return
-        diff = self._network_diff(self._unsent_diff) if self._unsent_diff is not None else None
+        unsent = self._unsent_diff()
+        diff = self._network_diff(unsent) if unsent is not None else None
         presence_op = self._presence_op() if self._has_unsent_presence else None
         if diff is None and presence_op is None:
             # nothing left to say (a create then delete, a write of equal values): forget it,
             # and with nothing in flight the speculative diff is a no-op too (CP7)
-            self._unsent_diff = None
+            self._unsent_changes.clear()
             self._unsent_presence = None
             self._has_unsent_presence = False
             if (
@@ -589,10 +595,17 @@ class TLSyncClient:
                 self._send_push(None, presence_op)
         if self._has_unsent_presence:
             self.last_pushed_presence_state = self._unsent_presence
-        self._unsent_diff = None
+        self._unsent_changes.clear()
         self._unsent_presence = None
         self._has_unsent_presence = False
         self._publish()
+
+    def _unsent_diff(self) -> RecordsDiff | None:
+        """The local changes since the last send, folded (None if there were none)."""
+        changes = self._unsent_changes
+        if not changes:
+            return None
+        return changes[0] if len(changes) == 1 else squash_records_diffs(changes)
 
     def _presence_op(self) -> list[Any] | None:
         presence = self._unsent_presence
@@ -688,7 +701,7 @@ class TLSyncClient:
                     lambda: self._apply_server_events(events)
                 )
             self.discarded_pushes += discarded
-            for event in reversed(events):
+            for event in events[::-1]:  # (not reversed(): mypyc fails on it here)
                 if "serverClock" in event:
                     self.last_server_clock = event["serverClock"]
                     break
@@ -744,10 +757,11 @@ class TLSyncClient:
 
     def _reapply_pending(self) -> None:
         diffs = [r.diff for r in self.pending_push_requests if r.diff is not None]
-        if self._unsent_diff is not None:
-            unsent = self._network_diff(self._unsent_diff)
-            if unsent is not None:
-                diffs.append(unsent)
+        unsent = self._unsent_diff()
+        if unsent is not None:
+            network = self._network_diff(unsent)
+            if network is not None:
+                diffs.append(network)
         self._apply_network_diffs(diffs)
 
     def _undo(self, changes: RecordsDiff) -> None:
@@ -918,7 +932,7 @@ class TLSyncClient:
         self.latest_connect_request_id = None
         self.pending_push_requests = []
         self.incoming_diff_buffer = []
-        self._unsent_diff = None
+        self._unsent_changes = []
         self._unsent_presence = None
         self._has_unsent_presence = False
         if hard:
@@ -1044,7 +1058,7 @@ class TLSyncClient:
         # settles it before the scans of the pushes and of the buffer)
         synced = (
             self.state is _CONNECTED
-            and self._unsent_diff is None
+            and not self._unsent_changes
             and not self._has_unsent_presence
             and is_records_diff_empty(self.speculative_changes)
             and self._only_probes_in_flight()

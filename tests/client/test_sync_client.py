@@ -26,7 +26,7 @@ from tlsync_client.sync_client import (
     ClientState,
     TLSyncClient,
 )
-from tlsync_core.store import Store
+from tlsync_core.store import HistoryEntry, RecordsDiff, Store
 from tlsync_core.testing import FakeClock, ScriptedClientSocket
 
 # --------------------------------------------------------------------------------------------
@@ -385,6 +385,33 @@ def test_changes_between_two_sends_coalesce_into_one_push() -> None:
     h.clock.advance(100)
     assert h.pushes() == []
     assert h.client.is_synced.get() is False  # shape pushes are still in flight
+
+
+@pytest.mark.spec("CP2")
+def test_unsent_changes_are_folded_when_sent_never_into_the_stores_entries() -> None:
+    """The client keeps the store's change objects until the send and folds them only then,
+    into a new diff: every change a listener was handed still holds what it held, and the
+    push carries the final state."""
+    h = Harness(fps=30)
+    h.answer_connect()
+    h.clock.advance(100)
+    h.socket.take()
+    handed: list[tuple[RecordsDiff, RecordsDiff]] = []  # (the object, a copy made at once)
+
+    def keep(entry: HistoryEntry) -> None:
+        c = entry.changes
+        handed.append((c, RecordsDiff(dict(c.added), dict(c.updated), dict(c.removed))))
+
+    stop = h.store.listen(keep, source="user")
+    h.store.put([shape("shape:t")])
+    h.store.update("shape:t", lambda r: {**r, "x": 1})
+    h.store.update("shape:t", lambda r: {**r, "x": 2})
+    h.clock.advance(0)
+    (push,) = h.pushes()
+    assert push["diff"] == {"shape:t": ["put", shape("shape:t", x=2)]}
+    assert len(handed) == 3
+    assert all(changes == copy for changes, copy in handed)
+    stop()
 
 
 @pytest.mark.spec("CP2")

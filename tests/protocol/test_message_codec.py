@@ -598,6 +598,77 @@ def test_nesting_depth_is_capped() -> None:
         parse_server_message(deep)
 
 
+def _verdict(parse: Any, *args: Any, **kwargs: Any) -> object:
+    """What ``parse`` makes of its input: the message, or the refusal's problem, path and close
+    reason."""
+    try:
+        return parse(*args, **kwargs)
+    except ProtocolError as error:
+        return (type(error), error.problem, error.path, error.close_reason)
+
+
+def _connect_answer_text(levels: int) -> str:
+    """A v8 connect answer putting a page whose ``x`` nests ``levels`` containers, objects and
+    arrays in turn: connect (1) > diff (2) > op (3) > record (4) > x. (Built as text: the
+    serializer and ``==`` recurse, and recursion stops short of 1,000 levels.)"""
+    page = {**PAGE, "x": "@x@"}
+    answer = make_connect_event(
+        connect_request_id="r",
+        hydration_type="wipe_all",
+        protocol_version=8,
+        schema={"schemaVersion": 2, "sequences": {}},
+        server_clock=1,
+        diff={"page:x": ["put", page]},
+        is_readonly=False,
+    )
+    opening = "".join("[" if level % 2 else '{"k":' for level in range(levels))
+    closing = "".join("]" if level % 2 else "}" for level in reversed(range(levels)))
+    return serialize_message(answer).replace('"@x@"', opening + "0" + closing)
+
+
+def _x_levels(message: Any) -> int:
+    """How many containers the page's ``x`` nests (see _connect_answer_text)."""
+    value = message["diff"]["page:x"][1]["x"]
+    levels = 0
+    while isinstance(value, dict | list):
+        value = value["k"] if isinstance(value, dict) else value[0]
+        levels += 1
+    return levels
+
+
+@pytest.mark.spec("PR11")
+@pytest.mark.parametrize("max_depth", [5, 10, MAX_NESTING_DEPTH, 1000, 1023, 1024, 1025])
+def test_parsed_records_are_not_walked_but_too_deep_ones_are_still_refused(max_depth: int) -> None:
+    """A server message that orjson parses within ``max_depth`` skips the walk of its records
+    (``parsed_json``); at the limit, one level deeper and far deeper, text and binary,
+    parse_server_message gives what the full check of the same JSON gives: the message, or a
+    "nested too deeply" refusal with the same path (for a limit above orjson's own, 1024, the
+    full check runs)."""
+    for levels in (max_depth - 5, max_depth - 4, max_depth - 3, max_depth + 20):
+        text = _connect_answer_text(max(levels, 0))
+        full = _verdict(
+            lambda frame: validate_server_message(loads_frame(frame), max_depth=max_depth), text
+        )
+        for frame in (text, text.encode()):
+            fast = _verdict(parse_server_message, frame, max_depth=max_depth)
+            if levels + 4 <= min(max_depth, 1024):  # (orjson parses at most 1024 levels)
+                assert _x_levels(fast) == _x_levels(full) == max(levels, 0)
+            else:
+                assert isinstance(full, tuple)
+                assert "nested too deeply" in full[1]
+                assert fast == full
+
+
+@pytest.mark.spec("PR7")
+def test_text_that_is_json_only_inside_the_added_arrays_is_refused() -> None:
+    """The arrays wrapped around a text to bound its depth never make a non-JSON text parse:
+    two values side by side (``{...}],[{...}``) are still invalid JSON."""
+    frame = '{"type":"pong"}],[{"type":"pong"}'
+    for data in (frame, frame.encode()):
+        with pytest.raises(ProtocolError, match="invalid JSON"):
+            parse_server_message(data)
+
+
 @pytest.mark.spec("PR11")
 def test_message_size_is_capped() -> None:
     """Frames over max_size (characters of text, bytes of binary) are refused unparsed."""
@@ -825,6 +896,30 @@ def test_mutated_frames_raise_only_protocol_errors(message: Any) -> None:
         except ProtocolError:
             continue
         assert json_equal(parse(serialize_message(parsed)), parsed)
+
+
+@pytest.mark.spec("PR7")
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.sampled_from([3, 8]).flatmap(server_messages),
+        mutated(st.sampled_from([3, 8]).flatmap(server_messages)),
+    ),
+    st.sampled_from([None, 3, 8]),
+    st.integers(1, 12),
+)
+def test_parsed_server_messages_get_the_full_checks_verdict(
+    message: Any, dialect: Any, max_depth: int
+) -> None:
+    """For any server message, valid or mutated, and any depth limit, parse_server_message
+    (records not walked when orjson parsed the text within the limit) gives exactly what the
+    full check of the parsed JSON gives: the same message, or the same problem and path."""
+    text = orjson.dumps(message)
+    full = _verdict(
+        validate_server_message, loads_frame(text), dialect=dialect, max_depth=max_depth
+    )
+    fast = _verdict(parse_server_message, text, dialect=dialect, max_depth=max_depth)
+    assert fast == full
 
 
 @pytest.mark.spec("PR9")

@@ -170,6 +170,23 @@ def test_source_and_scope_filters() -> None:
 
 
 @pytest.mark.spec("ST6")
+def test_a_scoped_listener_with_every_change_in_scope_gets_the_entry_itself() -> None:
+    """When every change is in its scope, a scoped listener gets the very entry an unscoped
+    one gets (no copy); with changes out of scope it gets a new entry of the in-scope part."""
+    store = make_store()
+    everything, stop_all = record_entries(store)
+    documents, stop_docs = record_entries(store, scope="document")
+    store.put([item("u", 1)])
+    store.put([item("v", 1), Cursor.create(id="cursor:me", x=3)])
+    assert documents[0] is everything[0]
+    assert documents[1] is not everything[1]
+    assert documents[1].changes == RecordsDiff(added={"item:v": item("v", 1)})
+    assert documents[1].source == everything[1].source == "user"
+    stop_all()
+    stop_docs()
+
+
+@pytest.mark.spec("ST6")
 def test_merge_remote_changes_inside_an_atomic_operation_is_refused() -> None:
     """Remote merges cannot be nested inside a local atomic operation."""
     store = make_store()

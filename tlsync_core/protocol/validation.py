@@ -263,8 +263,12 @@ def _invalid_at(index: int, problem: str, value: object) -> NoReturn:
     raise error
 
 
-def _check_network_diff(diff: object, string_append: bool, budget: int) -> None:
-    """A NetworkDiff whose object opens the ``budget``-th-from-last level."""
+def _check_network_diff(
+    diff: object, string_append: bool, budget: int, walk_records: bool = True
+) -> None:
+    """A NetworkDiff whose object opens the ``budget``-th-from-last level; with
+    ``walk_records=False`` the records of puts are known to be JSON within the depth limit, so
+    only their ``id`` and ``typeName`` are checked (see ``validate_server_message``)."""
     if type(diff) is not dict:
         _fail("expected a network diff (an object)", diff)
     if budget <= 0:
@@ -292,13 +296,15 @@ def _check_network_diff(diff: object, string_append: bool, budget: int) -> None:
             else:
                 continue
         try:
-            _check_record_op(key, op, string_append, budget - 1)
+            _check_record_op(key, op, string_append, budget - 1, walk_records)
         except _Invalid as error:
             error.parts.append(key)
             raise
 
 
-def _check_record_op(key: object, op: object, string_append: bool, budget: int) -> None:
+def _check_record_op(
+    key: object, op: object, string_append: bool, budget: int, walk_record: bool
+) -> None:
     if type(key) is not str:
         _fail("expected string record ids", key)
     if type(op) is not list or not op:
@@ -327,7 +333,8 @@ def _check_record_op(key: object, op: object, string_append: bool, budget: int) 
                 )
                 error.parts.append("typeName")
                 raise error
-            _check_container(record, budget - 1)
+            if walk_record:
+                _check_container(record, budget - 1)
         except _Invalid as error:
             error.parts.append(1)
             raise
@@ -494,6 +501,7 @@ def validate_server_message(
     *,
     dialect: Dialect | None = None,
     max_depth: int = MAX_NESTING_DEPTH,
+    parsed_json: bool = False,
 ) -> ServerMessage:
     """Check a message a server sent; return it, typed (the same object).
 
@@ -501,6 +509,13 @@ def validate_server_message(
     ``None``, a ``connect`` answer whose ``protocolVersion`` is 3 is read as v3, any other as v8.
     v8 accepts ``patch`` and ``push_result`` both inside ``data`` and at top level, as the
     5.4.2 client does.
+
+    ``parsed_json=True`` is the caller's promise that ``message`` is a JSON parser's output
+    nesting at most ``max_depth`` containers (what
+    :func:`~tlsync_core.protocol.codec.parse_server_message` knows of a text orjson parsed
+    within that depth). Then the records that puts carry, which make up most of a connect
+    answer, are not walked value by value: only their ``id`` and ``typeName`` are checked. The
+    verdict is the same as without the promise when the promise holds.
     """
     if type(message) is dict and type(kind := message.get("type")) is str:
         msg = message
@@ -513,18 +528,20 @@ def validate_server_message(
         if check is None or (dialect is not None and kind in _NOT_IN_DIALECT[dialect]):
             where = "" if check is None else f" in the v{dialect} dialect"
             raise _Invalid(f"unknown server message type {kind!r}{where}")
-        check(msg, dialect, dialect != 3, max_depth)
+        check(msg, dialect, dialect != 3, max_depth, not parsed_json)
     except _Invalid as error:
         _raise_at(error, kind if check is not None else "message")
     return msg  # type: ignore[return-value]
 
 
-def _check_patch(msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int) -> None:
+def _check_patch(
+    msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int, walk: bool
+) -> None:
     diff = msg.get("diff", _ABSENT)
     if diff is _ABSENT:
         _missing("diff")
     try:
-        _check_network_diff(diff, sa, depth - 1)
+        _check_network_diff(diff, sa, depth - 1, walk)
     except _Invalid as error:
         error.parts.append("diff")
         raise
@@ -541,7 +558,9 @@ def _missing(key: str) -> NoReturn:
     raise error
 
 
-def _check_push_result(msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int) -> None:
+def _check_push_result(
+    msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int, walk: bool
+) -> None:
     _at("clientClock", _check_clock, _field(msg, "clientClock"))
     _at("serverClock", _check_clock, _field(msg, "serverClock"))
     action = _field(msg, "action")
@@ -552,13 +571,16 @@ def _check_push_result(msg: dict[str, Any], dialect: Dialect | None, sa: bool, d
             _fail('expected "commit", "discard" or {"rebaseWithDiff": {...}}', action)
         if depth <= 2:
             raise _Invalid(_TOO_DEEP)
-        _at("rebaseWithDiff", _check_network_diff, _field(action, "rebaseWithDiff"), sa, depth - 2)
+        rebase = _field(action, "rebaseWithDiff")
+        _at("rebaseWithDiff", _check_network_diff, rebase, sa, depth - 2, walk)
     except _Invalid as error:
         error.parts.append("action")
         raise
 
 
-def _check_data(msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int) -> None:
+def _check_data(
+    msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int, walk: bool
+) -> None:
     events = msg.get("data", _ABSENT)
     if type(events) is not list or depth <= 2:
         if events is _ABSENT:
@@ -585,14 +607,14 @@ def _check_data(msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: i
                     and events_depth > 1
                 ):
                     try:
-                        _check_network_diff(diff, sa, events_depth - 1)
+                        _check_network_diff(diff, sa, events_depth - 1, walk)
                     except _Invalid as inner:
                         inner.parts.append("diff")
                         raise
                 else:
-                    _check_patch(event, dialect, sa, events_depth)
+                    _check_patch(event, dialect, sa, events_depth, walk)
             elif kind == "push_result":
-                _check_push_result(event, dialect, sa, events_depth)
+                _check_push_result(event, dialect, sa, events_depth, walk)
             elif kind is _ABSENT:
                 _fail("expected a data event (an object)", event)
             else:
@@ -606,7 +628,7 @@ def _check_data(msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: i
 
 
 def _check_connect_event(
-    msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int
+    msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int, walk: bool
 ) -> None:
     version = _field(msg, "protocolVersion")
     _at("protocolVersion", _check_clock, version)
@@ -620,7 +642,7 @@ def _check_connect_event(
         raise error
     _at("schema", _check_schema, _field(msg, "schema"), depth - 1)
     _at("serverClock", _check_clock, _field(msg, "serverClock"))
-    _at("diff", _check_network_diff, _field(msg, "diff"), sa and not v3, depth - 1)
+    _at("diff", _check_network_diff, _field(msg, "diff"), sa and not v3, depth - 1, walk)
     if not v3:
         readonly = _field(msg, "isReadonly")
         if type(readonly) is not bool:
@@ -635,18 +657,22 @@ def _check_connect_event(
                 raise error
 
 
-def _check_custom(msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int) -> None:
+def _check_custom(
+    msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int, walk: bool
+) -> None:
     if "data" in msg:
         _at("data", _check_json, msg["data"], depth - 1)
 
 
-def _check_error(msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int) -> None:
+def _check_error(
+    msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int, walk: bool
+) -> None:
     if "error" in msg:
         _at("error", _check_json, msg["error"], depth - 1)
 
 
 def _check_incompatibility(
-    msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int
+    msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int, walk: bool
 ) -> None:
     reason = _field(msg, "reason")
     if type(reason) is not str or reason not in _INCOMPATIBILITY_REASONS:
@@ -656,7 +682,9 @@ def _check_incompatibility(
         raise error
 
 
-def _check_nothing(msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int) -> None:
+def _check_nothing(
+    msg: dict[str, Any], dialect: Dialect | None, sa: bool, depth: int, walk: bool
+) -> None:
     return None
 
 

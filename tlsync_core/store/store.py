@@ -529,7 +529,9 @@ class Store:
                         entry.changes, listener.scope
                     )
                 changes = scoped[listener.scope]
-                if changes is not None:
+                if changes is entry.changes:
+                    listener.callback(entry)  # every change is in scope
+                elif changes is not None:
                     listener.callback(HistoryEntry(changes, entry.source))
 
     def filter_changes_by_scope(
