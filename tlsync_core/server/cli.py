@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -111,6 +112,11 @@ async def serve(args: argparse.Namespace, demo_bot: DemoBot | None = None) -> No
             loop.add_signal_handler(sig, stop.set)
     server.tldraw_license_key = args.tldraw_license_key or None
     await server.start()
+    # what exists now (modules, the schema and its validators) lives as long as the process:
+    # frozen, the collector's full passes stop re-scanning it (each was a ~20 ms stall of every
+    # session at once on a fresh server; bench/README.md, "Fan-out benchmark")
+    gc.collect()
+    gc.freeze()
     if cluster is not None:
         cluster.leases.address = _advertised(args, server)
         storage_name += f", advertised as {cluster.address}"
