@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from raw_messages import connect_request
 from waiting import until
 
 from tlsync_client.connection import RoomConnection, connect
@@ -48,15 +49,7 @@ class Page:
 
 
 def connect_frame() -> str:
-    return json.dumps(
-        {
-            "type": "connect",
-            "connectRequestId": "page",
-            "protocolVersion": 8,
-            "lastServerClock": -1,
-            "schema": create_tldraw_schema().serialize(),
-        }
-    )
+    return json.dumps(connect_request(create_tldraw_schema().serialize(), request_id="page"))
 
 
 @pytest.fixture

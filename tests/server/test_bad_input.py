@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 import pytest
+from raw_messages import connect_request
 from waiting import until
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -80,14 +81,7 @@ def presence(**fields: Any) -> dict[str, Any]:
 
 
 def connect_message(**fields: Any) -> Message:
-    return {
-        "type": "connect",
-        "connectRequestId": "r",
-        "protocolVersion": 8,
-        "lastServerClock": -1,
-        "schema": SERIALIZED_SCHEMA,
-        **fields,
-    }
+    return {**connect_request(SERIALIZED_SCHEMA), **fields}
 
 
 class Peer:

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 import pytest
+from raw_messages import connect_request
 from serve_process import free_port, start_serve
 from shape_writers import ShapeWriters
 from stored import stored_documents
@@ -159,13 +160,7 @@ async def _stalling_socket(url: str) -> ClientConnection:
 
 
 def connect_message(last_server_clock: int = -1) -> Message:
-    return {
-        "type": "connect",
-        "connectRequestId": "r",
-        "protocolVersion": 8,
-        "lastServerClock": last_server_clock,
-        "schema": SCHEMA.serialize(),
-    }
+    return connect_request(SCHEMA.serialize(), last_server_clock=last_server_clock)
 
 
 class Replica:

@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 import pytest
+from raw_messages import connect_request
 from serve_process import free_port, memory_kb, start_serve, stop_serve
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -47,15 +48,7 @@ OVER_BUDGET = "message would exceed the server's memory budget"
 
 
 def connect_message(schema: Any) -> str:
-    return serialize_message(
-        {
-            "type": "connect",
-            "connectRequestId": "r",
-            "protocolVersion": 8,
-            "lastServerClock": -1,
-            "schema": schema,
-        }
-    )
+    return serialize_message(connect_request(schema))
 
 
 async def join(url: str, schema: Any = None, **options: Any) -> tuple[ClientConnection, Message]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
+from raw_messages import connect_request
 from websockets.asyncio.client import connect
 
 from tlsync_core.demo_schema import SHAPE, create_demo_schema
@@ -23,15 +24,7 @@ LONG_TEXT = "x" * 200_000  # a patch of about 200 KB: a few fill the sockets' bu
 
 
 def connect_message() -> str:
-    return orjson.dumps(
-        {
-            "type": "connect",
-            "connectRequestId": "r",
-            "protocolVersion": 8,
-            "lastServerClock": -1,
-            "schema": SCHEMA.serialize(),
-        }
-    ).decode()
+    return orjson.dumps(connect_request(SCHEMA.serialize())).decode()
 
 
 def push(clock: int, record_id: str, x: int) -> str:
