@@ -103,3 +103,22 @@ async def test_a_cancelled_timer_never_ticks() -> None:
     timer.poke()
     await asyncio.sleep(0.05)
     assert room.ticks == []
+
+
+@pytest.mark.spec("SRV11")
+async def test_a_timer_cancelled_by_its_own_tick_stops() -> None:
+    """A tick that unloads its room (cancelling the timer) while deadlines remain is the last:
+    the timer does not re-arm after it."""
+    room = Deadlines(in_ms(5))
+    timer = RoomTimer(room)
+    tick = room.tick
+
+    def tick_and_unload() -> None:
+        tick()
+        room.deadline = in_ms(5)  # (something still due soon)
+        timer.cancel()
+
+    room.tick = tick_and_unload  # type: ignore[method-assign]
+    await asyncio.wait_for(room.ticked.wait(), 2)
+    await asyncio.sleep(0.05)
+    assert len(room.ticks) == 1

@@ -71,6 +71,8 @@ class RoomTimer:
 
     def _rearm(self) -> None:
         self._poked = None
+        if self._cancelled:
+            return  # (cancelled by what the last tick did)
         deadline = self._room.next_deadline()
         if deadline is None:
             if self._handle is not None:
