@@ -73,7 +73,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, final
 
 import attrs
 
@@ -195,13 +195,38 @@ class ConnectInfo:
     server_clock: int
 
 
-@attrs.frozen
+@final
 class PendingPush:
-    """A push that was sent and awaits its ``push_result``."""
+    """A push that was sent and awaits its ``push_result``; equal by its fields, which are
+    ``Final`` (compiled, writing one raises ``AttributeError``).  A plain class, not attrs, so
+    that compiled it is built natively on every push."""
 
-    client_clock: int
-    diff: NetworkDiff | None
-    presence: list[Any] | None
+    __slots__ = ("client_clock", "diff", "presence")
+
+    def __init__(
+        self, client_clock: int, diff: NetworkDiff | None, presence: list[Any] | None
+    ) -> None:
+        self.client_clock: Final = client_clock
+        self.diff: Final = diff
+        self.presence: Final = presence
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PendingPush):
+            return NotImplemented
+        return (self.client_clock, self.diff, self.presence) == (
+            other.client_clock,
+            other.diff,
+            other.presence,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.client_clock, self.diff, self.presence))
+
+    def __repr__(self) -> str:
+        return (
+            f"PendingPush(client_clock={self.client_clock!r}, diff={self.diff!r},"
+            f" presence={self.presence!r})"
+        )
 
 
 class _Throttle:
