@@ -102,6 +102,7 @@ from tlsync_core.store.diff import (
 )
 from tlsync_core.store.jsvalue import js_equal
 from tlsync_core.store.validation_errors import ValidationError
+from tlsync_core.store.validator_core import mypyc_attr
 from tlsync_core.timers import TimerHandle, Timers
 
 __all__ = [
@@ -196,10 +197,12 @@ class ConnectInfo:
 
 
 @final
+@mypyc_attr(acyclic=True)
 class PendingPush:
     """A push that was sent and awaits its ``push_result``; equal by its fields, which are
     ``Final`` (compiled, writing one raises ``AttributeError``).  A plain class, not attrs, so
-    that compiled it is built natively on every push."""
+    that compiled it is built natively on every push, and untracked by the cyclic GC (its
+    fields are wire values, which never refer back to it)."""
 
     __slots__ = ("client_clock", "diff", "presence")
 
