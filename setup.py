@@ -16,6 +16,8 @@ Around it, ``diff.py`` (RecordsDiff, folded twice per local edit by the client),
 around every write) are compiled too, so a write stays in compiled code from the store call to
 the validators (issue 19). So is the client's state machine (``tlsync_client/sync_client.py``):
 a local edit turns into its push in compiled code (issue 19, third pass).
+In compiled modules, test several types with ``isinstance(v, (A, B))``, not ``A | B``, which
+builds a union object on every call.
 Set TLSYNC_PURE_PYTHON=1 to skip compilation; the package is the same either way.
 """
 

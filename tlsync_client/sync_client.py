@@ -73,7 +73,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, final
 
 import attrs
 
@@ -102,6 +102,7 @@ from tlsync_core.store.diff import (
 )
 from tlsync_core.store.jsvalue import js_equal
 from tlsync_core.store.validation_errors import ValidationError
+from tlsync_core.store.validator_core import mypyc_attr
 from tlsync_core.timers import TimerHandle, Timers
 
 __all__ = [
@@ -195,13 +196,40 @@ class ConnectInfo:
     server_clock: int
 
 
-@attrs.frozen
+@final
+@mypyc_attr(acyclic=True)
 class PendingPush:
-    """A push that was sent and awaits its ``push_result``."""
+    """A push that was sent and awaits its ``push_result``; equal by its fields, which are
+    ``Final`` (compiled, writing one raises ``AttributeError``).  A plain class, not attrs, so
+    that compiled it is built natively on every push, and untracked by the cyclic GC (its
+    fields are wire values, which never refer back to it)."""
 
-    client_clock: int
-    diff: NetworkDiff | None
-    presence: list[Any] | None
+    __slots__ = ("client_clock", "diff", "presence")
+
+    def __init__(
+        self, client_clock: int, diff: NetworkDiff | None, presence: list[Any] | None
+    ) -> None:
+        self.client_clock: Final = client_clock
+        self.diff: Final = diff
+        self.presence: Final = presence
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PendingPush):
+            return NotImplemented
+        return (self.client_clock, self.diff, self.presence) == (
+            other.client_clock,
+            other.diff,
+            other.presence,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.client_clock, self.diff, self.presence))
+
+    def __repr__(self) -> str:
+        return (
+            f"PendingPush(client_clock={self.client_clock!r}, diff={self.diff!r},"
+            f" presence={self.presence!r})"
+        )
 
 
 class _Throttle:

@@ -24,6 +24,7 @@ from tlsync_client.sync_client import (
     PING_INTERVAL,
     TRANSITIONS,
     ClientState,
+    PendingPush,
     TLSyncClient,
 )
 from tlsync_core.store import HistoryEntry, RecordsDiff, Store
@@ -965,3 +966,15 @@ def test_seed_error_message_first_is_a_load_error_and_later_restarts() -> None:
 
 def _base() -> dict[str, Any]:
     return {DOCUMENT["id"]: ["put", DOCUMENT], PAGE["id"]: ["put", PAGE]}
+
+
+def test_a_pending_push_is_a_value() -> None:
+    """PendingPush compares and hashes by its fields and reprs them, as the attrs class did."""
+    push = PendingPush(3, {"shape:a": ["patch", {"x": ["put", 1]}]}, None)
+    assert push == PendingPush(3, {"shape:a": ["patch", {"x": ["put", 1]}]}, None)
+    assert push != PendingPush(4, {"shape:a": ["patch", {"x": ["put", 1]}]}, None)
+    assert push != (3, push.diff, None)
+    assert hash(PendingPush(1, None, None)) == hash(PendingPush(1, None, None))
+    assert repr(PendingPush(2, None, None)) == (
+        "PendingPush(client_clock=2, diff=None, presence=None)"
+    )

@@ -132,6 +132,16 @@ def test_update_then_remove_removes_the_original() -> None:
     assert squashed == RecordsDiff(removed={v1["id"]: v1})
 
 
+def test_a_first_update_is_folded_as_the_same_pair() -> None:
+    """Folding an update of a record the squash has not seen keeps its (from, to) tuple."""
+    a1, a2, a3 = {"id": "a", "v": 1}, {"id": "a", "v": 2}, {"id": "a", "v": 3}
+    first, second = RecordsDiff(updated={"a": (a1, a2)}), RecordsDiff(updated={"a": (a2, a3)})
+    squashed = squash_records_diffs([first])
+    assert squashed.updated["a"] is first.updated["a"]
+    assert squash_records_diffs([first, second]).updated == {"a": (a1, a3)}
+    assert first.updated == {"a": (a1, a2)}
+
+
 @pytest.mark.spec("SD2")
 def test_reverse_swaps_and_copies() -> None:
     """reverse swaps added/removed, flips updates, and shares no table with its input."""

@@ -88,6 +88,32 @@ def test_bad_records_are_refused_with_clear_errors() -> None:
     assert len(store) == 0
 
 
+@pytest.mark.parametrize(
+    ("record_id", "type_name", "error"),
+    [
+        ("item:a:b", "item", None),
+        ("items:a", "item", "does not match its typeName"),
+        ("item:a", "items", "does not match its typeName"),
+        ("it:em:a", "it:em", "does not match its typeName"),
+        ("item:a", "", "does not match its typeName"),
+        (":a", "", "is not a record id"),
+        ("item", "item", "is not a record id"),
+    ],
+)
+def test_ids_are_checked_against_their_type_name(
+    record_id: str, type_name: str, error: str | None
+) -> None:
+    """An id is "<typeName>:<suffix>" with its record's typeName before the first colon."""
+    store = make_store()
+    record = {"id": record_id, "typeName": type_name, "value": 1}
+    if error is None:
+        store.put([record])
+        assert record_id in store
+    else:
+        with pytest.raises(ValueError, match=error):
+            store.put([record])
+
+
 @pytest.mark.spec("ST4")
 def test_a_failed_operation_changes_nothing() -> None:
     """An exception inside an atomic operation restores every record and reports nothing."""

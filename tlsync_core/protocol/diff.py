@@ -239,7 +239,7 @@ def _diff_value(a: Any, b: Any, legacy: bool) -> ValueOp | None:
         return _diff_lists(a, b, legacy)
     if isinstance(a, str) and isinstance(b, str):
         return None if a == b else _diff_strings(a, b, legacy)
-    if isinstance(a, dict | list) and isinstance(b, dict | list):  # objects are always truthy
+    if isinstance(a, (dict, list)) and isinstance(b, (dict, list)):  # objects are always truthy
         diff = _diff_objects(a, b, None, legacy)
         return None if diff is None else ["patch", diff]
     return None if js_equal(a, b) else ["put", b]
@@ -284,7 +284,7 @@ def _diff_lists(prev: list[Any], next: list[Any], legacy: bool) -> ValueOp | Non
             y = next[index]
             if not js_truthy(x) or not js_truthy(y):
                 patch[str(index)] = ["put", y]
-            elif isinstance(x, dict | list) and isinstance(y, dict | list):
+            elif isinstance(x, (dict, list)) and isinstance(y, (dict, list)):
                 op = _diff_value(x, y, legacy)
                 if op is not None:
                     patch[str(index)] = op
@@ -340,7 +340,7 @@ def _patched(current: Any, diff: Mapping[str, Sequence[Any]]) -> Any:
         return _apply_to_dict(current, diff)
     if kind is list:
         return _apply_to_list(current, diff)
-    if isinstance(current, dict | list):
+    if isinstance(current, (dict, list)):
         return apply_object_diff(current, diff)
     return current
 
@@ -460,7 +460,7 @@ def _appended(current: Any, value: Any, offset: Any) -> Any:
     if (
         kind is not int
         and kind is not float
-        and (kind is bool or not isinstance(offset, int | float))
+        and (kind is bool or not isinstance(offset, (int, float)))
     ):
         return None
     if isinstance(current, str):

@@ -94,7 +94,7 @@ def _describe(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return f"boolean {'true' if value else 'false'}"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return f"number {value!r}"
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:37] + "..."

@@ -100,15 +100,18 @@ def squash_records_diffs_mutable(target: RecordsDiff, diffs: Iterable[RecordsDif
                     updated[rid] = (original, record)
             else:
                 added[rid] = record
-        for rid, (frm, to) in diff.updated.items():
+        # (each pair is typed Any so that compiled code keeps the tuple object, which is
+        # shared rather than rebuilt: one object fewer per change for the cyclic GC)
+        pairs: dict[str, Any] = diff.updated
+        for rid, pair in pairs.items():
             removed.pop(rid, None)
             if rid in added:
-                added[rid] = to
+                added[rid] = pair[1]
                 updated.pop(rid, None)
             elif rid in updated:
-                updated[rid] = (updated[rid][0], to)
+                updated[rid] = (updated[rid][0], pair[1])
             else:
-                updated[rid] = (frm, to)
+                updated[rid] = pair
         for rid, record in diff.removed.items():
             if rid in added:
                 del added[rid]

@@ -494,8 +494,9 @@ class Store:
 
     def _record_history(self, changes: RecordsDiff) -> None:
         entry = HistoryEntry(changes, self._source())
-        for interceptor in list(self._interceptors):
-            interceptor(entry)
+        if self._interceptors:
+            for interceptor in list(self._interceptors):
+                interceptor(entry)
         if self._listeners:
             self._pending.set((*self._pending.unsafe_get_without_capture(), entry))
         self.history.set(self.history.unsafe_get_without_capture() + 1, changes)
@@ -626,7 +627,10 @@ def _checked_id(record: object) -> str:
     type_name = record.get("typeName")
     if not isinstance(record_id, str) or not isinstance(type_name, str):
         raise ValueError(f"a record needs string 'id' and 'typeName', got {record_id!r}")
-    if type_name_of_id(record_id) != type_name:
+    # ("<typeName>:<suffix>" is recognized without slicing the id into new strings)
+    n = len(type_name)
+    if not (n and record_id.find(":") == n and record_id.startswith(type_name)):
+        type_name_of_id(record_id)  # (raises if it is no record id at all)
         raise ValueError(f"record id {record_id!r} does not match its typeName {type_name!r}")
     return record_id
 
