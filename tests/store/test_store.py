@@ -295,6 +295,35 @@ def test_after_handlers_may_write_and_runaway_loops_stop() -> None:
     assert store.get("item:a") == item("a", 4)
 
 
+def test_after_change_handlers_see_only_real_changes() -> None:
+    """An operation that changes a record and changes it back reaches no after-change handler,
+    and ``has_after_change_handlers`` follows registration, type and ``enabled``."""
+    store = make_store()
+    side_effects = store.side_effects
+    store.put([item("a", 1)])
+    assert not side_effects.has_after_change_handlers("item")
+    seen: list[tuple[int, int]] = []
+    stop = side_effects.register_after_change_handler(
+        "item", lambda a, b, _src: seen.append((a["value"], b["value"]))
+    )
+    assert side_effects.has_after_change_handlers("item")
+    assert not side_effects.has_after_change_handlers("other")
+
+    def there_and_back() -> None:
+        store.update("item:a", lambda r: {**r, "value": 2})
+        store.update("item:a", lambda r: {**r, "value": 1})
+
+    store.atomic(there_and_back)
+    assert seen == []
+    store.update("item:a", lambda r: {**r, "value": 5})
+    assert seen == [(1, 5)]
+    side_effects.enabled = False
+    assert not side_effects.has_after_change_handlers("item")
+    side_effects.enabled = True
+    stop()
+    assert not side_effects.has_after_change_handlers("item")
+
+
 @pytest.mark.spec("ST9")
 def test_a_computed_of_one_record_ignores_others() -> None:
     """A computed reading one record re-derives when it changes, not when others do."""

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, Protocol
 
 from tlsync_core.store import randomness
+from tlsync_core.store.jsvalue import UNDEFINED, to_string
 
 Record = dict[str, Any]
 RecordScope = Literal["document", "session", "presence"]
@@ -136,6 +137,22 @@ class RecordType:
         if not isinstance(result, dict):
             raise TypeError(f"the validator of {self.type_name} returned {type(result).__name__}")
         return result
+
+
+def validate_by_type_name(
+    types: Mapping[str, RecordType], record: object, record_before: Record | None
+) -> Record:
+    """``record`` validated by the type of ``types`` that its ``typeName`` names (the known-good
+    ``record_before`` itself if nothing changed); raises ValueError if there is no such type.
+
+    (Compiled, so that a store's write stays in compiled code up to the validators.)
+    """
+    type_name = record.get("typeName", UNDEFINED) if isinstance(record, dict) else UNDEFINED
+    record_type = types.get(type_name) if isinstance(type_name, str) else None
+    if record_type is None:
+        # worded as JavaScript would: "undefined", "true", "[object Object]"
+        raise ValueError(f"Missing definition for record type {to_string(type_name)}")
+    return record_type.validate(record, record_before)
 
 
 def type_name_of_id(record_id: str) -> str:

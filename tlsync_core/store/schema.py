@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from tlsync_core.store.jsvalue import UNDEFINED, to_string
 from tlsync_core.store.migrations import (
     DictRecordStorage,
     Err,
@@ -30,7 +29,7 @@ from tlsync_core.store.migrations import (
     sort_migrations,
     validate_migrations,
 )
-from tlsync_core.store.records import Record, RecordType
+from tlsync_core.store.records import Record, RecordType, validate_by_type_name
 
 if TYPE_CHECKING:
     from tlsync_core.store.store import Store, ValidationPhase
@@ -140,12 +139,7 @@ class StoreSchema:
         With ``on_validation_failure``, its result is used instead of raising.
         """
         try:
-            type_name = record.get("typeName", UNDEFINED) if isinstance(record, dict) else UNDEFINED
-            record_type = self.types.get(type_name) if isinstance(type_name, str) else None
-            if record_type is None:
-                # worded as JavaScript would: "undefined", "true", "[object Object]"
-                raise ValueError(f"Missing definition for record type {to_string(type_name)}")
-            return record_type.validate(record, record_before)
+            return validate_by_type_name(self.types, record, record_before)
         except Exception as error:
             if self._on_validation_failure is None:
                 raise

@@ -112,6 +112,10 @@ class StoreSideEffects:
             for handler in self._after_change.get(nxt["typeName"], ()):
                 handler(prev, nxt, source)
 
+    def has_after_change_handlers(self, type_name: str) -> bool:
+        """Whether :meth:`after_change` would now call a handler for records of ``type_name``."""
+        return self.enabled and bool(self._after_change.get(type_name))
+
     def before_delete(self, record: Record, source: ChangeSource) -> bool:
         """False if a handler vetoed the deletion."""
         if self.enabled:

@@ -56,7 +56,13 @@ from tlsync_core.store.diff import (
     squash_records_diffs,
 )
 from tlsync_core.store.queries import StoreQueries
-from tlsync_core.store.records import RECORD_SCOPES, Record, RecordScope, type_name_of_id
+from tlsync_core.store.records import (
+    RECORD_SCOPES,
+    Record,
+    RecordScope,
+    type_name_of_id,
+    validate_by_type_name,
+)
 from tlsync_core.store.side_effects import ChangeSource, StoreSideEffects
 from tlsync_core.store.store_errors import RecordNotFoundError, StoreOperationError
 
@@ -453,7 +459,12 @@ class Store:
                 raise StoreOperationError("Maximum store update depth exceeded, bailing out")
             for before, after in events.values():
                 if before is not None and after is not None:
-                    if before is not after and before != after:
+                    # (the records are compared only when a handler would see them)
+                    if (
+                        before is not after
+                        and self.side_effects.has_after_change_handlers(after["typeName"])
+                        and before != after
+                    ):
                         self.side_effects.after_change(before, after, source)
                 elif before is not None:
                     self.side_effects.after_delete(before, source)
@@ -488,7 +499,11 @@ class Store:
         return "remote" if self._merging_remote else "user"
 
     def _validate(self, record: object, phase: ValidationPhase, before: Record | None) -> Record:
-        return self.schema.validate_record(self, record, phase, before)
+        schema = self.schema
+        if schema._on_validation_failure is None:
+            # what StoreSchema.validate_record does then, without its interpreted frame
+            return validate_by_type_name(schema.types, record, before)
+        return schema.validate_record(self, record, phase, before)
 
     # history and listeners --------------------------------------------------------------------
 
