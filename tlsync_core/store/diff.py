@@ -104,7 +104,8 @@ def squash_records_diffs_mutable(target: RecordsDiff, diffs: Iterable[RecordsDif
         # shared rather than rebuilt: one object fewer per change for the cyclic GC)
         pairs: dict[str, Any] = diff.updated
         for rid, pair in pairs.items():
-            removed.pop(rid, None)
+            if removed:
+                removed.pop(rid, None)
             if rid in added:
                 added[rid] = pair[1]
                 updated.pop(rid, None)

@@ -130,6 +130,6 @@ class StoreSideEffects:
                 handler(record, source)
 
     def operation_complete(self, source: ChangeSource) -> None:
-        if self.enabled:
+        if self.enabled and self._operation_complete:  # (no copy of an empty list per write)
             for handler in list(self._operation_complete):
                 handler(source)
