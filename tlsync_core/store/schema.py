@@ -92,7 +92,8 @@ class StoreSchema:
         everything = [m for s in self.migrations.values() for m in s.migrations]
         # (also refuses cycles and dependencies on missing migrations, in tldraw's order)
         self.sorted_migrations: tuple[Migration, ...] = tuple(sort_migrations(everything))
-        self._on_validation_failure = on_validation_failure
+        #: the hook whose result stands in for a record that does not validate (None: raise)
+        self.on_validation_failure = on_validation_failure
         self._create_integrity_checker = create_integrity_checker
         self._since_cache: dict[str, Ok[list[Migration]] | Err[str]] = {}
 
@@ -141,9 +142,9 @@ class StoreSchema:
         try:
             return validate_by_type_name(self.types, record, record_before)
         except Exception as error:
-            if self._on_validation_failure is None:
+            if self.on_validation_failure is None:
                 raise
-            return self._on_validation_failure(
+            return self.on_validation_failure(
                 ValidationFailure(
                     error=error,
                     store=store,

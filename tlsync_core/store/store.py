@@ -500,7 +500,7 @@ class Store:
 
     def _validate(self, record: object, phase: ValidationPhase, before: Record | None) -> Record:
         schema = self.schema
-        if schema._on_validation_failure is None:
+        if schema.on_validation_failure is None:
             # what StoreSchema.validate_record does then, without its interpreted frame
             return validate_by_type_name(schema.types, record, before)
         return schema.validate_record(self, record, phase, before)
