@@ -16,8 +16,9 @@
 //   requests {}                        the URL of every request the pages made so far
 //                                      (websockets included)
 //   responses {}                       every HTTP response so far, as {url, status, ifNoneMatch}
-//                                      (status: what the page got, 200 for a copy the server
-//                                      confirmed with 304; ifNoneMatch: the request's validator)
+//                                      (status: what playwright reports; a copy the server
+//                                      confirmed with 304 shows as 200 or 304, by when chromium's
+//                                      extra-info event came; ifNoneMatch: the request's validator)
 //   reload {}                          reload the page (from the browser's cache where it may)
 //   mouse {steps}                      mouse steps in page pixels, in order:
 //                                      {move: [x, y]}, {down: true}, {up: true}

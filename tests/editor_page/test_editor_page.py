@@ -351,10 +351,11 @@ async def test_a_reload_revalidates_the_bundle(server: TLSyncServer, browser: Br
     await browser.wait_for("window.editor?.store?.props.collaboration.status.get() === 'online'")
     script = f"{base_url(server)}/static/editor/editor.js"
     fetched = [r for r in await browser.call("responses") if r["url"] == script]
-    assert [(r["status"], r["ifNoneMatch"]) for r in fetched] == [
-        (200, None),
-        (200, f'"{version}"'),
-    ]
+    assert [r["ifNoneMatch"] for r in fetched] == [None, f'"{version}"']
+    # Playwright reports a revalidated copy as 200 or as the wire's 304, depending on when
+    # Chromium's extra-info event for the request arrives: either means "confirmed".
+    assert fetched[0]["status"] == 200
+    assert fetched[1]["status"] in (200, 304)
     assert await browser.call("errors") == []
 
 
