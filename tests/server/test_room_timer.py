@@ -50,6 +50,17 @@ async def test_a_room_is_ticked_at_its_deadline_and_not_before() -> None:
 
 
 @pytest.mark.spec("SRV11")
+async def test_the_room_clock_counts_whole_milliseconds() -> None:
+    """The rooms' clock reads whole milliseconds, as tldraw's ``Date.now()`` and Node's timer
+    clock: a batch started mid-millisecond is due at a whole one, as on Node."""
+    readings = [room_clock() for _ in range(1000)]
+    await asyncio.sleep(0.002)
+    readings.append(room_clock())
+    assert all(reading.is_integer() for reading in readings)
+    assert readings[-1] >= readings[0] + 2
+
+
+@pytest.mark.spec("SRV11")
 async def test_pokes_in_one_loop_turn_recompute_the_deadline_once() -> None:
     """A hundred pokes in one loop turn (a hundred messages handled) scan the room's deadlines
     once, at the end of the turn."""

@@ -614,7 +614,7 @@ def test_close_is_final() -> None:
 
 @pytest.mark.spec("TT19")
 def test_run_until_quiet_ticks_the_room_to_flush_batches() -> None:
-    """The room sends the first data message at once and batches the next for 1/60 s:
+    """The room sends the first data message at once and batches the next for 16 ms:
     deliver_all (time standing still) leaves it queued in the room; run_until_quiet advances
     the clock to the room's deadline and ticks it, so it arrives."""
     w = World()

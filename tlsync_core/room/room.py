@@ -19,7 +19,7 @@ its presence for a grace period, so that a quick reconnect under the same sessio
 Dialects.  A session speaks the dialect it connected with.  Protocol 3 (SPEC.md PR1) gets
 top-level ``patch``/``push_result`` messages, the connect response without request id, and
 ``incompatibility_error`` on rejection.  Protocols 5–8 get the current tldraw dialect: data
-messages batched into ``{"type": "data"}`` (the first at once, the rest 1/60 s later together),
+messages batched into ``{"type": "data"}`` (the first at once, the rest 16 ms later together),
 4099 closes with a reason, and the compatibility rules for 5/6 (legacy rejection) and 7 (no
 string appends).  While any connected session cannot take string appends, no session is sent
 any (tldraw's later SPEC behaviour; 5.4.2 still broadcast appends to everyone).

@@ -4,7 +4,7 @@ Theory of operation
 ===================
 
 A room has deadlines (:meth:`~tlsync_core.room.room.TLSyncRoom.next_deadline`, in the rooms'
-clock, :func:`room_clock`): a batch of data messages to flush 1/60 s after its first message
+clock, :func:`room_clock`): a batch of data messages to flush 16 ms after its first message
 went out, a session to prune.  The most frequent by far is the flush, and it is on every
 client's round trip: a push's acknowledgement usually waits in its session's batch.  So the
 timer is an event-loop timer that calls ``tick`` itself when it fires, not a task woken by one
@@ -14,8 +14,12 @@ Anything that may bring a deadline forward (a message handled, a message release
 a session gone) calls :meth:`RoomTimer.poke`.  Pokes are coalesced: the first of a loop turn
 schedules one re-computation at the end of the turn (finding the next deadline scans the
 room's sessions, which a push at a time would repeat for every push).  That delay cannot make a
-batch late: a new batch's deadline is 1/60 s away.  The timer is re-armed only when the next
+batch late: a new batch's deadline is 16 ms away.  The timer is re-armed only when the next
 deadline moved earlier; a timer that fires with nothing due just re-computes.
+
+Whole milliseconds.  The rooms' clock counts whole milliseconds, as tldraw's ``Date.now()``
+and the clock Node's timers run on: a batch started at 10.9 ms is due at 26 ms, not 26.9 ms.
+The timer is armed for the instant the clock reaches the deadline, on the exact clock.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from typing import Protocol
 
 
 def room_clock() -> float:
-    """The rooms' ``now()``: monotonic milliseconds (deadlines are in it too)."""
-    return time.monotonic() * 1000.0
+    """The rooms' ``now()``: whole monotonic milliseconds (deadlines are in it too)."""
+    return float(time.monotonic_ns() // 1_000_000)
 
 
 class Ticking(Protocol):
@@ -83,7 +87,7 @@ class RoomTimer:
             if self._armed_at <= deadline:
                 return  # (it fires first, finds nothing due, and re-computes)
             self._handle.cancel()
-        delay = max(0.0, (deadline - room_clock()) / 1000.0)
+        delay = max(0.0, deadline / 1000.0 - time.monotonic())
         self._armed_at = deadline
         self._handle = self._loop.call_later(delay, self._fire)
 

@@ -29,7 +29,8 @@
 //
 // Time. While an op runs, Date.now, setTimeout/clearTimeout and setInterval/clearInterval are
 // this room's fakes (restored afterwards, so other ops see the real ones). Timers never run
-// by themselves: an `advance` runs the debounce timers (delay 1000/60) that are due and calls
+// by themselves: an `advance` runs the debounce timers (delay 1000/60, due 16 ms later: Node
+// truncates a timer's delay to whole milliseconds) that are due and calls
 // the room's throttled pruneSessions followed by its flush(), which prunes exactly once, now.
 // The room's own prune schedule (the 2 s interval, the follow-up after a cancel, the throttle's
 // trailing call) is never run: the test decides when pruning happens, the same instants as the
@@ -91,7 +92,9 @@ class Host {
 	}
 
 	schedule(fn, delay, args) {
-		const timer = { fake: true, due: this.now + (delay ?? 0), delay, seq: this.seq++, fn, args }
+		// as Node's own timers: the delay truncated to whole milliseconds (1000/60 -> 16)
+		const due = this.now + Math.trunc(delay ?? 0)
+		const timer = { fake: true, due, delay, seq: this.seq++, fn, args }
 		this.timers.push(timer)
 		return timer
 	}
