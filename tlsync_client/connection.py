@@ -25,6 +25,7 @@ from tlsync_client.loop_timers import LoopTimers
 from tlsync_client.sync_client import ClientState, ConnectInfo, PresenceMode, TLSyncClient
 from tlsync_client.websocket import (
     ClientWebSocketAdapter,
+    check_socket_options,
     describe_connect_error,
     is_permanent_connect_error,
     redacted_uri,
@@ -287,14 +288,17 @@ def connect(
     * ``dialect``: 8 (tldraw 5.x, the default; falls back to 3 for v3 servers) or 3;
     * ``socket_options``: passed to :class:`ClientWebSocketAdapter` (backoff, timeouts...).
 
-    Failing fast: a URL that is not ``ws``/``wss``/``http``/``https`` raises ``ValueError``
-    before anything is tried; what retrying cannot fix (an HTTP error status on the upgrade, a
-    host that does not resolve) raises :class:`RoomUnreachableError` at the first attempt; a
-    refusal by the room (4099: ``FORBIDDEN``, ``CLIENT_TOO_OLD``...) raises :class:`SyncError`.
+    Failing fast: a URL that is not ``ws``/``wss``/``http``/``https`` raises ``ValueError``, and
+    a keyword that is none of these nor an option of the socket or of websockets' ``connect()``
+    raises ``TypeError``, before anything is tried; what retrying cannot fix (an HTTP error
+    status on the upgrade, a host that does not resolve) raises :class:`RoomUnreachableError`
+    at the first attempt; a refusal by the room (4099: ``FORBIDDEN``, ``CLIENT_TOO_OLD``...)
+    raises :class:`SyncError`.
     What may pass (connection refused or reset) is retried until ``load_timeout`` seconds,
     then ``TimeoutError``; every message names the URL and the cause.
     """
     _check_scheme(url)
+    check_socket_options(socket_options)
     store_schema = resolve_schema(schema)
 
     async def opening() -> RoomConnection:

@@ -80,6 +80,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import inspect
 import logging
 import random
@@ -262,6 +263,39 @@ class _Attempt:
         self.orphaned = False
 
 
+@functools.cache
+def _socket_option_names() -> frozenset[str]:
+    """The keywords a :class:`ClientWebSocketAdapter` takes: its own, websockets' ``connect()``'s,
+    and the event loop's that ``connect()`` hands on (``create_connection``, or
+    ``create_unix_connection`` with ``unix=True``)."""
+    names: set[str] = {"unix"}
+    for function in (
+        ClientWebSocketAdapter.__init__,
+        connect.__init__,
+        asyncio.BaseEventLoop.create_connection,
+        asyncio.BaseEventLoop.create_unix_connection,
+    ):
+        names.update(inspect.signature(function).parameters)
+    return frozenset(
+        names - {"self", "get_uri", "uri", "kwargs", "connect_options", "protocol_factory"}
+    )
+
+
+def check_socket_options(options: Mapping[str, Any]) -> None:
+    """Raise ``TypeError`` naming every keyword in ``options`` that neither the socket nor
+    websockets' ``connect()`` takes (those starting with ``proxy_`` go to an HTTP proxy)."""
+    known = _socket_option_names()
+    unknown = sorted(
+        name for name in options if name not in known and not name.startswith("proxy_")
+    )
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword argument(s) {', '.join(map(repr, unknown))}: neither an option "
+            "of the room connection nor of websockets' connect() (time limits: load_timeout= "
+            "for the room to load, open_timeout= for one connection attempt)"
+        )
+
+
 class ClientWebSocketAdapter:
     """A websocket to a sync room that reconnects by itself (``TLPersistentClientSocket``).
 
@@ -276,7 +310,8 @@ class ClientWebSocketAdapter:
     ``max_receive_size`` (bytes of one incoming message; ``None``: no limit);
     ``min_delay_ms``, ``max_delay_ms``, ``delay_exponent``, ``jitter``, ``rng`` (the backoff,
     see :class:`ReconnectBackoff`); ``attempt_timeout_ms`` (see :meth:`maybe_reconnected`).
-    Any other keyword goes to ``connect()`` as is (``ssl``, ``proxy``, ``compression``, ...).
+    Any other keyword goes to ``connect()`` as is (``ssl``, ``proxy``, ``compression``, ...);
+    one that it would refuse raises ``TypeError`` here (:func:`check_socket_options`).
     """
 
     def __init__(
@@ -301,6 +336,7 @@ class ClientWebSocketAdapter:
     ) -> None:
         if max_message_size < 1:
             raise ValueError(f"max_message_size must be at least 1, got {max_message_size}")
+        check_socket_options(connect_options)
         self._loop = asyncio.get_running_loop()
         self._get_uri = get_uri
         self._timers: Timers = timers if timers is not None else LoopTimers(self._loop)

@@ -151,6 +151,41 @@ async def test_a_url_that_is_no_room_url_is_refused_before_any_attempt(url: str)
 
 
 @pytest.mark.spec("CA9")
+async def test_an_unknown_keyword_is_refused_before_any_attempt(free_port: int) -> None:
+    """A keyword that is neither connect()'s, the socket's nor websockets' connect()'s (here the
+    natural guess ``timeout=``) raises TypeError when connect() is called, naming it and the
+    time limits that exist; nothing is tried (a listening socket sees no connection)."""
+    listener = socket.create_server(("127.0.0.1", free_port))
+    listener.setblocking(False)
+    try:
+        with pytest.raises(TypeError, match=r"'timeout'.*load_timeout=.*open_timeout="):
+            connect(f"ws://127.0.0.1:{free_port}/connect/x", timeout=3, load_timeout=1)
+        with pytest.raises(TypeError, match=r"'retries', 'timout'"):
+            connect(f"ws://127.0.0.1:{free_port}/connect/x", timout=3, retries=2)
+        await asyncio.sleep(0.05)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()
+
+
+@pytest.mark.spec("CA9")
+async def test_websockets_own_options_pass_through(tldraw_server: TLSyncServer) -> None:
+    """What websockets' connect() and the event loop take (``compression``, ``proxy``,
+    ``user_agent_header``, ``family``) is handed on: the room loads with them."""
+    async with connect(
+        f"{tldraw_server.url}/connect/options",
+        compression=None,
+        proxy=None,
+        user_agent_header="tlsync-test",
+        family=socket.AF_INET,
+        **FAST,
+    ) as bot:
+        create_geo(bot.store, x=0, y=0)
+        await bot.wait_for_sync(timeout=5)
+
+
+@pytest.mark.spec("CA9")
 async def test_a_refused_connection_is_retried_then_times_out_naming_the_cause(
     free_port: int,
 ) -> None:

@@ -30,6 +30,7 @@ from tlsync_client.websocket import (
     ClientWebSocketAdapter,
     ConnectionState,
     ReconnectBackoff,
+    check_socket_options,
 )
 from tlsync_core.client_socket import SocketStatusEvent, TLPersistentClientSocket
 from tlsync_core.demo_schema import create_demo_schema
@@ -457,6 +458,21 @@ def test_backoff_jitter_is_bounded_and_seeded() -> None:
         ReconnectBackoff(jitter=1)
     with pytest.raises(ValueError):
         ReconnectBackoff(min_delay_ms=10, max_delay_ms=5)
+
+
+@pytest.mark.spec("CA9")
+async def test_an_unknown_keyword_is_refused_before_the_first_attempt(
+    loopback: Loopback,
+) -> None:
+    """A keyword that neither the adapter nor websockets' connect() takes raises TypeError
+    naming it, before any attempt (nothing reaches the server); a proxy's ``proxy_`` options
+    and the event loop's own pass."""
+    uris = UriLog(loopback.url)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) 'open_timout'"):
+        ClientWebSocketAdapter(uris, open_timout=1)
+    await asyncio.sleep(0.05)
+    assert uris.times == []
+    check_socket_options({"proxy_ssl": None, "local_addr": None, "ssl_handshake_timeout": 1})
 
 
 @pytest.mark.spec("CW4")
