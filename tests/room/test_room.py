@@ -521,3 +521,96 @@ def test_non_durable_rooms_hold_acknowledgements_until_marked_durable() -> None:
     room.mark_durable(1)
     assert a.take()[0]["action"] == "commit"
     assert b.take()[0]["diff"] == {"page:x": ["put", page("x")]}
+
+
+def held_room() -> tuple[TLSyncRoom, FakeClock, RecordingSocket, RecordingSocket]:
+    """A ``durable=False`` room on a fake clock with sessions a and b connected, all durable."""
+    clock = FakeClock(1000.0)
+    room = TLSyncRoom(SCHEMA, now=clock, durable=False)
+    a, b = RecordingSocket(), RecordingSocket()
+    for sid, sock in (("a", a), ("b", b)):
+        room.handle_new_session(sid, sock)
+        room.handle_message(sid, connect_message(request_id=sid))
+    room.mark_durable(room.clock)
+    a.take()
+    b.take()
+    return room, clock, a, b
+
+
+def push_page(room: TLSyncRoom, session_id: str, client_clock: int, suffix: str) -> None:
+    room.handle_message(
+        session_id,
+        {
+            "type": "push",
+            "clientClock": client_clock,
+            "diff": {"page:" + suffix: ["put", page(suffix)]},
+        },
+    )
+
+
+def patched(socket: RecordingSocket) -> list[list[str]]:
+    """The records each ``data`` frame sent since the last call patched, frame by frame."""
+    frames, socket.messages = socket.messages, []
+    assert all(frame["type"] == "data" for frame in frames)
+    return [[next(iter(m["diff"])) for m in frame["data"]] for frame in frames]
+
+
+@pytest.mark.spec("DUR2", "RB1")
+def test_a_held_message_opens_its_batch_when_it_is_made() -> None:
+    """The batch that a held message opens is due 16 ms after the message was made, not after
+    it became durable; the message itself goes out as soon as it is durable."""
+    room, clock, a, _ = held_room()
+    push_page(room, "b", 0, "x")  # made at 1000: opens a's batch, due at 1016
+    clock.advance(5)
+    room.mark_durable(room.clock)  # durable at 1005
+    assert patched(a) == [["page:x"]]
+    assert room.next_deadline() == 1000 + DATA_MESSAGE_DEBOUNCE_INTERVAL
+    push_page(room, "b", 1, "y")  # joins the open batch
+    room.mark_durable(room.clock)
+    clock.advance(10)  # 1015
+    room.tick()
+    assert a.take() == []
+    clock.advance(1)  # 1016
+    room.tick()
+    assert patched(a) == [["page:y"]]
+
+
+@pytest.mark.spec("DUR2")
+def test_a_held_message_keeps_its_place_after_what_waited_before_it() -> None:
+    """A message made for an open batch but durable only after that batch went out waits for
+    the next batch: when the message that opened the next batch is released, both go out in
+    the order they were made."""
+    room, clock, a, _ = held_room()
+    push_page(room, "b", 0, "x")  # opens a's batch at 1000
+    room.mark_durable(room.clock)
+    a.take()
+    clock.advance(2)
+    push_page(room, "b", 1, "y")  # joins the batch due at 1016; durable only later
+    clock.advance(14)
+    room.tick()  # 1016: the batch goes out without y, which is not durable
+    assert a.take() == []
+    push_page(room, "b", 2, "z")  # made at 1016: opens the next batch
+    room.mark_durable(room.clock)  # y and z durable together
+    assert patched(a) == [["page:y", "page:z"]]
+    assert room.next_deadline() == 1016 + DATA_MESSAGE_DEBOUNCE_INTERVAL
+
+
+@pytest.mark.spec("DUR2")
+def test_a_held_message_whose_batch_went_out_follows_alone() -> None:
+    """When storage is slower than the batch, the batch goes out empty at its deadline, and
+    its messages follow one by one as they become durable, in order, opening no batch: the
+    next message made opens its own and goes out when durable."""
+    room, clock, a, b = held_room()
+    push_page(room, "b", 0, "x")  # opens a's batch at 1000
+    clock.advance(4)
+    push_page(room, "b", 1, "y")  # joins it
+    clock.advance(20)
+    room.tick()  # 1024: due, nothing durable to send
+    assert a.take() == []
+    room.mark_durable(room.clock)
+    assert patched(a) == [["page:x"], ["page:y"]]
+    assert [m["action"] for m in b.take()] == ["commit", "commit"]
+    push_page(room, "b", 2, "z")  # made at 1024: opens a new batch
+    room.mark_durable(room.clock)
+    assert patched(a) == [["page:z"]]
+    assert room.next_deadline() == 1024 + DATA_MESSAGE_DEBOUNCE_INTERVAL

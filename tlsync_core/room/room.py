@@ -42,6 +42,11 @@ theirs, so nothing is acknowledged before it is on disk.  That includes a connec
 shows changes not yet on disk: otherwise a client could learn a clock that a crash hands out
 again, and miss the change that reuses it.  A held message belongs to the connection it was
 sent on: a session that reconnected meanwhile catches up through its own connect answer.
+Holding a message does not move its session's batches: a held data message is batched when it
+is made, as if it went out then (it may open a batch, due 16 ms later), and on release it only
+takes the place it was given; the one that opened a batch goes out as soon as it is released.
+Were batches opened on release instead, every batch would start one disk commit late, and the
+release of one group commit would open the batches of every session in the room at once.
 ``on_commit`` tells the host what each transaction changed, for incremental persistence.
 """
 
@@ -784,6 +789,8 @@ class TLSyncRoom:
         if shared_to:
             assert shared is not None
             if not self._durable and clock > self.durable_clock:
+                for session in shared_to:
+                    self._batch_held(session, shared)
                 self._held.append((clock, shared_to, shared))
             else:
                 for session in shared_to:
@@ -833,9 +840,17 @@ class TLSyncRoom:
 
     def _send_data(self, session: RoomSession, message: Message, clock: int) -> None:
         if not self._durable and clock > self.durable_clock:
+            self._batch_held(session, message)
             self._held.append((clock, [session], message))
         else:
             self._deliver_data(session, message)
+
+    def _batch_held(self, session: RoomSession, message: Message) -> None:
+        """Batch a message that must wait for durability as it is made (SPEC.md DUR2): had it
+        gone out at once, it opens the session's batch now and goes out when released."""
+        if session.flush_at is None and dialect_rules(session.dialect).batched_data:
+            session.flush_at = self._now() + DATA_MESSAGE_DEBOUNCE_INTERVAL
+            session.openers.append(message)
 
     def _deliver_data(self, session: RoomSession, message: Message) -> None:
         """Send (or batch) a data message that may go out now (what it shows is durable)."""
@@ -851,6 +866,24 @@ class TLSyncRoom:
         else:
             self._send_now(session, {"type": "data", "data": [message]})
             session.flush_at = self._now() + DATA_MESSAGE_DEBOUNCE_INTERVAL
+
+    def _release_data(self, session: RoomSession, message: Message) -> None:
+        """Send a held data message that became durable, batched as when it was made."""
+        if not session.socket.is_open:
+            self._cancel_session(session.id)
+        elif session.openers and session.openers[0] is message:
+            # it opened its batch: out at once, after what waited (the deadline stays)
+            session.openers.popleft()
+            batch, session.outstanding = session.outstanding, []
+            batch.append(message)
+            self._send_now(session, {"type": "data", "data": batch})
+        elif session.flush_at is not None:
+            session.outstanding.append(message)
+        elif dialect_rules(session.dialect).batched_data:
+            # its batch went out before it was durable: it follows alone and opens none
+            self._send_now(session, {"type": "data", "data": [message]})
+        else:
+            self._send_now(session, message)
 
     def _flush(self, session: RoomSession) -> None:
         # as tldraw: a flush ends the debounce, so the next data message goes out at once (were
@@ -888,7 +921,7 @@ class TLSyncRoom:
                     self._flush(session)
                     self._send_now(session, message)
                 else:
-                    self._deliver_data(session, message)
+                    self._release_data(session, message)
 
     def _committed(self, changes: ForwardDiff) -> None:
         self.state.set(RoomState(self.storage))

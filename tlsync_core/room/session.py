@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
@@ -56,6 +57,7 @@ class RoomSession:
         "last_interaction_time",
         "meta",
         "object_access",
+        "openers",
         "outstanding",
         "presence_id",
         "requires_down_migrations",
@@ -98,6 +100,9 @@ class RoomSession:
         # batching of data messages (v8): what waits, and when it may go
         self.outstanding: list[dict[str, Any]] = []
         self.flush_at: float | None = None
+        # held messages (durable=False) that opened a batch when they were made: each goes out
+        # as soon as it is released (SPEC.md DUR2)
+        self.openers: deque[dict[str, Any]] = deque()
 
     def __repr__(self) -> str:
         return f"RoomSession({self.id!r}, {self.state.value}, dialect={self.dialect})"
