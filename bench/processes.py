@@ -331,6 +331,10 @@ class Session:
         """One event from the server (a ``data`` message's events come one by one)."""
         raise NotImplementedError
 
+    async def after_frame(self) -> None:
+        """Called by the reader once a frame's events are handled, before it reads the next
+        frame: a subclass may send from here without a task switch. Does nothing by default."""
+
     def on_closed(self) -> None:
         """The reader stopped: a push still waiting fails."""
         if self.pending is not None and not self.pending.done():
@@ -344,6 +348,7 @@ class Session:
                 events = message["data"] if message.get("type") == "data" else [message]
                 for event in events:
                     self.on_event(event, received)
+                await self.after_frame()
         except ConnectionClosed:
             pass
         except Exception as error:  # a bug here must fail the run, not vanish
