@@ -357,15 +357,44 @@ def _file_identity(path: str) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
+class _MemoryRoom:
+    """One room of a :class:`MemoryPersistence`, kept as SQLite keeps it: rows by record id (the
+    records as JSON, so that later changes to the objects staged do not reach the store)."""
+
+    __slots__ = ("clock", "documents", "history", "schema", "tombstones")
+
+    def __init__(self, clock: int, history: int, schema: dict[str, Any] | None) -> None:
+        self.clock = clock
+        self.history = history
+        self.schema = schema
+        self.documents: dict[str, tuple[bytes, int]] = {}
+        self.tombstones: dict[str, int] = {}
+
+    def snapshot(self) -> RoomSnapshot:
+        snapshot: RoomSnapshot = {
+            "documentClock": self.clock,
+            "tombstoneHistoryStartsAtClock": self.history,
+            "documents": [
+                {"state": loads_json(state), "lastChangedClock": changed}
+                for state, changed in self.documents.values()
+            ],
+            "tombstones": dict(self.tombstones),
+        }
+        if self.schema is not None:
+            snapshot["schema"] = self.schema
+        return snapshot
+
+
 class MemoryPersistence:
-    """Rooms kept in memory (for tests and throwaway servers); commits are instant."""
+    """Rooms kept in memory (for tests and throwaway servers); commits are instant.  A write
+    costs what it changes, not the size of its room."""
 
     def __init__(self) -> None:
-        self._rooms: dict[str, RoomSnapshot] = {}
+        self._rooms: dict[str, _MemoryRoom] = {}
 
     def load(self, room_id: str) -> RoomSnapshot | None:
-        snapshot = self._rooms.get(room_id)
-        return None if snapshot is None else loads_json(dumps_json(snapshot))
+        room = self._rooms.get(room_id)
+        return None if room is None else loads_json(dumps_json(room.snapshot()))
 
     def stage(
         self,
@@ -376,29 +405,38 @@ class MemoryPersistence:
         tombstone_history_starts_at_clock: int,
         schema: dict[str, Any] | None,
     ) -> None:
-        snapshot = self._rooms.setdefault(
-            room_id, {"documentClock": 0, "documents": [], "tombstones": {}}
-        )
-        documents = {d["state"]["id"]: d for d in snapshot["documents"]}
-        tombstones = snapshot.setdefault("tombstones", {})
+        room = self._rooms.get(room_id)
+        if room is None:
+            room = self._rooms[room_id] = _MemoryRoom(0, 0, None)
         for record_id, put in changes.puts.items():
             record = put[1] if isinstance(put, tuple) else put
-            documents[record_id] = {"state": record, "lastChangedClock": clock}
-            tombstones.pop(record_id, None)
+            room.documents[record_id] = (dumps_json(record), clock)
+            room.tombstones.pop(record_id, None)
         for record_id in changes.deletes:
-            documents.pop(record_id, None)
-            tombstones[record_id] = clock
-        snapshot["documents"] = list(documents.values())
-        snapshot["tombstones"] = {
-            i: c for i, c in tombstones.items() if c >= tombstone_history_starts_at_clock
-        }
-        snapshot["documentClock"] = clock
-        snapshot["tombstoneHistoryStartsAtClock"] = tombstone_history_starts_at_clock
+            room.documents.pop(record_id, None)
+            room.tombstones[record_id] = clock
+        if tombstone_history_starts_at_clock > room.history:
+            room.tombstones = {
+                i: c for i, c in room.tombstones.items() if c >= tombstone_history_starts_at_clock
+            }
+        room.clock = clock
+        room.history = tombstone_history_starts_at_clock
         if schema is not None:
-            snapshot["schema"] = schema
+            room.schema = loads_json(dumps_json(schema))
 
     def save(self, room_id: str, snapshot: RoomSnapshot) -> None:
-        self._rooms[room_id] = loads_json(dumps_json(snapshot))
+        clock = snapshot.get("documentClock", snapshot.get("clock", 0))
+        schema = snapshot.get("schema")
+        room = _MemoryRoom(
+            clock,
+            snapshot.get("tombstoneHistoryStartsAtClock", clock),
+            None if schema is None else loads_json(dumps_json(schema)),
+        )
+        for document in snapshot["documents"]:
+            state = document["state"]
+            room.documents[state["id"]] = (dumps_json(state), document["lastChangedClock"])
+        room.tombstones = dict(snapshot.get("tombstones") or {})
+        self._rooms[room_id] = room
 
     def commit(self) -> None:
         return None
