@@ -371,6 +371,7 @@ class _MemoryRoom:
         self.tombstones: dict[str, int] = {}
 
     def snapshot(self) -> RoomSnapshot:
+        """The room as a snapshot of its own (nothing in it is shared with the store)."""
         snapshot: RoomSnapshot = {
             "documentClock": self.clock,
             "tombstoneHistoryStartsAtClock": self.history,
@@ -381,7 +382,7 @@ class _MemoryRoom:
             "tombstones": dict(self.tombstones),
         }
         if self.schema is not None:
-            snapshot["schema"] = self.schema
+            snapshot["schema"] = loads_json(dumps_json(self.schema))
         return snapshot
 
 
@@ -394,7 +395,7 @@ class MemoryPersistence:
 
     def load(self, room_id: str) -> RoomSnapshot | None:
         room = self._rooms.get(room_id)
-        return None if room is None else loads_json(dumps_json(room.snapshot()))
+        return None if room is None else room.snapshot()
 
     def stage(
         self,
