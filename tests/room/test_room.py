@@ -353,6 +353,29 @@ def test_v3_dialect_sessions() -> None:
     assert h.sockets["old"].messages[0]["type"] == "patch"
 
 
+@pytest.mark.spec("SRV11", "RB1")
+def test_a_tick_can_flush_a_few_batches_at_a_time() -> None:
+    """``tick(max_flushes=2)`` sends two due batches, in session order, and leaves the rest due
+    for the next tick; the pruning (here of sessions silent for too long) waits until no batch
+    is due, so it never goes out before a batch that was due first."""
+    h = Harness()
+    for sid in ("a", "b", "c", "d"):
+        h.connect(sid)
+    for n in range(2):  # the first opens every session's batch, the second waits in them
+        h.push("a", n, {f"page:{n}": ["put", page(str(n))]})
+    for sid in "abcd":
+        h.sockets[sid].take()
+    h.clock.advance(SESSION_IDLE_TIMEOUT + 1)  # every session is silent for too long too
+    h.room.tick(max_flushes=2)
+    assert [len(h.sockets[sid].take()) for sid in "abcd"] == [1, 1, 0, 0]
+    assert all(h.room.sessions[sid].state is SessionState.CONNECTED for sid in "abcd")
+    next_deadline = h.room.next_deadline()
+    assert next_deadline is not None and next_deadline <= h.clock()
+    h.room.tick(max_flushes=2)
+    assert [len(h.sockets[sid].take()) for sid in "abcd"] == [0, 0, 1, 1]
+    assert all(h.room.sessions[sid].state is SessionState.AWAITING_REMOVAL for sid in "abcd")
+
+
 @pytest.mark.spec("RB1", "RB2")
 def test_data_messages_are_batched() -> None:
     """The first data message goes at once; the rest wait for the debounce; pong does not."""

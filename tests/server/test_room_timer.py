@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from tlsync_core.server.room_timer import RoomTimer, room_clock
+from tlsync_core.server.room_timer import FLUSHES_PER_TICK, RoomTimer, room_clock
 
 
 class Deadlines:
@@ -23,7 +23,7 @@ class Deadlines:
         self.computed += 1
         return self.deadline
 
-    def tick(self) -> None:
+    def tick(self, max_flushes: int | None = None) -> None:
         now = room_clock()
         self.ticks.append(now)
         if self.deadline is not None and self.deadline <= now:
@@ -124,8 +124,8 @@ async def test_a_timer_cancelled_by_its_own_tick_stops() -> None:
     timer = RoomTimer(room)
     tick = room.tick
 
-    def tick_and_unload() -> None:
-        tick()
+    def tick_and_unload(max_flushes: int | None = None) -> None:
+        tick(max_flushes)
         room.deadline = in_ms(5)  # (something still due soon)
         timer.cancel()
 
@@ -133,3 +133,39 @@ async def test_a_timer_cancelled_by_its_own_tick_stops() -> None:
     await asyncio.wait_for(room.ticked.wait(), 2)
     await asyncio.sleep(0.05)
     assert len(room.ticks) == 1
+
+
+class DueBatches:
+    """A room with ``due`` batches due now; a tick flushes at most ``max_flushes`` of them and
+    records, with ``loop_turns``, whether the loop turned since the last tick."""
+
+    def __init__(self, due: int) -> None:
+        self.due = due
+        self.flushed: list[int] = []
+        self.events: list[str] = []
+        self.done = asyncio.Event()
+
+    def next_deadline(self) -> float | None:
+        return room_clock() - 1 if self.due else None
+
+    def tick(self, max_flushes: int | None = None) -> None:
+        flushed = self.due if max_flushes is None else min(self.due, max_flushes)
+        self.due -= flushed
+        self.flushed.append(flushed)
+        self.events.append("tick")
+        asyncio.get_running_loop().call_soon(self.events.append, "turn")
+        if not self.due:
+            self.done.set()
+
+
+@pytest.mark.spec("SRV11")
+async def test_a_tick_flushes_a_few_batches_and_the_loop_turns_before_the_next() -> None:
+    """With 40 batches due, the timer ticks the room for 16, 16, then 8, and the event loop
+    takes a turn between two ticks (a callback scheduled by one tick runs before the next)."""
+    room = DueBatches(40)
+    timer = RoomTimer(room)
+    await asyncio.wait_for(room.done.wait(), 2)
+    await asyncio.sleep(0)
+    assert room.flushed == [FLUSHES_PER_TICK, FLUSHES_PER_TICK, 40 - 2 * FLUSHES_PER_TICK]
+    assert room.events == ["tick", "turn"] * 3
+    timer.cancel()

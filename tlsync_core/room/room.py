@@ -339,14 +339,22 @@ class TLSyncRoom:
         else:
             self._remove_session(session_id, reason)
 
-    def tick(self) -> None:
-        """Flush due message batches and prune sessions whose time is up."""
+    def tick(self, max_flushes: int | None = None) -> None:
+        """Flush due message batches and prune sessions whose time is up.
+
+        With ``max_flushes``, at most that many batches go out (in session order) and the rest
+        stay due: the host ticks again for them (SPEC.md SRV11).
+        """
         now = self._now()
         # every due batch first: they were due before this instant, so (as with tldraw's
         # timers) they go out before anything the pruning sends (presence removals)
+        flushed = 0
         for session in list(self.sessions.values()):
             if session.flush_at is not None and session.flush_at <= now:
+                if flushed == max_flushes:
+                    return  # (the pruning waits for the batches still due)
                 self._flush(session)
+                flushed += 1
         for session in list(self.sessions.values()):
             if session.state is SessionState.AWAITING_CONNECT_MESSAGE:
                 if (
