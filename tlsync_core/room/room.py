@@ -860,24 +860,17 @@ class TLSyncRoom:
             session.flush_at = self._now() + DATA_MESSAGE_DEBOUNCE_INTERVAL
             session.openers.append(message)
 
-    def _deliver_data(self, session: RoomSession, message: Message) -> None:
-        """Send (or batch) a data message that may go out now (what it shows is durable)."""
+    def _deliver_data(
+        self, session: RoomSession, message: Message, *, released: bool = False
+    ) -> None:
+        """Send (or batch) a data message that may go out now (what it shows is durable).
+
+        ``released``: a held message that just became durable; its batch was chosen when it was
+        made (SPEC.md DUR2), so it opens none now.
+        """
         if not session.socket.is_open:
             # as tldraw: a message for a dead socket ends the session, even one that would only
             # have joined the batch
-            self._cancel_session(session.id)
-        elif session.flush_at is not None:
-            # (only batched dialects arm the debounce; the common case under load)
-            session.outstanding.append(message)
-        elif not dialect_rules(session.dialect).batched_data:
-            self._send_now(session, message)
-        else:
-            self._send_now(session, {"type": "data", "data": [message]})
-            session.flush_at = self._now() + DATA_MESSAGE_DEBOUNCE_INTERVAL
-
-    def _release_data(self, session: RoomSession, message: Message) -> None:
-        """Send a held data message that became durable, batched as when it was made."""
-        if not session.socket.is_open:
             self._cancel_session(session.id)
         elif session.openers and session.openers[0] is message:
             # it opened its batch: out at once, after what waited (the deadline stays)
@@ -886,12 +879,14 @@ class TLSyncRoom:
             batch.append(message)
             self._send_now(session, {"type": "data", "data": batch})
         elif session.flush_at is not None:
+            # (only batched dialects arm the debounce; the common case under load)
             session.outstanding.append(message)
-        elif dialect_rules(session.dialect).batched_data:
-            # its batch went out before it was durable: it follows alone and opens none
-            self._send_now(session, {"type": "data", "data": [message]})
-        else:
+        elif not dialect_rules(session.dialect).batched_data:
             self._send_now(session, message)
+        else:
+            self._send_now(session, {"type": "data", "data": [message]})
+            if not released:  # (a released one follows a batch that went out without it)
+                session.flush_at = self._now() + DATA_MESSAGE_DEBOUNCE_INTERVAL
 
     def _flush(self, session: RoomSession) -> None:
         # as tldraw: a flush ends the debounce, so the next data message goes out at once (were
@@ -929,7 +924,7 @@ class TLSyncRoom:
                     self._flush(session)
                     self._send_now(session, message)
                 else:
-                    self._release_data(session, message)
+                    self._deliver_data(session, message, released=True)
 
     def _committed(self, changes: ForwardDiff) -> None:
         self.state.set(RoomState(self.storage))

@@ -142,10 +142,15 @@ def stage_plan(
     return plan
 
 
+def snapshot_clocks(snapshot: RoomSnapshot) -> tuple[int, int]:
+    """A snapshot's document clock and the clock its tombstone history starts at."""
+    clock = snapshot.get("documentClock", snapshot.get("clock", 0))
+    return clock, snapshot.get("tombstoneHistoryStartsAtClock", clock)
+
+
 def save_plan(room_id: str, snapshot: RoomSnapshot) -> Plan:
     """The statements that replace a stored room by a whole snapshot."""
-    clock = snapshot.get("documentClock", snapshot.get("clock", 0))
-    history = snapshot.get("tombstoneHistoryStartsAtClock", clock)
+    clock, history = snapshot_clocks(snapshot)
     plan: Plan = [
         (_UPSERT_ROOM, [_room_row(room_id, clock, history, snapshot.get("schema"))]),
         ("DELETE FROM documents WHERE room_id = ?", [(room_id,)]),
@@ -359,11 +364,12 @@ def _file_identity(path: str) -> tuple[int, int] | None:
 
 class _MemoryRoom:
     """One room of a :class:`MemoryPersistence`, kept as SQLite keeps it: rows by record id (the
-    records as JSON, so that later changes to the objects staged do not reach the store)."""
+    records and the schema as JSON, so that later changes to the objects staged do not reach
+    the store)."""
 
     __slots__ = ("clock", "documents", "history", "schema", "tombstones")
 
-    def __init__(self, clock: int, history: int, schema: dict[str, Any] | None) -> None:
+    def __init__(self, clock: int, history: int, schema: bytes | None) -> None:
         self.clock = clock
         self.history = history
         self.schema = schema
@@ -382,7 +388,7 @@ class _MemoryRoom:
             "tombstones": dict(self.tombstones),
         }
         if self.schema is not None:
-            snapshot["schema"] = loads_json(dumps_json(self.schema))
+            snapshot["schema"] = loads_json(self.schema)
         return snapshot
 
 
@@ -423,15 +429,12 @@ class MemoryPersistence:
         room.clock = clock
         room.history = tombstone_history_starts_at_clock
         if schema is not None:
-            room.schema = loads_json(dumps_json(schema))
+            room.schema = dumps_json(schema)
 
     def save(self, room_id: str, snapshot: RoomSnapshot) -> None:
-        clock = snapshot.get("documentClock", snapshot.get("clock", 0))
         schema = snapshot.get("schema")
         room = _MemoryRoom(
-            clock,
-            snapshot.get("tombstoneHistoryStartsAtClock", clock),
-            None if schema is None else loads_json(dumps_json(schema)),
+            *snapshot_clocks(snapshot), None if schema is None else dumps_json(schema)
         )
         for document in snapshot["documents"]:
             state = document["state"]

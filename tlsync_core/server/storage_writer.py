@@ -50,7 +50,7 @@ import attrs
 
 from tlsync_core.room.storage import ForwardDiff, RoomSnapshot
 from tlsync_core.server.leases import FencedError
-from tlsync_core.server.persistence import RoomPersistence
+from tlsync_core.server.persistence import RoomPersistence, snapshot_clocks
 
 logger = logging.getLogger("tlsync_core.server.storage")
 
@@ -183,7 +183,7 @@ class StorageWriter:
 
     def save(self, room_id: str, snapshot: RoomSnapshot) -> int:
         """Queue a whole room snapshot (a new room); returns its sequence number."""
-        clock = snapshot.get("documentClock", snapshot.get("clock", 0))
+        clock, _history = snapshot_clocks(snapshot)
         return self._queue_write(room_id, clock, lambda p: p.save(room_id, snapshot))
 
     def _queue_write(
